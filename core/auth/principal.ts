@@ -1,0 +1,23 @@
+import { notFound } from "../errors";
+
+/** The caller of a request, established from its credentials, never from the request body. */
+export type Principal = { kind: "operator" } | { kind: "org"; orgId: string; keyId: string };
+
+export const OPERATOR: Principal = { kind: "operator" };
+
+/** How a principal is recorded as the actor of a change (`updatedBy`, audit `actor`). */
+export const actorOf = (principal: Principal): string =>
+  principal.kind === "operator" ? "operator" : `key:${principal.keyId}`;
+
+/**
+ * Tenant isolation in one line: an organization's key sees only its own organization. Anything else
+ * answers 404 exactly as a missing id does, so ids of other tenants cannot even be probed.
+ */
+export function assertCanSee(principal: Principal, orgId: string, what = "Organization", id = orgId): void {
+  if (principal.kind === "org" && principal.orgId !== orgId) throw notFound(what, id);
+}
+
+/** The organization a tenant-scoped request acts on: always the key's, never one named in the body. */
+export function tenantOf(principal: Principal): string | undefined {
+  return principal.kind === "org" ? principal.orgId : undefined;
+}

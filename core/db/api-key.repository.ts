@@ -1,0 +1,66 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { notFound } from "../errors";
+import type { ApiKeyRecord, ApiKeyStore } from "../tenants/ports";
+import { isConditionFailed } from "./client";
+import { toEntity } from "./item";
+import { keys } from "./keys";
+import type { RepositoryOptions } from "./organization.repository";
+
+export function createApiKeyStore({ client, table }: RepositoryOptions): ApiKeyStore {
+  return {
+    async create(key, actor) {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...keys.apiKey(key.orgId, key.id), entity: "apiKey", ...key, updatedAt: key.createdAt, updatedBy: actor },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    },
+
+    async get(orgId, keyId) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: table, Key: keys.apiKey(orgId, keyId), ConsistentRead: true }),
+      );
+      return toEntity<ApiKeyRecord>(Item);
+    },
+
+    async list(orgId) {
+      const records: ApiKeyRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.apiKeyPrefix },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) records.push(toEntity<ApiKeyRecord>(item)!);
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return records;
+    },
+
+    async revoke(orgId, keyId, at, actor) {
+      try {
+        // if_not_exists keeps the first revocation time: revoking twice is harmless and changes nothing.
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.apiKey(orgId, keyId),
+            UpdateExpression: "SET revokedAt = if_not_exists(revokedAt, :at), updatedAt = :at, updatedBy = :actor",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":at": at, ":actor": actor },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return toEntity<ApiKeyRecord>(Attributes)!;
+      } catch (error) {
+        if (isConditionFailed(error)) throw notFound("API key", keyId);
+        throw error;
+      }
+    },
+  };
+}

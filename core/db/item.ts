@@ -1,0 +1,14 @@
+/** Attributes that exist for the table's sake, not the entity's. */
+const BOOKKEEPING = new Set(["pk", "sk", "gsi1pk", "gsi1sk", "ttl", "entity", "updatedBy"]);
+
+/** An item as stored, without its bookkeeping attributes. */
+export function toEntity<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const entity: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!BOOKKEEPING.has(name)) entity[name] = value;
+  return entity as T;
+}
+
+/** Clamp a page size from a request to what one query returns. */
+export const pageSize = (limit: number | undefined, max = 100): number =>
+  Math.min(Math.max(Math.trunc(limit ?? 25), 1), max);

@@ -1,0 +1,25 @@
+/** A live WebSocket connection of a tenant. */
+export interface Connection {
+  connectionId: string;
+  orgId: string;
+  /** "operator" or "key:<keyId>" (later: the subject of a short-lived token). */
+  actor: string;
+  connectedAt: string;
+  /** Organization event topics the connection subscribed to. */
+  topics: string[];
+}
+
+export interface ConnectionStore {
+  /** Recorded with a TTL slightly above API Gateway's 2-hour connection limit, so leftovers expire. */
+  put(connection: Connection): Promise<void>;
+  /** By id alone: `$disconnect` and route events carry nothing else. */
+  find(connectionId: string): Promise<Connection | undefined>;
+  remove(connectionId: string): Promise<void>;
+  listByOrg(orgId: string): Promise<Connection[]>;
+}
+
+/** Sends frames to connections (adapter: the API Gateway Management API, real or local). */
+export interface ConnectionPusher {
+  /** Resolves false when the connection is gone (410), true when sent. */
+  post(connectionId: string, frame: unknown): Promise<boolean>;
+}

@@ -1,0 +1,99 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { forbidden, notFound, unauthorized } from "../errors";
+import { ID_PATTERN, newId, randomHex } from "../ids";
+import { type Principal, actorOf, assertCanSee } from "../auth/principal";
+import { type Clock, systemClock } from "../shared/clock";
+import type { ApiKey, CreatedApiKey } from "./api-key.schema";
+import type { ApiKeyRecord, ApiKeyStore, OrganizationStore } from "./ports";
+
+/**
+ * Key format: `ao_<orgId>_<keyId>_<64 hex chars>`. The ids let one strongly consistent GetItem find the
+ * record (no index, no scan); the 256-bit secret is what authenticates, compared by SHA-256 in constant
+ * time. A fast hash is enough for a random 256-bit secret (there is nothing to brute-force).
+ */
+const KEY_PATTERN = /^ao_([0-9a-z]{26})_([0-9a-z]{26})_([0-9a-f]{64})$/;
+
+export const sha256Hex = (value: string): string => createHash("sha256").update(value).digest("hex");
+
+const sameHash = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+
+const toPublic = ({ secretHash: _secret, ...key }: ApiKeyRecord): ApiKey => key;
+
+export interface ApiKeysDeps {
+  keys: ApiKeyStore;
+  orgs: OrganizationStore;
+  clock?: Clock;
+}
+
+export function createApiKeys({ keys, orgs, clock = systemClock }: ApiKeysDeps) {
+  async function activeOrg(principal: Principal, orgId: string) {
+    assertCanSee(principal, orgId);
+    const org = await orgs.get(orgId);
+    if (!org) throw notFound("Organization", orgId);
+    return org;
+  }
+
+  return {
+    /** A new key for the organization; the secret is in this response only. */
+    async create(principal: Principal, orgId: string, input: { name: string }): Promise<CreatedApiKey> {
+      const org = await activeOrg(principal, orgId);
+      if (org.status === "closed") throw forbidden("The organization is closed.", "organization_closed");
+      const id = newId();
+      const secret = `ao_${orgId}_${id}_${randomHex(32)}`;
+      const record: ApiKeyRecord = {
+        id,
+        orgId,
+        name: input.name,
+        prefix: secret.slice(0, 36),
+        secretHash: sha256Hex(secret),
+        createdAt: clock.now().toISOString(),
+      };
+      await keys.create(record, actorOf(principal));
+      return { ...toPublic(record), secret };
+    },
+
+    async list(principal: Principal, orgId: string): Promise<ApiKey[]> {
+      await activeOrg(principal, orgId);
+      return (await keys.list(orgId)).map(toPublic);
+    },
+
+    async revoke(principal: Principal, orgId: string, keyId: string): Promise<ApiKey> {
+      await activeOrg(principal, orgId);
+      if (!ID_PATTERN.test(keyId)) throw notFound("API key", keyId);
+      return toPublic(await keys.revoke(orgId, keyId, clock.now().toISOString(), actorOf(principal)));
+    },
+  };
+}
+
+export interface AuthenticatorDeps {
+  keys: ApiKeyStore;
+  orgs: OrganizationStore;
+  /** SHA-256 (hex) of the platform operator key. */
+  operatorKeySha256: string;
+}
+
+/**
+ * Turns an `Authorization` header into a principal, or fails with 401. Every failure gives the same
+ * answer, whether the key is malformed, unknown, revoked or its organization closed.
+ */
+export function createAuthenticator({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+    if (!match?.[1]) throw unauthorized();
+    const presented = match[1];
+    const hash = sha256Hex(presented);
+    if (sameHash(hash, operatorKeySha256)) return { kind: "operator" };
+
+    const parts = KEY_PATTERN.exec(presented);
+    if (!parts) throw unauthorized("The API key is not valid.", "invalid_api_key");
+    const [, orgId, keyId] = parts as unknown as [string, string, string];
+    const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
+    if (!record || record.revokedAt || !sameHash(hash, record.secretHash) || !org || org.status !== "active") {
+      throw unauthorized("The API key is not valid.", "invalid_api_key");
+    }
+    return { kind: "org", orgId, keyId };
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;

@@ -1,0 +1,82 @@
+import { z } from "../shared/zod";
+import { TIERS } from "./tiers";
+
+export const INDUSTRIES = [
+  "finance",
+  "healthcare",
+  "tech",
+  "retail",
+  "manufacturing",
+  "education",
+  "government",
+  "other",
+] as const;
+export const SIZES = ["small", "medium", "large", "enterprise"] as const;
+
+export const Industry = z.enum(INDUSTRIES).meta({ id: "Industry" });
+export const Size = z.enum(SIZES).meta({ id: "OrganizationSize" });
+export const TierName = z.enum(TIERS).meta({ id: "Tier" });
+
+const name = z.string().trim().min(1, "must not be empty").max(120, "must be at most 120 characters");
+
+export const CreateOrganizationBody = z
+  .strictObject({
+    name,
+    industry: Industry.default("other"),
+    size: Size.default("small"),
+    tier: TierName.default("basic"),
+  })
+  .meta({ id: "CreateOrganization" });
+
+export const UpdateOrganizationBody = z
+  .strictObject({
+    name: name.optional(),
+    industry: Industry.optional(),
+    size: Size.optional(),
+    tier: TierName.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: "at least one field must be given" })
+  .meta({ id: "UpdateOrganization" });
+
+export const Quotas = z
+  .object({ agents: z.number().int(), ticketsPerMonth: z.number().int(), modelBudgetUsd: z.number() })
+  .meta({ id: "Quotas" });
+
+export const Organization = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    industry: Industry,
+    size: Size,
+    tier: TierName,
+    status: z.enum(["active", "closed"]),
+    quotas: Quotas,
+    basePriceUsd: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    closedAt: z.string().optional(),
+  })
+  .meta({ id: "Organization" });
+
+export const UsageCounter = z.object({ used: z.number(), limit: z.number() });
+
+export const OrganizationUsage = z
+  .object({
+    orgId: z.string(),
+    period: z.string().meta({ description: "Calendar month in UTC, YYYY-MM" }),
+    resetsAt: z.string(),
+    agents: UsageCounter,
+    tickets: UsageCounter,
+    modelSpendUsd: UsageCounter,
+    queries: z.object({ total: z.number(), slm: z.number(), llm: z.number() }),
+    tokens: z.object({ input: z.number(), output: z.number() }),
+    savingsUsd: z.number(),
+    bill: z.object({ basePriceUsd: z.number(), meteredUsd: z.number(), totalUsd: z.number() }),
+  })
+  .meta({ id: "OrganizationUsage" });
+
+export type CreateOrganizationInput = z.infer<typeof CreateOrganizationBody>;
+export type UpdateOrganizationInput = z.infer<typeof UpdateOrganizationBody>;
+export type Organization = z.infer<typeof Organization>;
+export type OrganizationUsage = z.infer<typeof OrganizationUsage>;
+export type IndustryName = z.infer<typeof Industry>;

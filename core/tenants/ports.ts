@@ -1,0 +1,64 @@
+import type { Organization } from "./organization.schema";
+
+/** A page of a list, with an opaque cursor for the next one. */
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+/** Who made a change: "operator", "key:<keyId>", "agent:<agentId>", "system". Recorded as `updatedBy`. */
+export type Actor = string;
+
+/** Persistence of organizations (adapter: core/db/organization.repository.ts). */
+export interface OrganizationStore {
+  /** Fails with `conflict` if the id exists. */
+  create(org: Organization, actor: Actor): Promise<void>;
+  get(orgId: string): Promise<Organization | undefined>;
+  list(page: PageRequest): Promise<Page<Organization>>;
+  /** Replaces the mutable fields; fails with `not_found` if the organization does not exist. */
+  save(org: Organization, actor: Actor): Promise<void>;
+}
+
+/** An API key as stored: never the secret, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: string;
+  orgId: string;
+  name: string;
+  /** First characters of the key, so a person can tell keys apart (`ao_01j..._01k..._3f9a`). */
+  prefix: string;
+  secretHash: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface ApiKeyStore {
+  create(key: ApiKeyRecord, actor: Actor): Promise<void>;
+  get(orgId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
+  list(orgId: string): Promise<ApiKeyRecord[]>;
+  /** Marks revoked; `not_found` if missing; idempotent. */
+  revoke(orgId: string, keyId: string, at: string, actor: Actor): Promise<ApiKeyRecord>;
+}
+
+/** Raw counters of one organization, as kept by the metering and quota code. */
+export interface UsageCounters {
+  agents: number;
+  tickets: number;
+  queries: number;
+  slmQueries: number;
+  llmQueries: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Metered model cost of the period in micro-USD (integers keep atomic adds exact). */
+  costMicroUsd: number;
+  /** Cost the same tokens would have had on the default LLM, micro-USD. */
+  llmBaselineMicroUsd: number;
+}
+
+export interface UsageStore {
+  get(orgId: string, period: string): Promise<UsageCounters>;
+}

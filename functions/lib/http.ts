@@ -1,0 +1,125 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { z } from "zod";
+import { DomainError, type FieldError, forbidden, invalidInput, notFound } from "../../core/errors";
+import type { Principal } from "../../core/auth/principal";
+import type { HttpRouteSpec } from "../manifest.types";
+import { logger } from "./logger";
+import { problemResponse } from "./problem";
+import { services } from "./services";
+
+/** Largest request body accepted (bytes, after base64 decoding). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+type Infer<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
+
+export interface Request<R extends HttpRouteSpec> {
+  params: Infer<R["params"], Record<string, never>>;
+  query: Infer<R["query"], Record<string, never>>;
+  body: Infer<R["body"], undefined>;
+  /** The caller; the operator for `public` routes is never assumed: they get `undefined`. */
+  principal: R["auth"] extends "public" ? undefined : Principal;
+  requestId: string;
+  event: APIGatewayProxyEventV2;
+}
+
+/** A reply other than the route's declared status and JSON body. */
+export class Reply {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Wraps a route's logic into a Lambda handler for API Gateway HTTP API (payload 2.0):
+ * body size and JSON parsing, zod validation of path, query and body (offending fields listed),
+ * authentication at the route's level, then the logic; domain errors become problem+json with the
+ * status of their kind, anything else a logged, plain 500.
+ */
+export function http<R extends HttpRouteSpec>(
+  route: R,
+  logic: (request: Request<R>) => Promise<unknown> | unknown,
+): Handler {
+  return async (event) => {
+    const requestId = event.requestContext?.requestId ?? "unknown";
+    const instance = event.rawPath;
+    logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
+    try {
+      const params = parseParams(route, event);
+      const query = parse(route.query, event.queryStringParameters ?? {}, "query");
+      const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
+      const principal = route.auth === "public" ? undefined : await authenticate(route, event);
+      const result = await logic({ params, query, body, principal, requestId, event } as Request<R>);
+      const reply = result instanceof Reply ? result : new Reply(route.response.status, result);
+      logger.info("request", { status: reply.statusCode, method: route.method, path: event.rawPath });
+      return {
+        statusCode: reply.statusCode,
+        headers: { "content-type": "application/json", "x-request-id": requestId, ...reply.headers },
+        body: reply.body === undefined ? "" : JSON.stringify(reply.body),
+      };
+    } catch (error) {
+      return fail(error, requestId, instance);
+    } finally {
+      logger.removeKeys(["requestId", "route"]);
+    }
+  };
+}
+
+/** Logs and turns any error into a problem response. Used by every wrapper. */
+export function fail(error: unknown, requestId: string, instance?: string): APIGatewayProxyStructuredResultV2 {
+  const response = problemResponse(error, requestId, instance);
+  if (response.statusCode >= 500) logger.error("request failed", { error: error as Error, status: response.statusCode });
+  else logger.info("request refused", { status: response.statusCode, code: (error as DomainError).code });
+  return response;
+}
+
+async function authenticate(route: HttpRouteSpec, event: APIGatewayProxyEventV2): Promise<Principal> {
+  const principal = await services().authenticate(event.headers?.authorization);
+  if (route.auth === "operator" && principal.kind !== "operator") {
+    throw forbidden("This operation needs the platform operator key.", "operator_only");
+  }
+  return principal;
+}
+
+function parseParams(route: HttpRouteSpec, event: APIGatewayProxyEventV2) {
+  if (!route.params) return {};
+  const result = route.params.safeParse(event.pathParameters ?? {});
+  // A path id that cannot exist is simply not found (and says nothing about other tenants' ids).
+  if (!result.success) throw notFound("Resource", event.rawPath);
+  return result.data;
+}
+
+function readJson(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body ?? "";
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new DomainError("payload_too_large", "payload_too_large", `The request body exceeds ${MAX_BODY_BYTES} bytes.`, {
+      limit: MAX_BODY_BYTES,
+    });
+  }
+  const contentType = (event.headers?.["content-type"] ?? "").toLowerCase();
+  if (bytes.length > 0 && contentType && !/^application\/([\w.+-]+\+)?json\b/.test(contentType)) {
+    throw new DomainError("unsupported_media_type", "unsupported_media_type", "The request body must be JSON: send it with Content-Type: application/json.");
+  }
+  if (bytes.length === 0) return {};
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch (error) {
+    throw invalidInput(`The request body is not valid JSON: ${(error as Error).message}`, [], "malformed_json");
+  }
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: "body" | "query"): unknown {
+  if (!schema) return where === "query" ? {} : undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: (FieldError & { in: string })[] = result.error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join(".") : issue.code === "unrecognized_keys" ? (issue.keys ?? []).join(",") : "(root)",
+    in: where,
+    message: issue.message,
+  }));
+  throw invalidInput(`The request ${where} is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
+}

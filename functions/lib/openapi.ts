@@ -1,0 +1,78 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
+import { z } from "../../core/shared/zod";
+import { httpRoutes, wsRoutes } from "../routes";
+
+const Problem = z
+  .object({
+    type: z.string().meta({ example: "urn:agentorg:problem:validation_failed" }),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().meta({ description: "Stable machine-readable error code" }),
+    detail: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string(),
+    errors: z
+      .array(z.object({ field: z.string(), in: z.string().optional(), message: z.string() }))
+      .optional()
+      .meta({ description: "For validation errors: each offending field" }),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: Problem } },
+});
+
+/** The OpenAPI 3.1 document, generated from the route manifest and its zod schemas. */
+export function openApiDocument() {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An organization API key (`ao_...`) or the platform operator key",
+  });
+
+  for (const route of httpRoutes) {
+    const responses: Record<string, unknown> = {
+      [route.response.status]: route.response.schema
+        ? { description: route.response.description, content: { "application/json": { schema: route.response.schema } } }
+        : { description: route.response.description },
+    };
+    if (route.params || route.query || route.body) responses[400] = problemResponse("Invalid request");
+    if (route.auth !== "public") {
+      responses[401] = problemResponse("Missing or invalid API key");
+      responses[403] = problemResponse("The key may not do this");
+    }
+    if (route.params) responses[404] = problemResponse("Not found (also for other organizations' ids)");
+    responses[500] = problemResponse("Unexpected error");
+
+    registry.registerPath({
+      method: route.method.toLowerCase() as "get",
+      path: route.path,
+      summary: route.summary,
+      tags: route.tags,
+      ...(route.auth === "public" ? {} : { security: [{ apiKey: [] }] }),
+      description: `Auth: ${route.auth}.`,
+      request: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.body ? { body: { content: { "application/json": { schema: route.body } }, required: true } } : {}),
+      },
+      responses: responses as never,
+    });
+  }
+
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  const document = generator.generateDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "agentorg API",
+      version: "1.0.0",
+      description:
+        "Multi-tenant AI agent organizations. Errors are application/problem+json with a stable `code`. " +
+        `WebSocket routes (action field): ${wsRoutes.map((r) => r.routeKey).join(", ")}.`,
+    },
+    servers: [{ url: "/" }],
+  });
+  return document;
+}

@@ -1,0 +1,91 @@
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type DomainError, type ErrorKind, isDomainError } from "../../core/errors";
+
+/** The one table from error kinds to HTTP statuses. */
+const STATUS: Record<ErrorKind, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  quota_exceeded: 429,
+  upstream_failed: 502,
+  upstream_timeout: 504,
+};
+
+const TITLE: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  504: "Gateway Timeout",
+};
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  requestId: string;
+  [member: string]: unknown;
+}
+
+export const statusOf = (error: DomainError): number => STATUS[error.kind];
+
+/** An RFC 9457 problem document. `type` is a URN: stable, and not pretending to be a web page. */
+export function problemOf(error: unknown, requestId: string, instance?: string): ProblemDocument {
+  if (isDomainError(error)) {
+    const status = statusOf(error);
+    return {
+      type: `urn:agentorg:problem:${error.code}`,
+      title: TITLE[status] ?? "Error",
+      status,
+      code: error.code,
+      detail: error.message,
+      ...(instance ? { instance } : {}),
+      requestId,
+      ...error.details,
+    };
+  }
+  // Anything unexpected: logged by the caller with the request id; the client learns nothing internal.
+  return {
+    type: "urn:agentorg:problem:internal_error",
+    title: TITLE[500]!,
+    status: 500,
+    code: "internal_error",
+    detail: `An unexpected error occurred. Quote request id ${requestId} when reporting it.`,
+    ...(instance ? { instance } : {}),
+    requestId,
+  };
+}
+
+export function problemResponse(
+  error: unknown,
+  requestId: string,
+  instance?: string,
+): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
+  const problem = problemOf(error, requestId, instance);
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    "x-request-id": requestId,
+  };
+  if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="agentorg"';
+  if (problem.status === 405 && Array.isArray(problem.allowed)) headers.allow = problem.allowed.join(", ");
+  if (problem.status === 429 && typeof problem.resetsAt === "string") {
+    const seconds = Math.max(1, Math.ceil((Date.parse(problem.resetsAt) - Date.now()) / 1000));
+    headers["retry-after"] = String(seconds);
+  }
+  return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
+}

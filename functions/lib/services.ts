@@ -1,0 +1,34 @@
+import { createDocumentClient } from "../../core/db/client";
+import { createApiKeyStore } from "../../core/db/api-key.repository";
+import { createConnectionStore } from "../../core/db/connection.repository";
+import { createOrganizationStore } from "../../core/db/organization.repository";
+import { createUsageStore } from "../../core/db/usage.repository";
+import { createApiKeys, createAuthenticator } from "../../core/tenants/api-keys";
+import { createOrganizations } from "../../core/tenants/organizations";
+import { config } from "./config";
+
+/**
+ * The composition root: adapters and use cases wired once per warm function instance (cold start),
+ * then reused by every invocation.
+ */
+function build() {
+  const cfg = config();
+  const client = createDocumentClient({
+    region: cfg.region,
+    ...(cfg.dynamoDbEndpoint ? { endpoint: cfg.dynamoDbEndpoint } : {}),
+  });
+  const options = { client, table: cfg.tableName };
+  const orgStore = createOrganizationStore(options);
+  const keyStore = createApiKeyStore(options);
+  return {
+    config: cfg,
+    client,
+    authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
+    organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options) }),
+    apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
+    connections: createConnectionStore(options),
+  };
+}
+
+let cached: ReturnType<typeof build> | undefined;
+export const services = () => (cached ??= build());

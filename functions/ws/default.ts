@@ -1,0 +1,19 @@
+import { invalidInput } from "../../core/errors";
+import { wsRoutes } from "../routes";
+import { wsHandler } from "../lib/ws";
+
+const actions = wsRoutes
+  .map((r) => r.routeKey)
+  .filter((key) => !key.startsWith("$"));
+
+/** `$default`: a frame that is not JSON or names no known action. The connection stays open. */
+export const handler = wsHandler(async ({ frame }) => {
+  const action = (frame as { action?: unknown } | undefined)?.action;
+  throw invalidInput(
+    frame === undefined
+      ? "Frames must be JSON objects with an `action` field."
+      : `Unknown action ${JSON.stringify(action ?? null)}. Known actions: ${actions.join(", ")}.`,
+    [{ field: "action", message: `must be one of: ${actions.join(", ")}` }],
+    "unknown_action",
+  );
+});

@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { allowedMethods, matchRoute } from "../functions/lib/route-match";
+import { fallback } from "../functions/routes";
+import { loadHandler } from "./handlers";
+
+/** API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-expose-headers": "x-request-id, x-agentorg-model, x-agentorg-tier, x-agentorg-score",
+};
+
+/**
+ * The local stand-in for API Gateway's HTTP API: turns a Node request into a payload-format-2.0 event,
+ * picks the handler from the route manifest (or the `$default` fallback), invokes it and writes its
+ * result back as API Gateway would.
+ */
+export function createHttpGateway({ domainName }: { domainName: string }) {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", `http://${domainName}`);
+    const method = (req.method ?? "GET").toUpperCase();
+
+    if (method === "OPTIONS" && req.headers["access-control-request-method"]) {
+      const allowed = allowedMethods(url.pathname);
+      res.writeHead(204, { ...CORS_HEADERS, "access-control-allow-methods": [...allowed, "OPTIONS"].join(", ") });
+      res.end();
+      return;
+    }
+
+    const body = await readBody(req);
+    if (body === "too_large") {
+      res.writeHead(413, { "content-type": "application/json", ...CORS_HEADERS });
+      res.end(JSON.stringify({ message: "Request Entity Too Large" }));
+      return;
+    }
+
+    const match = matchRoute(method, url.pathname);
+    const routeKey = match ? `${match.route.method} ${match.route.path}` : "$default";
+    const event = toEvent(req, url, method, body, routeKey, match?.params, domainName);
+    const handler = await loadHandler<HttpHandler>(match ? match.route.handler : fallback.handler);
+    let result: APIGatewayProxyResultV2;
+    try {
+      result = await handler(event);
+    } catch (error) {
+      // A handler that throws past its wrapper: API Gateway answers 500 with its own body.
+      console.error(JSON.stringify({ level: "ERROR", message: "handler crashed", error: String(error), requestId: event.requestContext.requestId }));
+      result = { statusCode: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "Internal Server Error" }) };
+    }
+    writeResult(res, result, event.requestContext.requestId);
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(tooLarge ? "too_large" : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+const TEXTUAL = /^(application\/(json|([\w.+-]+\+json)|x-www-form-urlencoded|xml|javascript)|text\/)/i;
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string> | undefined,
+  domainName: string,
+): APIGatewayProxyEventV2 {
+  // Payload 2.0 joins repeated headers with commas and lowercases names; cookies move to `cookies`.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name === "cookie") continue;
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const contentType = headers["content-type"] ?? "";
+  const textual = body.length === 0 || contentType === "" || TEXTUAL.test(contentType);
+  const requestId = randomUUID();
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(req.headers.cookie ? { cookies: req.headers.cookie.split(/;\s*/) } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(pathParameters && Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName,
+      domainPrefix: domainName.split(".")[0] ?? domainName,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId,
+      routeKey,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: textual ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: !textual,
+  };
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyResultV2, requestId: string): void {
+  // Payload 2.0: a result without statusCode is a 200 JSON body (API Gateway's inference rule).
+  const structured: APIGatewayProxyStructuredResultV2 =
+    typeof result === "object" && result !== null && "statusCode" in result
+      ? result
+      : { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result) };
+  const headers: Record<string, string | string[]> = { ...CORS_HEADERS, "apigw-requestid": requestId };
+  for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (structured.cookies?.length) headers["set-cookie"] = structured.cookies;
+  const body = structured.body ?? "";
+  const bytes = structured.isBase64Encoded ? Buffer.from(body, "base64") : Buffer.from(body, "utf8");
+  headers["content-length"] = String(bytes.length);
+  res.writeHead(structured.statusCode ?? 200, headers);
+  res.end(bytes);
+}

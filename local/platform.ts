@@ -1,0 +1,174 @@
+import { createServer, type Server } from "node:http";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { StreamConsumerSpec } from "../functions/manifest.types";
+import { streams as manifestStreams } from "../functions/routes";
+import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
+import { StartupError } from "./errors";
+import { createHttpGateway } from "./http-gateway";
+import { reservePort } from "./ports";
+import { createStaticSite } from "./static";
+import { createStreamPoller } from "./stream-poller";
+import { createWsGateway } from "./ws-gateway";
+
+export interface PlatformOptions {
+  /** HTTP port for API, WebSocket and dashboard; 0 = any free port. */
+  port: number;
+  /** Data folder (DynamoDB Local files, operator key, stream checkpoints); unset = everything in memory. */
+  dataDir?: string;
+  dynamoDbPort?: number;
+  tableName?: string;
+  /** Operator key; unset = read from the data folder or generated there. */
+  operatorKey?: string;
+  /** Stream consumers to run; default: the manifest's. */
+  consumers?: StreamConsumerSpec[];
+  /** Host name in URLs. */
+  host?: string;
+  webRoot?: string;
+}
+
+export interface Platform {
+  url: string;
+  apiUrl: string;
+  wsUrl: string;
+  /** The @connections endpoint for the API Gateway Management API client. */
+  connectionsEndpoint: string;
+  dynamoDbEndpoint: string;
+  tableName: string;
+  operatorKey: string;
+  operatorKeyGenerated: boolean;
+  tableCreated: boolean;
+  poller: ReturnType<typeof createStreamPoller>;
+  stop(): Promise<void>;
+}
+
+const WS_STAGE = "ws";
+
+function operatorKeyFrom(options: PlatformOptions): { key: string; generated: boolean } {
+  if (options.operatorKey) {
+    if (options.operatorKey.length < 16) throw new StartupError("AGENTORG_OPERATOR_KEY must be at least 16 characters.");
+    return { key: options.operatorKey, generated: false };
+  }
+  const fresh = `op_${randomBytes(24).toString("hex")}`;
+  if (!options.dataDir) return { key: fresh, generated: true };
+  const file = join(options.dataDir, "operator-key");
+  if (existsSync(file)) return { key: readFileSync(file, "utf8").trim(), generated: false };
+  writeFileSync(file, fresh + "\n", { mode: 0o600 });
+  return { key: fresh, generated: true };
+}
+
+/**
+ * The whole platform on one machine, on real parts: DynamoDB Local, the HTTP and WebSocket gateways
+ * invoking the real handlers, the stream poller feeding the stream consumers, and the dashboard, all on
+ * one port. Used by `npm start` (local/start.ts) and by the integration tests.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const host = options.host ?? "localhost";
+  const tableName = options.tableName ?? "agentorg";
+  if (tableName.length < 3) throw new StartupError("The table name needs at least 3 characters.");
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const port = await reservePort(options.port, "agentorg HTTP");
+  const { key: operatorKey, generated } = operatorKeyFrom(options);
+
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+    port: options.dynamoDbPort ?? 0,
+    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb") } : {}),
+  });
+  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
+  try {
+    const region = process.env.AWS_REGION ?? "us-east-1";
+    const domainName = `${host}:${port}`;
+    const connectionsEndpoint = `http://${domainName}/${WS_STAGE}`;
+
+    // The handlers run in this process: give them the environment a deployed function gets.
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AGENTORG_OPERATOR_KEY: operatorKey,
+      AGENTORG_WS_ENDPOINT: connectionsEndpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+    });
+    delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
+
+    const admin = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const { created, streamArn } = await ensureTable(admin, tableName);
+    admin.destroy();
+
+    const poller = createStreamPoller({
+      endpoint: dynamo.endpoint,
+      region,
+      streamArn,
+      consumers: options.consumers ?? manifestStreams,
+      ...(options.dataDir
+        ? { checkpointFile: join(options.dataDir, "stream-checkpoints.json"), failureFile: join(options.dataDir, "stream-failures.jsonl") }
+        : {}),
+    });
+    poller.start();
+    cleanups.unshift(() => poller.stop());
+
+    const httpGateway = createHttpGateway({ domainName });
+    const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
+    const site = createStaticSite(options.webRoot ?? resolve(import.meta.dirname, "../web/dist"));
+    const managementPath = new RegExp(`^/${WS_STAGE}/@connections/([^/]+)$`);
+
+    const server: Server = createServer((req, res) => {
+      const path = (req.url ?? "/").split("?")[0]!;
+      const management = managementPath.exec(path);
+      const handled = management
+        ? wsGateway.management(req, res, decodeURIComponent(management[1]!))
+        : path.startsWith("/api/")
+          ? httpGateway(req, res)
+          : Promise.resolve(site(req, res));
+      handled.catch((error: unknown) => {
+        console.error(JSON.stringify({ level: "ERROR", message: "local gateway error", error: String(error) }));
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "Internal Server Error" }));
+      });
+    });
+    server.on("upgrade", (req, socket, head) => {
+      if ((req.url ?? "").split("?")[0] !== `/${WS_STAGE}`) {
+        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+        return;
+      }
+      wsGateway.upgrade(req, socket, head).catch(() => socket.destroy());
+    });
+    await new Promise<void>((resolveListen, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new StartupError(`Port ${port} is already in use.`) : error),
+      );
+      server.listen(port, () => resolveListen());
+    });
+    cleanups.unshift(
+      () => wsGateway.close(),
+      () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    );
+
+    const url = `http://${domainName}`;
+    return {
+      url,
+      apiUrl: `${url}/api/v1`,
+      wsUrl: `ws://${domainName}/${WS_STAGE}`,
+      connectionsEndpoint,
+      dynamoDbEndpoint: dynamo.endpoint,
+      tableName,
+      operatorKey,
+      operatorKeyGenerated: generated,
+      tableCreated: created,
+      poller,
+      async stop() {
+        for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}

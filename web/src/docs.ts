@@ -1,0 +1,6 @@
+import SwaggerUI from "swagger-ui-dist/swagger-ui-es-bundle.js";
+import "swagger-ui-dist/swagger-ui.css";
+import { API_URL } from "./api";
+
+// The API reference, rendered from the OpenAPI document the API itself serves (built from the route manifest).
+SwaggerUI({ url: `${API_URL}/api/v1/openapi.json`, dom_id: "#swagger", deepLinking: true });
