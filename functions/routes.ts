@@ -100,7 +100,8 @@ export const http = {
     method: "DELETE",
     path: "/api/v1/organizations/{id}",
     handler: "functions/http/organizations.close",
-    auth: "operator",
+    // Operator only, enforced in core after the visibility check: another tenant's id is 404, its own 403.
+    auth: "key",
     summary: "Close an organization: its keys stop working, its data is kept (purge: npm run org:purge)",
     tags: ["organizations"],
     params: IdParams,

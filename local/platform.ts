@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { streams as manifestStreams } from "../functions/routes";
+import { coldStart } from "../functions/lib/services";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { StartupError } from "./errors";
 import { createHttpGateway } from "./http-gateway";
@@ -93,6 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
     });
     delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
+    coldStart();
 
     const admin = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     const { created, streamArn } = await ensureTable(admin, tableName);

@@ -163,9 +163,10 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
-          ConnectedAt: new Date(connection.connectedAt).toISOString(),
-          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
-          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+          // REST-JSON member names of GetConnection (jsonName traits), timestamps as date-time.
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
         }),
       );
     } else if (method === "DELETE") {

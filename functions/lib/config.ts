@@ -53,3 +53,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 
 let cached: Config | undefined;
 export const config = (): Config => (cached ??= parseConfig(process.env));
+
+/** Forget the parsed settings: the local runtime's stand-in for a new cold start after it changes the env. */
+export const resetConfig = (): void => {
+  cached = undefined;
+};

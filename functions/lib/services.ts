@@ -5,7 +5,7 @@ import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createUsageStore } from "../../core/db/usage.repository";
 import { createApiKeys, createAuthenticator } from "../../core/tenants/api-keys";
 import { createOrganizations } from "../../core/tenants/organizations";
-import { config } from "./config";
+import { config, resetConfig } from "./config";
 
 /**
  * The composition root: adapters and use cases wired once per warm function instance (cold start),
@@ -32,3 +32,13 @@ function build() {
 
 let cached: ReturnType<typeof build> | undefined;
 export const services = () => (cached ??= build());
+
+/**
+ * A fresh cold start for the next invocation: the local runtime calls this after it sets the
+ * functions' environment (a platform restarted in the same process gets a new DynamoDB endpoint).
+ */
+export function coldStart(): void {
+  cached?.client.destroy();
+  cached = undefined;
+  resetConfig();
+}

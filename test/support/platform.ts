@@ -1,0 +1,71 @@
+import { startPlatform, type Platform, type PlatformOptions } from "../../local/platform";
+
+/**
+ * The real local platform for one test file: DynamoDB Local in memory on a free port, the gateways on
+ * another free port, handlers in this process (each test file runs in its own process).
+ */
+export async function startTestPlatform(options: Partial<PlatformOptions> = {}): Promise<Platform> {
+  return startPlatform({ port: 0, tableName: "agentorg-test", ...options });
+}
+
+export interface CallOptions {
+  method?: string;
+  key?: string;
+  body?: unknown;
+  /** A raw body string, sent as is (malformed JSON and size tests). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One HTTP call to the platform's API; JSON in, JSON (or text) out. */
+export async function call<T = any>(platform: Platform, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+  const response = await fetch(`${platform.apiUrl}${path}`, { method: options.method ?? "GET", headers, body });
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** An organization and one API key for it, made through the API with the operator key. */
+export async function createTenant(platform: Platform, input: Record<string, unknown> = {}) {
+  const org = await call(platform, "/organizations", {
+    method: "POST",
+    key: platform.operatorKey,
+    body: { name: "Test Org", ...input },
+  });
+  if (org.status !== 201) throw new Error(`create organization: ${org.status} ${org.text}`);
+  const key = await call(platform, `/organizations/${org.body.id}/api-keys`, {
+    method: "POST",
+    key: platform.operatorKey,
+    body: { name: "test" },
+  });
+  if (key.status !== 201) throw new Error(`create key: ${key.status} ${key.text}`);
+  return { org: org.body as { id: string; [k: string]: unknown }, key: key.body.secret as string, keyId: key.body.id as string };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
