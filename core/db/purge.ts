@@ -1,0 +1,67 @@
+import { BatchWriteCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { conflict, notFound } from "../errors";
+import { keys } from "./keys";
+import type { RepositoryOptions } from "./organization.repository";
+
+export interface PurgeProgress {
+  deleted: number;
+}
+
+/**
+ * Removes every item of a closed organization: its partition (`T#<orgId>`) and any sub-partition
+ * (`T#<orgId>#...`, found by a scan: purging is rare, and correctness beats cost here). Refuses an
+ * active organization, so a typo cannot wipe a live tenant. Idempotent: a purge that stopped halfway
+ * can simply be run again.
+ */
+export async function purgeOrganization(
+  { client, table }: RepositoryOptions,
+  orgId: string,
+  onProgress: (progress: PurgeProgress) => void = () => undefined,
+): Promise<PurgeProgress> {
+  const pk = keys.tenantPk(orgId);
+  const org = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk AND sk = :sk", ExpressionAttributeValues: { ":pk": pk, ":sk": "ORG" } }));
+  const item = org.Items?.[0];
+  if (!item) throw notFound("Organization", orgId);
+  if (item.status !== "closed") throw conflict(`Organization '${orgId}' is active: close it (DELETE /api/v1/organizations/${orgId}) before purging.`, "organization_active");
+
+  const progress: PurgeProgress = { deleted: 0 };
+  const remove = async (items: Record<string, unknown>[]) => {
+    // The organization item goes last, so an interrupted purge can be found and resumed.
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: Record<string, unknown>[] | undefined = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      while (requests?.length) {
+        const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
+        requests = result.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
+      }
+      progress.deleted += Math.min(25, items.length - i);
+      onProgress({ ...progress });
+    }
+  };
+
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({
+      TableName: table,
+      FilterExpression: "begins_with(pk, :sub)",
+      ExpressionAttributeValues: { ":sub": `${pk}#` },
+      ProjectionExpression: "pk, sk",
+      ExclusiveStartKey: start,
+    }));
+    await remove(page.Items ?? []);
+    start = page.LastEvaluatedKey;
+  } while (start);
+
+  do {
+    const page = await client.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk },
+      ProjectionExpression: "pk, sk",
+      ExclusiveStartKey: start,
+    }));
+    await remove((page.Items ?? []).filter((i) => i.sk !== "ORG"));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await remove([{ pk, sk: "ORG" }]);
+  return progress;
+}
