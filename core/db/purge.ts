@@ -40,7 +40,7 @@ export async function purgeOrganization(
 
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(new ScanCommand({
+    const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await client.send(new ScanCommand({
       TableName: table,
       FilterExpression: "begins_with(pk, :sub)",
       ExpressionAttributeValues: { ":sub": `${pk}#` },
@@ -52,7 +52,7 @@ export async function purgeOrganization(
   } while (start);
 
   do {
-    const page = await client.send(new QueryCommand({
+    const page: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await client.send(new QueryCommand({
       TableName: table,
       KeyConditionExpression: "pk = :pk",
       ExpressionAttributeValues: { ":pk": pk },
