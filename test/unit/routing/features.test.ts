@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import {
+  createFeatureVector,
+  DENSE_COUNT,
+  DENSE_FEATURES,
+  extractFeatures,
+  featureDimension,
+  type FeatureConfig,
+  type FeatureVector,
+} from "../../../core/routing/features";
+
+const config: FeatureConfig = { buckets: 1024, bigrams: true };
+
+/** Dense slot values by name, hashed buckets as a sorted multiset. */
+function view(v: FeatureVector): { dense: Record<string, number>; hashed: number[] } {
+  const dense: Record<string, number> = {};
+  const hashed: number[] = [];
+  for (let k = 0; k < v.length; k++) {
+    const i = v.indices[k]!;
+    if (i < DENSE_COUNT) dense[DENSE_FEATURES[i]!] = v.values[k]!;
+    else hashed.push(i);
+  }
+  return { dense, hashed: hashed.sort((a, b) => a - b) };
+}
+
+const mmluPrompt =
+  "Which of the following is NOT a prime number?\nA. 2\nB. 3\nC. 9\nD. 11\nAnswer:";
+const gsmPrompt = "Janet has 16 eggs. She eats 3 and sells the rest for $2 each. How much does she make?";
+
+describe("extractFeatures", () => {
+  it("keeps every index inside the feature dimension", () => {
+    // Act
+    const v = extractFeatures(mmluPrompt, config);
+
+    // Assert
+    expect(v.length).toBeGreaterThan(10);
+    for (let k = 0; k < v.length; k++) {
+      expect(v.indices[k]).toBeGreaterThanOrEqual(0);
+      expect(v.indices[k]).toBeLessThan(featureDimension(config));
+      expect(Number.isFinite(v.values[k])).toBe(true);
+    }
+  });
+
+  it("hashes words case-insensitively", () => {
+    // Act
+    const lower = view(extractFeatures("explain the integral of x", config));
+    const upper = view(extractFeatures("EXPLAIN The Integral Of X", config));
+
+    // Assert
+    expect(upper.hashed).toEqual(lower.hashed);
+    expect(upper.dense.upper_share).toBeGreaterThan(0);
+    expect(lower.dense.upper_share).toBeUndefined();
+  });
+
+  it("treats numbers by shape, not value", () => {
+    // Act
+    const a = view(extractFeatures("I have 16 eggs and 3.5 pounds", config));
+    const b = view(extractFeatures("I have 42 eggs and 7.25 pounds", config));
+    const c = view(extractFeatures("I have 1600 eggs and 7.25 pounds", config));
+
+    // Assert
+    expect(b.hashed).toEqual(a.hashed);
+    expect(c.hashed).not.toEqual(a.hashed);
+    expect(a.dense.decimal_or_fraction).toBe(1);
+  });
+
+  it("recognizes the multiple-choice format and math word problems", () => {
+    // Act
+    const mc = view(extractFeatures(mmluPrompt, config));
+    const word = view(extractFeatures(gsmPrompt, config));
+
+    // Assert
+    expect(mc.dense.multiple_choice).toBe(1);
+    expect(mc.dense.log_stem_chars).toBeGreaterThan(0);
+    expect(mc.dense.kw_negation).toBeGreaterThan(0);
+    expect(word.dense.multiple_choice).toBeUndefined();
+    expect(word.dense.log_numbers).toBeGreaterThan(0);
+    expect(word.dense.log_money_percent).toBeGreaterThan(0);
+  });
+
+  it("flags code and keyword families", () => {
+    // Act
+    const code = view(extractFeatures("Fix this python function: `def f(x): return {x: 1};`", config));
+    const legal = view(extractFeatures("Is the defendant liable under the contract if the court finds negligence?", config));
+
+    // Assert
+    expect(code.dense.code_markers).toBeGreaterThan(0);
+    expect(code.dense.kw_code).toBeGreaterThan(0);
+    expect(legal.dense.kw_legal).toBeGreaterThan(0);
+    expect(legal.dense.kw_code).toBeUndefined();
+  });
+
+  it("scores the last user message and adds conversation context features", () => {
+    // Arrange
+    const conversation = [
+      { role: "system", content: "You are helpful." },
+      { role: "user", content: "Write a python function to sort a list." },
+      { role: "assistant", content: "```py\ndef f(xs): return sorted(xs)\n```" },
+      { role: "user", content: "Now explain its complexity" },
+    ];
+
+    // Act
+    const chat = view(extractFeatures(conversation, config));
+    const single = view(extractFeatures("Now explain its complexity", config));
+
+    // Assert
+    expect(chat.hashed).toEqual(single.hashed);
+    expect(chat.dense.log_turns).toBeGreaterThan(0);
+    expect(chat.dense.log_context_chars).toBeGreaterThan(0);
+    expect(chat.dense.context_has_code).toBe(1);
+    expect(single.dense.log_turns).toBeUndefined();
+  });
+
+  it("handles empty input, a conversation without user messages and unicode", () => {
+    // Act / Assert
+    expect(extractFeatures("", config).length).toBe(0);
+    expect(extractFeatures([], config).length).toBe(0);
+    expect(view(extractFeatures([{ role: "assistant", content: "hello there" }], config)).hashed.length).toBeGreaterThan(0);
+    const u = view(extractFeatures("Что такое ∫ x² dx × 3 ÷ 2? 日本語", config));
+    expect(u.dense.non_ascii_share).toBeGreaterThan(0);
+    expect(u.dense.math_symbols).toBeGreaterThan(0);
+  });
+
+  it("reuses the vector passed in and grows it for long prompts", () => {
+    // Arrange
+    const out = createFeatureVector(4);
+    const long = "the quick brown fox jumps over the lazy dog ".repeat(500);
+
+    // Act
+    const v = extractFeatures(long, config, out);
+    const first = v.length;
+    const again = extractFeatures(long, config, out);
+
+    // Assert
+    expect(v).toBe(out);
+    expect(first).toBeGreaterThan(4000);
+    expect(again.length).toBe(first);
+  });
+
+  it("is deterministic", () => {
+    // Act
+    const a = extractFeatures(gsmPrompt, config);
+    const snapshot = { indices: Array.from(a.indices.subarray(0, a.length)), values: Array.from(a.values.subarray(0, a.length)) };
+    const b = extractFeatures(gsmPrompt, config);
+
+    // Assert
+    expect(Array.from(b.indices.subarray(0, b.length))).toEqual(snapshot.indices);
+    expect(Array.from(b.values.subarray(0, b.length))).toEqual(snapshot.values);
+  });
+});
