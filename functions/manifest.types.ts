@@ -27,6 +27,11 @@ export interface HttpRouteSpec {
   body?: z.ZodType;
   response: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   permissions: Permission[];
+  /**
+   * The handler may stream its answer (SSE). Locally the gateway hands it a response sink; in AWS it is
+   * served by a Lambda function URL with response streaming, since HTTP APIs buffer responses.
+   */
+  streaming?: boolean;
 }
 
 export interface WsRouteSpec {

@@ -2,6 +2,7 @@ import type { HttpRouteSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.
 import { organizationRoutes } from "./manifest/organizations";
 import { fallback, platformRoutes } from "./manifest/platform";
 import { Ping, wsRouteKeys } from "./manifest/realtime";
+import { routingRoutes } from "./manifest/routing";
 
 /**
  * THE route manifest: every HTTP route, WebSocket route key and stream consumer, declared once (each
@@ -12,6 +13,7 @@ import { Ping, wsRouteKeys } from "./manifest/realtime";
 export const http = {
   ...platformRoutes,
   ...organizationRoutes,
+  ...routingRoutes,
 } as const;
 
 export const ws = wsRouteKeys;

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { allowedMethods, matchRoute } from "../functions/lib/route-match";
 import { fallback } from "../functions/routes";
+import type { ResponseSink, StreamingHandler } from "../functions/lib/streaming";
 import { loadHandler } from "./handlers";
 
 /** API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). */
@@ -43,6 +44,12 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
     const match = matchRoute(method, url.pathname);
     const routeKey = match ? `${match.route.method} ${match.route.path}` : "$default";
     const event = toEvent(req, url, method, body, routeKey, match?.params, domainName);
+    if (match?.route.streaming) {
+      // Served in AWS by a function URL with response streaming; here the handler writes to the socket.
+      const streaming = await loadHandler<StreamingHandler>(match.route.handler);
+      await streaming(event, responseSink(res, event.requestContext.requestId));
+      return;
+    }
     const handler = await loadHandler<HttpHandler>(match ? match.route.handler : fallback.handler);
     let result: APIGatewayProxyResultV2;
     try {
@@ -53,6 +60,29 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
       result = { statusCode: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "Internal Server Error" }) };
     }
     writeResult(res, result, event.requestContext.requestId);
+  };
+}
+
+/** A sink that streams a handler's answer to the client as it is written (no buffering). */
+function responseSink(res: ServerResponse, requestId: string): ResponseSink {
+  let started = false;
+  return {
+    head(statusCode, headers) {
+      started = true;
+      res.writeHead(statusCode, { ...CORS_HEADERS, "apigw-requestid": requestId, ...headers });
+      res.flushHeaders();
+    },
+    write(chunk) {
+      if (!started) this.head(200, { "content-type": "application/octet-stream" });
+      res.write(chunk);
+    },
+    end() {
+      if (!started) this.head(200, {});
+      res.end();
+    },
+    get started() {
+      return started;
+    },
   };
 }
 

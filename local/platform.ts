@@ -28,6 +28,8 @@ export interface PlatformOptions {
   /** Host name in URLs. */
   host?: string;
   webRoot?: string;
+  /** Extra environment for the functions (model endpoints, limits), as a stack would set it. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Platform {
@@ -94,6 +96,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
     });
     delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     coldStart();
 
     const admin = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });

@@ -13,6 +13,9 @@ const ZERO: UsageCounters = {
   outputTokens: 0,
   costMicroUsd: 0,
   llmBaselineMicroUsd: 0,
+  offlineQueries: 0,
+  fallbacks: 0,
+  models: {},
 };
 
 const num = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
@@ -27,8 +30,9 @@ export function createUsageStore({ client, table }: RepositoryOptions): UsageSto
       const get = (key: { pk: string; sk: string }) =>
         client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })).then((r) => r.Item ?? {});
       const [usage, agents] = await Promise.all([get(keys.usage(orgId, period)), get(keys.counter(orgId, "agents"))]);
-      const counters = { ...ZERO };
-      for (const name of Object.keys(ZERO) as (keyof UsageCounters)[]) counters[name] = num(usage[name]);
+      const counters: UsageCounters = { ...ZERO, models: {} };
+      for (const name of Object.keys(ZERO) as (keyof UsageCounters)[]) if (name !== "models") counters[name] = num(usage[name]);
+      for (const [name, value] of Object.entries(usage)) if (name.startsWith("model:")) counters.models[name.slice(6)] = num(value);
       counters.agents = num(agents.count);
       return counters;
     },

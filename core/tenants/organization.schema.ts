@@ -68,9 +68,13 @@ export const OrganizationUsage = z
     agents: UsageCounter,
     tickets: UsageCounter,
     modelSpendUsd: UsageCounter,
-    queries: z.object({ total: z.number(), slm: z.number(), llm: z.number() }),
+    queries: z.object({ total: z.number(), slm: z.number(), llm: z.number(), offline: z.number(), fallbacks: z.number() }),
+    models: z.record(z.string(), z.number()).meta({ description: "Queries per model id" }),
     tokens: z.object({ input: z.number(), output: z.number() }),
+    costUsd: z.number(),
+    baselineUsd: z.number().meta({ description: "What the same tokens would have cost on the default LLM" }),
     savingsUsd: z.number(),
+    estimated: z.boolean().meta({ description: "True when some figures come from the offline responder (estimates)" }),
     bill: z.object({ basePriceUsd: z.number(), meteredUsd: z.number(), totalUsd: z.number() }),
   })
   .meta({ id: "OrganizationUsage" });

@@ -57,6 +57,12 @@ export interface UsageCounters {
   costMicroUsd: number;
   /** Cost the same tokens would have had on the default LLM, micro-USD. */
   llmBaselineMicroUsd: number;
+  /** Queries answered by the offline responder (their figures are estimates). */
+  offlineQueries: number;
+  /** Queries that fell back to the other tier. */
+  fallbacks: number;
+  /** Queries per model id. */
+  models: Record<string, number>;
 }
 
 export interface UsageStore {

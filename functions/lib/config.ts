@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import type { ModelSettings } from "../../core/models/catalog";
 
 const Env = z
   .object({
@@ -14,6 +15,16 @@ const Env = z
     /** @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local one). */
     AGENTORG_WS_ENDPOINT: z.url().optional(),
     AGENTORG_VERSION: z.string().default("0.1.0"),
+    AGENTORG_SLM_BASE_URL: z.url().optional(),
+    AGENTORG_SLM_API_KEY: z.string().optional(),
+    AGENTORG_LLM_BASE_URL: z.url().optional(),
+    AGENTORG_LLM_API_KEY: z.string().optional(),
+    OPENAI_API_KEY: z.string().optional(),
+    AGENTORG_SLM_MODEL: z.string().default("llama-3.2-3b"),
+    AGENTORG_LLM_MODEL: z.string().default("gpt-4o"),
+    AGENTORG_MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(30_000),
+    AGENTORG_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
+    AGENTORG_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).max(100_000).default(1024),
   })
   .refine((env) => env.AGENTORG_OPERATOR_KEY || env.AGENTORG_OPERATOR_KEY_SHA256, {
     message: "one of AGENTORG_OPERATOR_KEY or AGENTORG_OPERATOR_KEY_SHA256 must be set",
@@ -21,6 +32,7 @@ const Env = z
   });
 
 export interface Config {
+  models: ModelSettings;
   tableName: string;
   operatorKeySha256: string;
   dynamoDbEndpoint?: string;
@@ -48,6 +60,19 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     region: e.AWS_REGION,
     ...(e.AGENTORG_WS_ENDPOINT ? { wsEndpoint: e.AGENTORG_WS_ENDPOINT } : {}),
     version: e.AGENTORG_VERSION,
+    models: {
+      slm: { ...(e.AGENTORG_SLM_BASE_URL ? { baseURL: e.AGENTORG_SLM_BASE_URL } : {}), ...(e.AGENTORG_SLM_API_KEY ? { apiKey: e.AGENTORG_SLM_API_KEY } : {}) },
+      // An OpenAI key alone means: GPT-4-class models from OpenAI itself.
+      llm: {
+        ...(e.AGENTORG_LLM_BASE_URL ? { baseURL: e.AGENTORG_LLM_BASE_URL } : e.OPENAI_API_KEY ? { baseURL: "https://api.openai.com/v1" } : {}),
+        ...((e.AGENTORG_LLM_API_KEY ?? e.OPENAI_API_KEY) ? { apiKey: (e.AGENTORG_LLM_API_KEY ?? e.OPENAI_API_KEY)! } : {}),
+      },
+      defaultSlm: e.AGENTORG_SLM_MODEL,
+      defaultLlm: e.AGENTORG_LLM_MODEL,
+      timeoutMs: e.AGENTORG_MODEL_TIMEOUT_MS,
+      maxRetries: e.AGENTORG_MODEL_MAX_RETRIES,
+      defaultMaxTokens: e.AGENTORG_DEFAULT_MAX_TOKENS,
+    },
   };
 }
 

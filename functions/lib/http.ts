@@ -34,10 +34,9 @@ export class Reply {
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * Wraps a route's logic into a Lambda handler for API Gateway HTTP API (payload 2.0):
- * body size and JSON parsing, zod validation of path, query and body (offending fields listed),
- * authentication at the route's level, then the logic; domain errors become problem+json with the
- * status of their kind, anything else a logged, plain 500.
+ * Wraps a route's logic into a Lambda handler for API Gateway HTTP API (payload 2.0): `prepare`, then
+ * the logic; domain errors become problem+json with the status of their kind, anything else a logged,
+ * plain 500.
  */
 export function http<R extends HttpRouteSpec>(
   route: R,
@@ -45,14 +44,10 @@ export function http<R extends HttpRouteSpec>(
 ): Handler {
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
-    const instance = event.rawPath;
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
     try {
-      const params = parseParams(route, event);
-      const query = parse(route.query, event.queryStringParameters ?? {}, "query");
-      const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
-      const principal = route.auth === "public" ? undefined : await authenticate(route, event);
-      const result = await logic({ params, query, body, principal, requestId, event } as Request<R>);
+      const request = await prepare(route, event);
+      const result = await logic(request);
       const reply = result instanceof Reply ? result : new Reply(route.response.status, result);
       logger.info("request", { status: reply.statusCode, method: route.method, path: event.rawPath });
       return {
@@ -61,11 +56,24 @@ export function http<R extends HttpRouteSpec>(
         body: reply.body === undefined ? "" : JSON.stringify(reply.body),
       };
     } catch (error) {
-      return fail(error, requestId, instance);
+      return fail(error, requestId, event.rawPath);
     } finally {
       logger.removeKeys(["requestId", "route"]);
     }
   };
+}
+
+/**
+ * Everything a route needs before its logic runs: body size and JSON parsing, zod validation of path,
+ * query and body (offending fields listed), and authentication at the route's level.
+ */
+export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatewayProxyEventV2): Promise<Request<R>> {
+  const requestId = event.requestContext?.requestId ?? "unknown";
+  const params = parseParams(route, event);
+  const query = parse(route.query, event.queryStringParameters ?? {}, "query");
+  const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
+  const principal = route.auth === "public" ? undefined : await authenticate(route, event);
+  return { params, query, body, principal, requestId, event } as Request<R>;
 }
 
 /** Logs and turns any error into a problem response. Used by every wrapper. */

@@ -5,6 +5,12 @@ import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createUsageStore } from "../../core/db/usage.repository";
 import { createApiKeys, createAuthenticator } from "../../core/tenants/api-keys";
 import { createOrganizations } from "../../core/tenants/organizations";
+import { createMeteringStore, createRoutingSettingsStore } from "../../core/db/metering.repository";
+import { createChatService } from "../../core/chat/chat-service";
+import { createCatalog, type EndpointSettings } from "../../core/models/catalog";
+import { createOfflineProvider } from "../../core/models/offline-provider";
+import { createOpenAiProvider } from "../../core/models/openai-provider";
+import { classifier } from "../../core/routing/classifier";
 import { config, resetConfig } from "./config";
 
 /**
@@ -20,8 +26,23 @@ function build() {
   const options = { client, table: cfg.tableName };
   const orgStore = createOrganizationStore(options);
   const keyStore = createApiKeyStore(options);
+  const catalog = createCatalog(cfg.models);
+  const provider = (endpoint: EndpointSettings) =>
+    endpoint.baseURL
+      ? createOpenAiProvider({ ...endpoint, baseURL: endpoint.baseURL, timeoutMs: cfg.models.timeoutMs, maxRetries: cfg.models.maxRetries })
+      : createOfflineProvider();
+  const chat = createChatService({
+    catalog,
+    providers: { slm: provider(cfg.models.slm), llm: provider(cfg.models.llm) },
+    classifier,
+    metering: createMeteringStore(options),
+    settings: createRoutingSettingsStore(options),
+    orgs: orgStore,
+  });
   return {
     config: cfg,
+    catalog,
+    chat,
     client,
     authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
     organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options) }),

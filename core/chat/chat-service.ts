@@ -1,0 +1,248 @@
+import { DomainError, forbidden, invalidInput, notFound, quotaExceeded } from "../errors";
+import { newId } from "../ids";
+import type { Principal } from "../auth/principal";
+import type { ModelCatalog, ModelSpec } from "../models/catalog";
+import { costMicroUsd, inputTokenUpperBound } from "../models/cost";
+import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
+import type { Attempt, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import type { Classifier } from "../routing/classifier";
+import { decide } from "../routing/policy";
+import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
+import type { Organization } from "../tenants/organization.schema";
+import type { OrganizationStore } from "../tenants/ports";
+import type { ChatCompletionRequest, RoutingSettings } from "./chat.schema";
+
+export interface ChatServiceDeps {
+  catalog: ModelCatalog;
+  providers: { slm: ChatProvider; llm: ChatProvider };
+  classifier: Classifier;
+  metering: MeteringStore;
+  settings: RoutingSettingsStore;
+  orgs: OrganizationStore;
+  clock?: Clock;
+}
+
+/** Everything decided before a model is called. */
+export interface Plan {
+  org: Organization;
+  model: ModelSpec;
+  score: number | null;
+  threshold: number | null;
+  reason: { code: string; detail: string };
+  request: ProviderRequest;
+  reservedMicroUsd: number;
+  period: string;
+  started: number;
+  requestedModel: string;
+  agentId?: string;
+}
+
+/** The outcome of a query, with its record (also stored). */
+export interface Outcome {
+  result: ProviderResult;
+  record: UsageRecord;
+}
+
+const MICRO = 1_000_000;
+const PASSTHROUGH = ["temperature", "top_p", "stop", "presence_penalty", "frequency_penalty", "seed", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format"] as const;
+
+/**
+ * Hybrid routing and metering of chat completions: score the query, decide SLM or LLM by the
+ * organization's policy, reserve budget atomically, call the model (falling back to the other tier on
+ * failure, each attempt recorded), then settle the real cost and record the decision.
+ */
+export function createChatService({ catalog, providers, classifier, metering, settings, orgs, clock = systemClock }: ChatServiceDeps) {
+  const providerOf = (model: ModelSpec) => providers[model.tier];
+
+  async function plan(principal: Principal, body: ChatCompletionRequest, options: { agentId?: string; routingOff?: { tier: "slm" | "llm" } } = {}): Promise<Plan> {
+    if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
+    const org = await orgs.get(principal.orgId);
+    if (!org) throw notFound("Organization", principal.orgId);
+
+    let model: ModelSpec;
+    let score: number | null = null;
+    let threshold: number | null = null;
+    let reason: { code: string; detail: string };
+    if (body.model === "auto") {
+      const routing: RoutingSettings = await settings.get(org.id);
+      score = classifier.score(body.messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
+      const override = options.routingOff ? { mode: "fixed" as const, tier: options.routingOff.tier } : routing.override ?? undefined;
+      const decision = decide({
+        score,
+        industry: org.industry,
+        ...(override ? { override } : {}),
+        ...(!override && routing.calibration ? { calibration: routing.calibration } : {}),
+      });
+      model = catalog.defaultOf(decision.tier);
+      threshold = decision.threshold;
+      reason = decision.reason;
+    } else {
+      const pinned = catalog.get(body.model);
+      if (!pinned) {
+        throw invalidInput(`Unknown model '${body.model}'.`, [{ field: "model", message: `must be "auto" or one of: ${catalog.models.map((m) => m.id).join(", ")}` }], "unknown_model");
+      }
+      model = pinned;
+      reason = { code: "pinned", detail: `model ${pinned.id} requested` };
+    }
+
+    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens, model.contextWindow);
+    const params: Record<string, unknown> = {};
+    for (const name of PASSTHROUGH) if (body[name] !== undefined && body[name] !== null) params[name] = body[name];
+    const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens, params };
+
+    // Reserve the most this query can cost on either tier (the fallback may run), so that concurrent
+    // queries can never take the organization past its budget.
+    const inputBound = inputTokenUpperBound(body.messages, body.tools);
+    const fallback = catalog.fallbackFor(model);
+    const reservedMicroUsd = Math.max(costMicroUsd(model, inputBound, maxTokens), costMicroUsd(fallback, inputBound, maxTokens));
+    const now = clock.now();
+    const period = periodOf(now);
+    const limit = Math.round(org.quotas.modelBudgetUsd * MICRO);
+    if (!(await metering.reserve(org.id, period, reservedMicroUsd, limit))) {
+      throw quotaExceeded(
+        `The organization's monthly model budget of $${org.quotas.modelBudgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
+        "budget_exceeded",
+        { limit: "modelBudgetUsd", limitUsd: org.quotas.modelBudgetUsd, period, resetsAt: periodResetsAt(now) },
+      );
+    }
+    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, ...(options.agentId ? { agentId: options.agentId } : {}) };
+  }
+
+  function toRecord(p: Plan, model: ModelSpec, result: ProviderResult, attempts: Attempt[], stream: boolean): UsageRecord {
+    const baseline = catalog.defaultOf("llm");
+    return {
+      id: newId(),
+      orgId: p.org.id,
+      time: clock.now().toISOString(),
+      requestedModel: p.requestedModel,
+      model: model.id,
+      tier: model.tier,
+      score: p.score,
+      threshold: p.threshold,
+      reason: attempts.length > 1 ? { code: "fallback", detail: `${p.reason.detail}; ${attempts[0]!.model} failed (${attempts[0]!.error}), fell back to ${model.id}` } : p.reason,
+      attempts,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      costMicroUsd: costMicroUsd(model, result.usage.inputTokens, result.usage.outputTokens),
+      baselineMicroUsd: costMicroUsd(baseline, result.usage.inputTokens, result.usage.outputTokens),
+      latencyMs: Date.now() - p.started,
+      offline: providerOf(model).offline,
+      estimated: result.estimated || providerOf(model).offline,
+      stream,
+      ...(p.agentId ? { agentId: p.agentId } : {}),
+    };
+  }
+
+  async function fail(p: Plan, attempts: Attempt[], last: unknown): Promise<never> {
+    await metering.release(p.org.id, p.period, p.reservedMicroUsd);
+    const error = last instanceof ProviderError ? last : new ProviderError("failed", String(last));
+    const tried = attempts.map((a) => `${a.model}: ${a.error}`).join("; ");
+    throw new DomainError(
+      error.kind === "timeout" ? "upstream_timeout" : "upstream_failed",
+      error.kind === "timeout" ? "model_timeout" : "model_failed",
+      `No model could answer (${tried}).`,
+      { attempts },
+    );
+  }
+
+  return {
+    plan,
+
+    /** A whole answer: the planned model, else the other tier's default. */
+    async complete(p: Plan): Promise<Outcome> {
+      const attempts: Attempt[] = [];
+      let last: unknown;
+      for (const model of [p.model, catalog.fallbackFor(p.model)]) {
+        const started = Date.now();
+        try {
+          const result = await providerOf(model).complete({ ...p.request, model });
+          attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
+          const record = toRecord(p, model, result, attempts, false);
+          await metering.settle(p.period, p.reservedMicroUsd, record);
+          return { result, record };
+        } catch (error) {
+          last = error;
+          attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return fail(p, attempts, last);
+    },
+
+    /**
+     * A streamed answer. Falls back only while nothing has been streamed yet: once a client has seen
+     * tokens of one model, switching models mid-answer would corrupt it, so a later failure ends the
+     * stream with an error instead.
+     */
+    async *stream(p: Plan): AsyncGenerator<StreamEvent | { type: "record"; record: UsageRecord }> {
+      const attempts: Attempt[] = [];
+      let last: unknown;
+      for (const model of [p.model, catalog.fallbackFor(p.model)]) {
+        const started = Date.now();
+        let streamed = false;
+        try {
+          for await (const event of providerOf(model).stream({ ...p.request, model })) {
+            if (event.type === "delta") {
+              streamed = true;
+              yield event;
+            } else {
+              attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
+              const record = toRecord(p, model, event.result, attempts, true);
+              await metering.settle(p.period, p.reservedMicroUsd, record);
+              yield event;
+              yield { type: "record", record };
+              return;
+            }
+          }
+          throw new ProviderError("failed", "The model's stream ended without a result.");
+        } catch (error) {
+          last = error;
+          attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
+          if (streamed) break;
+        }
+      }
+      await fail(p, attempts, last);
+    },
+
+    async getSettings(principal: Principal): Promise<RoutingSettings> {
+      return settings.get(orgOf(principal));
+    },
+
+    async putSettings(principal: Principal, next: RoutingSettings, actor: string): Promise<RoutingSettings> {
+      const normalized = { override: next.override ?? null, calibration: next.calibration ?? null };
+      await settings.put(orgOf(principal), normalized, actor);
+      return normalized;
+    },
+
+    /** The organization's recent routing decisions and cost records, newest first. */
+    records: (principal: Principal, page: { limit: number; cursor?: string }) => metering.listRecords(orgOf(principal), page),
+
+    /** Operator only: all tenants of the current period. */
+    async globalStats(principal: Principal) {
+      if (principal.kind !== "operator") throw forbidden("Global routing statistics are for the platform operator.", "operator_only");
+      const stats = await metering.globalStats(periodOf(clock.now()));
+      return {
+        ...stats,
+        costUsd: stats.costMicroUsd / MICRO,
+        baselineUsd: stats.baselineMicroUsd / MICRO,
+        savingsUsd: Math.max(0, stats.baselineMicroUsd - stats.costMicroUsd) / MICRO,
+        slmShare: stats.queries ? stats.slmQueries / stats.queries : 0,
+      };
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;
+
+function orgOf(principal: Principal): string {
+  if (principal.kind !== "org") throw forbidden("Routing belongs to an organization: use its API key.", "org_key_required");
+  return principal.orgId;
+}
+
+/** The text of a message's content (string or text parts), for the classifier. */
+export function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((p) => (p && typeof p === "object" && "text" in p ? String((p as { text: unknown }).text) : "")).join(" ");
+  return "";
+}
+
+export { MICRO };

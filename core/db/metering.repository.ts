@@ -1,0 +1,207 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { RoutingSettings } from "../chat/chat.schema";
+import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { pageSize, toEntity } from "./item";
+import { keys } from "./keys";
+import type { RepositoryOptions } from "./organization.repository";
+
+/** Decision records expire after 90 days (TTL); the monthly counters stay. */
+const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
+const MODEL_PREFIX = "model:";
+
+export function createMeteringStore({ client, table }: RepositoryOptions): MeteringStore {
+  return {
+    async reserve(orgId, period, amount, limit) {
+      if (amount > limit) return false;
+      try {
+        // DynamoDB conditions cannot add, so the bound is computed here: committed <= limit - amount.
+        // `committedMicroUsd` = settled cost + open reservations, one number, so one condition suffices.
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.usage(orgId, period),
+            UpdateExpression: "ADD committedMicroUsd :amount SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
+            ConditionExpression: "attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max",
+            ExpressionAttributeValues: {
+              ":amount": amount,
+              ":max": limit - amount,
+              ":entity": "usage",
+              ":org": orgId,
+              ":period": period,
+              ":g": keys.usageIndex(orgId, period).gsi1pk,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+
+    async release(orgId, period, amount) {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.usage(orgId, period),
+          UpdateExpression: "ADD committedMicroUsd :neg",
+          ExpressionAttributeValues: { ":neg": -amount },
+        }),
+      );
+    },
+
+    async settle(period, reserved, record) {
+      const slm = record.tier === "slm" ? 1 : 0;
+      const counters = {
+        ":one": 1,
+        ":slm": slm,
+        ":llm": 1 - slm,
+        ":in": record.inputTokens,
+        ":out": record.outputTokens,
+        ":cost": record.costMicroUsd,
+        ":base": record.baselineMicroUsd,
+        ":offline": record.offline ? 1 : 0,
+        ":fallback": record.attempts.length > 1 ? 1 : 0,
+      };
+      const add =
+        "queries :one, slmQueries :slm, llmQueries :llm, inputTokens :in, outputTokens :out, costMicroUsd :cost, " +
+        "llmBaselineMicroUsd :base, offlineQueries :offline, fallbacks :fallback, #model :one";
+      const names = { "#model": `${MODEL_PREFIX}${record.model}` };
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: table,
+                Key: keys.usage(record.orgId, period),
+                UpdateExpression: `ADD ${add}, committedMicroUsd :delta SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org`,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: {
+                  ...counters,
+                  ":delta": record.costMicroUsd - reserved,
+                  ":entity": "usage",
+                  ":org": record.orgId,
+                  ":period": period,
+                  ":g": keys.usageIndex(record.orgId, period).gsi1pk,
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: table,
+                Key: keys.usageDay(record.orgId, record.time.slice(0, 10)),
+                UpdateExpression: `ADD ${add} SET entity = :entity, orgId = :org, #day = :day`,
+                ExpressionAttributeNames: { ...names, "#day": "day" },
+                ExpressionAttributeValues: { ...counters, ":entity": "usageDay", ":org": record.orgId, ":day": record.time.slice(0, 10) },
+              },
+            },
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  ...keys.usageRecord(record.orgId, record.id),
+                  entity: "costRecord",
+                  ...record,
+                  ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
+                },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+          ],
+        }),
+      );
+    },
+
+    async listRecords(orgId, { limit, cursor }) {
+      const result = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.usageRecordPrefix },
+          ScanIndexForward: false,
+          Limit: pageSize(limit),
+          ExclusiveStartKey: decodeCursor(cursor, { pk: keys.tenantPk(orgId) }),
+        }),
+      );
+      const items = (result.Items ?? []).map((i) => toEntity<UsageRecord>(i)!);
+      const next = encodeCursor(result.LastEvaluatedKey);
+      return next ? { items, cursor: next } : { items };
+    },
+
+    async modelDistribution(orgId, period) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true }));
+      const distribution: Record<string, number> = {};
+      for (const [name, value] of Object.entries(Item ?? {})) {
+        if (name.startsWith(MODEL_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_PREFIX.length)] = value;
+      }
+      return distribution;
+    },
+
+    async globalStats(period) {
+      const stats: GlobalStats = {
+        period,
+        organizations: 0,
+        queries: 0,
+        slmQueries: 0,
+        llmQueries: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costMicroUsd: 0,
+        baselineMicroUsd: 0,
+        models: {},
+      };
+      const num = (v: unknown) => (typeof v === "number" ? v : 0);
+      for (const partition of keys.usageIndexPartitions(period)) {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(
+            new QueryCommand({ TableName: table, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :p", ExpressionAttributeValues: { ":p": partition }, ExclusiveStartKey: start }),
+          );
+          for (const item of page.Items ?? []) {
+            stats.organizations += 1;
+            stats.queries += num(item.queries);
+            stats.slmQueries += num(item.slmQueries);
+            stats.llmQueries += num(item.llmQueries);
+            stats.inputTokens += num(item.inputTokens);
+            stats.outputTokens += num(item.outputTokens);
+            stats.costMicroUsd += num(item.costMicroUsd);
+            stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
+            for (const [name, value] of Object.entries(item)) {
+              if (name.startsWith(MODEL_PREFIX)) stats.models[name.slice(MODEL_PREFIX.length)] = (stats.models[name.slice(MODEL_PREFIX.length)] ?? 0) + num(value);
+            }
+          }
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+      return stats;
+    },
+  };
+}
+
+export function createRoutingSettingsStore({ client, table }: RepositoryOptions): RoutingSettingsStore {
+  return {
+    async get(orgId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.routingSettings(orgId), ConsistentRead: true }));
+      const settings = toEntity<RoutingSettings & { orgId?: string; updatedAt?: string }>(Item);
+      return { override: settings?.override ?? null, calibration: settings?.calibration ?? null };
+    },
+    async put(orgId, settings, actor) {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...keys.routingSettings(orgId),
+            entity: "settings",
+            id: "routing",
+            orgId,
+            override: settings.override ?? null,
+            calibration: settings.calibration ?? null,
+            updatedAt: new Date().toISOString(),
+            updatedBy: actor,
+          },
+        }),
+      );
+    },
+  };
+}

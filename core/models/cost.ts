@@ -1,0 +1,28 @@
+import type { ModelSpec } from "./catalog";
+
+/** Cost of a call in micro-USD (integers, so counters add exactly). */
+export function costMicroUsd(model: ModelSpec, inputTokens: number, outputTokens: number): number {
+  return Math.ceil(inputTokens * model.inputUsdPerMTok + outputTokens * model.outputUsdPerMTok);
+}
+
+interface MessageLike {
+  content?: unknown;
+}
+
+/**
+ * An upper bound on a request's input tokens: a BPE token is at least one byte of UTF-8, plus a few
+ * tokens of framing per message. Used to reserve budget before the call, so concurrent calls cannot
+ * overrun it (the reservation is settled with the real usage afterwards).
+ */
+export function inputTokenUpperBound(messages: readonly MessageLike[], tools?: unknown): number {
+  let bytes = 0;
+  for (const message of messages) {
+    bytes += Buffer.byteLength(typeof message.content === "string" ? message.content : JSON.stringify(message.content ?? ""));
+    bytes += 8;
+  }
+  if (tools) bytes += Buffer.byteLength(JSON.stringify(tools));
+  return bytes + 16;
+}
+
+/** A rough token estimate (4 characters a token) for the offline responder's usage figures. */
+export const estimateTokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));

@@ -1,0 +1,119 @@
+import OpenAI from "openai";
+import type { EndpointSettings } from "./catalog";
+import { estimateTokens } from "./cost";
+import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type ToolCall } from "./provider";
+
+export interface OpenAiProviderOptions extends EndpointSettings {
+  baseURL: string;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+function classify(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new ProviderError("timeout", "The model did not answer in time.");
+  if (error instanceof OpenAI.APIUserAbortError) return new ProviderError("timeout", "The model call was aborted.");
+  if (error instanceof OpenAI.APIError) {
+    return new ProviderError("failed", `The model endpoint answered ${error.status ?? "with an error"}: ${error.message}`, error.status);
+  }
+  return new ProviderError("failed", `The model endpoint failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/**
+ * A tier's models through the official `openai` SDK against any OpenAI-compatible endpoint (OpenAI,
+ * Ollama, vLLM, llama.cpp's server). The SDK bounds each call (`timeout`) and retries 429/5xx with
+ * backoff (`maxRetries`); falling back to the other tier is the caller's decision.
+ */
+export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvider {
+  const client = new OpenAI({
+    baseURL: options.baseURL,
+    apiKey: options.apiKey ?? "none",
+    timeout: options.timeoutMs,
+    maxRetries: options.maxRetries,
+  });
+
+  const body = (request: ProviderRequest) => ({
+    ...request.params,
+    model: request.model.upstream,
+    messages: request.messages as OpenAI.ChatCompletionMessageParam[],
+    max_tokens: request.maxTokens,
+  });
+
+  return {
+    offline: false,
+
+    async complete(request) {
+      try {
+        const completion = await client.chat.completions.create({ ...body(request), stream: false }, { signal: request.signal });
+        const choice = completion.choices[0];
+        const content = choice?.message.content ?? null;
+        const toolCalls = (choice?.message.tool_calls ?? []).filter((c) => c.type === "function") as ToolCall[];
+        const usage = completion.usage;
+        return {
+          content,
+          toolCalls,
+          finishReason: choice?.finish_reason ?? "stop",
+          usage: usage
+            ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens }
+            : { inputTokens: estimateTokens(JSON.stringify(request.messages)), outputTokens: estimateTokens(content ?? "") },
+          estimated: !usage,
+        };
+      } catch (error) {
+        throw classify(error);
+      }
+    },
+
+    async *stream(request): AsyncIterable<StreamEvent> {
+      let stream;
+      try {
+        stream = await client.chat.completions.create(
+          { ...body(request), stream: true, stream_options: { include_usage: true } },
+          { signal: request.signal },
+        );
+      } catch (error) {
+        throw classify(error);
+      }
+      let content = "";
+      let finishReason = "stop";
+      let usage: ProviderResult["usage"] | undefined;
+      const calls: ToolCall[] = [];
+      try {
+        for await (const chunk of stream) {
+          if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+          const choice = chunk.choices[0];
+          if (!choice) continue;
+          if (choice.finish_reason) finishReason = choice.finish_reason;
+          const delta = choice.delta;
+          const toolDeltas = (delta.tool_calls ?? []).map((t) => {
+            const call = (calls[t.index] ??= { id: "", type: "function", function: { name: "", arguments: "" } });
+            if (t.id) call.id = t.id;
+            if (t.function?.name) call.function.name += t.function.name;
+            if (t.function?.arguments) call.function.arguments += t.function.arguments;
+            return {
+              index: t.index,
+              ...(t.id ? { id: t.id } : {}),
+              ...(t.function?.name ? { name: t.function.name } : {}),
+              ...(t.function?.arguments ? { arguments: t.function.arguments } : {}),
+            };
+          });
+          if (delta.content) content += delta.content;
+          if (delta.content || toolDeltas.length) {
+            yield { type: "delta", ...(delta.content ? { content: delta.content } : {}), ...(toolDeltas.length ? { toolCalls: toolDeltas } : {}) };
+          }
+        }
+      } catch (error) {
+        throw classify(error);
+      }
+      yield {
+        type: "done",
+        result: {
+          content: content || (calls.length ? null : ""),
+          toolCalls: calls.filter(Boolean),
+          finishReason,
+          usage: usage ?? { inputTokens: estimateTokens(JSON.stringify(request.messages)), outputTokens: estimateTokens(content) },
+          estimated: !usage,
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { createChunkWriter, toChatCompletion } from "../../core/chat/openai-format";
+import { newId } from "../../core/ids";
+import { services } from "../lib/services";
+import { streamingHttp } from "../lib/streaming";
+import * as routes from "../routes";
+
+/**
+ * OpenAI-compatible chat completions. The routing decision is in the response headers
+ * (`x-agentorg-model`, `-tier`, `-score`) and in the body's `agentorg` member; for a stream the
+ * headers carry the planned model, and each chunk names the model that actually answered.
+ */
+export const handler = streamingHttp(routes.http.chatCompletions, async ({ principal, body, requestId }, sink) => {
+  const chat = services().chat;
+  const plan = await chat.plan(principal, body);
+  const id = `chatcmpl-${newId()}`;
+  const created = Math.floor(Date.now() / 1000);
+  const headers = (model: string, tier: string) => ({
+    "x-request-id": requestId,
+    "x-agentorg-model": model,
+    "x-agentorg-tier": tier,
+    "x-agentorg-score": plan.score === null ? "" : plan.score.toFixed(4),
+    "x-agentorg-offline": String(services().catalog.isOffline(tier as "slm" | "llm")),
+  });
+
+  if (!body.stream) {
+    const { result, record } = await chat.complete(plan);
+    sink.head(200, { "content-type": "application/json", ...headers(record.model, record.tier) });
+    sink.write(JSON.stringify(toChatCompletion(id, created, result, record)));
+    sink.end();
+    return;
+  }
+
+  const writer = createChunkWriter(id, created, plan.model.id, body.stream_options?.include_usage === true);
+  const events = chat.stream(plan);
+  // The head goes out with the first event, so a failure before any token is still a plain problem response.
+  let next = await events.next();
+  sink.head(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers(plan.model.id, plan.model.tier) });
+  let result;
+  while (!next.done) {
+    const event = next.value;
+    if (event.type === "delta") sink.write(writer.delta(event));
+    else if (event.type === "done") result = event.result;
+    else if (result) sink.write(writer.finish(result, event.record));
+    next = await events.next();
+  }
+  sink.end();
+});

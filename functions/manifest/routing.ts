@@ -1,0 +1,131 @@
+import { z } from "../../core/shared/zod";
+import { ChatCompletion, ChatCompletionRequest, RoutingSettings } from "../../core/chat/chat.schema";
+import { httpRoute } from "../manifest.types";
+import { Page, PageQuery } from "./common";
+
+const UsageRecord = z
+  .object({
+    id: z.string(),
+    time: z.string(),
+    requestedModel: z.string(),
+    model: z.string(),
+    tier: z.enum(["slm", "llm"]),
+    score: z.number().nullable(),
+    threshold: z.number().nullable(),
+    reason: z.object({ code: z.string(), detail: z.string() }),
+    attempts: z.array(z.object({ model: z.string(), tier: z.string(), ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() })),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    costMicroUsd: z.number(),
+    baselineMicroUsd: z.number(),
+    latencyMs: z.number(),
+    offline: z.boolean(),
+    estimated: z.boolean(),
+    stream: z.boolean(),
+    agentId: z.string().optional(),
+  })
+  .meta({ id: "RoutingDecision" });
+
+const ModelList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("model"),
+        created: z.number(),
+        owned_by: z.string(),
+        tier: z.enum(["slm", "llm"]),
+        inputUsdPerMTok: z.number(),
+        outputUsdPerMTok: z.number(),
+        contextWindow: z.number(),
+        offline: z.boolean(),
+        default: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: "ModelList" });
+
+const GlobalStats = z
+  .object({
+    period: z.string(),
+    organizations: z.number(),
+    queries: z.number(),
+    slmQueries: z.number(),
+    llmQueries: z.number(),
+    slmShare: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    costUsd: z.number(),
+    baselineUsd: z.number(),
+    savingsUsd: z.number(),
+    models: z.record(z.string(), z.number()),
+  })
+  .meta({ id: "GlobalRoutingStats" });
+
+export const routingRoutes = {
+  chatCompletions: httpRoute({
+    method: "POST",
+    path: "/api/v1/chat/completions",
+    handler: "functions/http/chat-completions.handler",
+    auth: "key",
+    summary: "OpenAI-compatible chat completions; model \"auto\" routes to an SLM or an LLM by complexity",
+    tags: ["routing"],
+    body: ChatCompletionRequest,
+    response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
+    permissions: ["table:read", "table:write"],
+    streaming: true,
+  }),
+  listModels: httpRoute({
+    method: "GET",
+    path: "/api/v1/models",
+    handler: "functions/http/routing.models",
+    auth: "key",
+    summary: "The model catalog, OpenAI-compatible (with tier, prices and whether it is offline)",
+    tags: ["routing"],
+    response: { status: 200, description: "Models", schema: ModelList },
+    permissions: [],
+  }),
+  routingDecisions: httpRoute({
+    method: "GET",
+    path: "/api/v1/routing/decisions",
+    handler: "functions/http/routing.decisions",
+    auth: "key",
+    summary: "The organization's recent routing decisions with their cost, newest first",
+    tags: ["routing"],
+    query: PageQuery,
+    response: { status: 200, description: "A page of decisions", schema: Page(UsageRecord, "RoutingDecisionPage") },
+    permissions: ["table:read"],
+  }),
+  routingGlobalStats: httpRoute({
+    method: "GET",
+    path: "/api/v1/routing/global-stats",
+    handler: "functions/http/routing.globalStats",
+    auth: "operator",
+    summary: "All tenants' routing and cost totals of the current period (operator)",
+    tags: ["routing"],
+    response: { status: 200, description: "Totals", schema: GlobalStats },
+    permissions: ["table:read"],
+  }),
+  getRoutingSettings: httpRoute({
+    method: "GET",
+    path: "/api/v1/routing/settings",
+    handler: "functions/http/routing.getSettings",
+    auth: "key",
+    summary: "The organization's routing override and calibration",
+    tags: ["routing"],
+    response: { status: 200, description: "Settings", schema: RoutingSettings },
+    permissions: ["table:read"],
+  }),
+  putRoutingSettings: httpRoute({
+    method: "PUT",
+    path: "/api/v1/routing/settings",
+    handler: "functions/http/routing.putSettings",
+    auth: "key",
+    summary: "Override the industry default (fixed tier or threshold) or calibrate (target LLM share or quality floor)",
+    tags: ["routing"],
+    body: RoutingSettings,
+    response: { status: 200, description: "Settings", schema: RoutingSettings },
+    permissions: ["table:write"],
+  }),
+} as const;
