@@ -9,6 +9,7 @@ import type { Classifier } from "../routing/classifier";
 import { decide } from "../routing/policy";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
 import type { Organization } from "../tenants/organization.schema";
+import { modelBudgetOf } from "../tenants/organizations";
 import type { OrganizationStore } from "../tenants/ports";
 import type { ChatCompletionRequest, RoutingSettings } from "./chat.schema";
 
@@ -97,12 +98,13 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const reservedMicroUsd = Math.max(costMicroUsd(model, inputBound, maxTokens), costMicroUsd(fallback, inputBound, maxTokens));
     const now = clock.now();
     const period = periodOf(now);
-    const limit = Math.round(org.quotas.modelBudgetUsd * MICRO);
+    const budgetUsd = modelBudgetOf(org);
+    const limit = Math.round(budgetUsd * MICRO);
     if (!(await metering.reserve(org.id, period, reservedMicroUsd, limit))) {
       throw quotaExceeded(
-        `The organization's monthly model budget of $${org.quotas.modelBudgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
+        `The organization's monthly model budget of $${budgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
         "budget_exceeded",
-        { limit: "modelBudgetUsd", limitUsd: org.quotas.modelBudgetUsd, period, resetsAt: periodResetsAt(now) },
+        { limit: org.spendLimitUsd != null && org.spendLimitUsd < org.quotas.modelBudgetUsd ? "spendLimitUsd" : "modelBudgetUsd", limitUsd: budgetUsd, period, resetsAt: periodResetsAt(now) },
       );
     }
     return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, ...(options.agentId ? { agentId: options.agentId } : {}) };

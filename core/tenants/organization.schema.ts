@@ -34,6 +34,12 @@ export const UpdateOrganizationBody = z
     industry: Industry.optional(),
     size: Size.optional(),
     tier: TierName.optional(),
+    spendLimitUsd: z
+      .number()
+      .min(0)
+      .nullable()
+      .optional()
+      .meta({ description: "A monthly model-spend cap below the tier's budget; null removes it" }),
   })
   .refine((body) => Object.keys(body).length > 0, { message: "at least one field must be given" })
   .meta({ id: "UpdateOrganization" });
@@ -52,6 +58,7 @@ export const Organization = z
     status: z.enum(["active", "closed"]),
     quotas: Quotas,
     basePriceUsd: z.number(),
+    spendLimitUsd: z.number().nullable().optional().meta({ description: "Monthly model-spend cap set by the organization (below the tier budget)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().optional(),

@@ -79,6 +79,7 @@ export function createOrganizations({ store, usage, clock = systemClock }: Organ
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.industry !== undefined ? { industry: input.industry } : {}),
         ...(input.size !== undefined ? { size: input.size } : {}),
+        ...(input.spendLimitUsd !== undefined ? { spendLimitUsd: input.spendLimitUsd } : {}),
         tier,
         quotas: { ...plan.quotas },
         basePriceUsd: plan.basePriceUsd,
@@ -115,7 +116,7 @@ export function createOrganizations({ store, usage, clock = systemClock }: Organ
         resetsAt: periodResetsAt(now),
         agents: { used: counters.agents, limit: org.quotas.agents },
         tickets: { used: counters.tickets, limit: org.quotas.ticketsPerMonth },
-        modelSpendUsd: { used: meteredUsd, limit: org.quotas.modelBudgetUsd },
+        modelSpendUsd: { used: meteredUsd, limit: modelBudgetOf(org) },
         queries: {
           total: counters.queries,
           slm: counters.slmQueries,
@@ -140,3 +141,7 @@ export function createOrganizations({ store, usage, clock = systemClock }: Organ
 }
 
 export type Organizations = ReturnType<typeof createOrganizations>;
+
+/** The monthly model budget in force: the tier's, or the organization's own lower cap. */
+export const modelBudgetOf = (org: Organization): number =>
+  org.spendLimitUsd === null || org.spendLimitUsd === undefined ? org.quotas.modelBudgetUsd : Math.min(org.spendLimitUsd, org.quotas.modelBudgetUsd);
