@@ -57,7 +57,11 @@ export function createChatService({ catalog, providers, classifier, metering, se
 
   async function plan(principal: Principal, body: ChatCompletionRequest, options: { agentId?: string; routingOff?: { tier: "slm" | "llm" } } = {}): Promise<Plan> {
     if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
-    const org = await orgs.get(principal.orgId);
+    // Independent reads in parallel: each is a round trip on the request's critical path.
+    const [org, routing] = await Promise.all([
+      orgs.get(principal.orgId),
+      body.model === "auto" && !options.routingOff ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
+    ]);
     if (!org) throw notFound("Organization", principal.orgId);
 
     let model: ModelSpec;
@@ -65,7 +69,6 @@ export function createChatService({ catalog, providers, classifier, metering, se
     let threshold: number | null = null;
     let reason: { code: string; detail: string };
     if (body.model === "auto") {
-      const routing: RoutingSettings = await settings.get(org.id);
       score = classifier.score(body.messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
       const override = options.routingOff ? { mode: "fixed" as const, tier: options.routingOff.tier } : routing.override ?? undefined;
       const decision = decide({
