@@ -1,8 +1,11 @@
 import type { HttpRouteSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.types";
+import { auditConsumer, auditRoutes } from "./manifest/audit";
 import { organizationRoutes } from "./manifest/organizations";
 import { fallback, platformRoutes } from "./manifest/platform";
 import { Ping, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
+import { ticketRoutes } from "./manifest/tickets";
+import { agentRoutes } from "./manifest/agents";
 
 /**
  * THE route manifest: every HTTP route, WebSocket route key and stream consumer, declared once (each
@@ -14,12 +17,15 @@ export const http = {
   ...platformRoutes,
   ...organizationRoutes,
   ...routingRoutes,
+  ...ticketRoutes,
+  ...agentRoutes,
+  ...auditRoutes,
 } as const;
 
 export const ws = wsRouteKeys;
 
 /** Stream consumers fed by the table's stream (deployed: event source mappings; locally: local/stream-poller.ts). */
-export const streams: StreamConsumerSpec[] = [];
+export const streams: StreamConsumerSpec[] = [auditConsumer];
 
 export { fallback, Ping };
 

@@ -6,6 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services";
+import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { StartupError } from "./errors";
 import { createHttpGateway } from "./http-gateway";
@@ -23,6 +24,11 @@ export interface PlatformOptions {
   tableName?: string;
   /** Operator key; unset = read from the data folder or generated there. */
   operatorKey?: string;
+  /**
+   * Audit checkpoint signing key (base64 of a 32-byte Ed25519 seed); unset = AGENTORG_AUDIT_SIGNING_KEY,
+   * else read from the data folder or generated there (in memory: a new one per run).
+   */
+  auditSigningKey?: string;
   /** Stream consumers to run; default: the manifest's. */
   consumers?: StreamConsumerSpec[];
   /** Host name in URLs. */
@@ -42,8 +48,13 @@ export interface Platform {
   tableName: string;
   operatorKey: string;
   operatorKeyGenerated: boolean;
+  /** The audit checkpoints' public key (base64 of the raw 32 bytes) and its keyId. */
+  auditPublicKey: string;
+  auditKeyId: string;
   tableCreated: boolean;
   poller: ReturnType<typeof createStreamPoller>;
+  /** The local WebSocket gateway (open sockets, for benchmarks). */
+  ws: { size(): number; sockets(): import("ws").WebSocket[] };
   stop(): Promise<void>;
 }
 
@@ -62,6 +73,30 @@ function operatorKeyFrom(options: PlatformOptions): { key: string; generated: bo
   return { key: fresh, generated: true };
 }
 
+/** The key this module put into the environment last: not a user's setting when the next platform starts. */
+let auditKeySetByPlatform: string | undefined;
+
+function auditSigningKeyFrom(options: PlatformOptions): string {
+  const fromEnv = process.env.AGENTORG_AUDIT_SIGNING_KEY;
+  const given = options.auditSigningKey ?? (fromEnv && fromEnv !== auditKeySetByPlatform ? fromEnv : undefined);
+  let key = given;
+  if (!key && options.dataDir) {
+    const file = join(options.dataDir, "audit-signing-key");
+    if (existsSync(file)) key = readFileSync(file, "utf8").trim();
+    else {
+      key = generateAuditKeyPair().privateKey;
+      writeFileSync(file, key + "\n", { mode: 0o600 });
+    }
+  }
+  key ??= generateAuditKeyPair().privateKey;
+  try {
+    privateKeyFromSeed(key);
+  } catch {
+    throw new StartupError("AGENTORG_AUDIT_SIGNING_KEY (or <data dir>/audit-signing-key) must be base64 of a 32-byte Ed25519 seed.");
+  }
+  return key;
+}
+
 /**
  * The whole platform on one machine, on real parts: DynamoDB Local, the HTTP and WebSocket gateways
  * invoking the real handlers, the stream poller feeding the stream consumers, and the dashboard, all on
@@ -74,6 +109,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const port = await reservePort(options.port, "agentorg HTTP");
   const { key: operatorKey, generated } = operatorKeyFrom(options);
+  const auditSigningKey = auditSigningKeyFrom(options);
+  const auditPublicKey = publicKeyToBase64(privateKeyFromSeed(auditSigningKey));
 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({
     port: options.dynamoDbPort ?? 0,
@@ -91,11 +128,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       AGENTORG_OPERATOR_KEY: operatorKey,
       AGENTORG_WS_ENDPOINT: connectionsEndpoint,
+      // The audit consumer signs checkpoints with it (in AWS it reads an SSM parameter instead).
+      AGENTORG_AUDIT_SIGNING_KEY: auditSigningKey,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
     });
     delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
+    auditKeySetByPlatform = auditSigningKey;
     for (const [name, value] of Object.entries(options.env ?? {})) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -169,8 +209,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       tableName,
       operatorKey,
       operatorKeyGenerated: generated,
+      auditPublicKey,
+      auditKeyId: keyIdOf(auditPublicKey),
       tableCreated: created,
       poller,
+      ws: { size: () => wsGateway.size(), sockets: () => wsGateway.sockets() },
       async stop() {
         for (const cleanup of cleanups) await cleanup().catch(() => undefined);
       },

@@ -184,6 +184,8 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
     management,
     /** How many sockets are open (for the status line and tests). */
     size: () => live.size,
+    /** The server side of every open socket: for the fan-out benchmark's bare `ws.send` baseline. */
+    sockets: () => [...live.values()].map((c) => c.socket),
     close: () =>
       new Promise<void>((resolve) => {
         for (const connection of live.values()) connection.socket.terminate();

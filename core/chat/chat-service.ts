@@ -6,6 +6,7 @@ import { costMicroUsd, inputTokenUpperBound } from "../models/cost";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
 import type { Attempt, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import type { Classifier } from "../routing/classifier";
+import { type EventPublisher, noEvents } from "../realtime/events";
 import { decide } from "../routing/policy";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
 import type { Organization } from "../tenants/organization.schema";
@@ -20,6 +21,8 @@ export interface ChatServiceDeps {
   metering: MeteringStore;
   settings: RoutingSettingsStore;
   orgs: OrganizationStore;
+  /** `usage.updated` after each metered query, for live dashboards. */
+  events?: EventPublisher;
   clock?: Clock;
 }
 
@@ -52,7 +55,14 @@ const PASSTHROUGH = ["temperature", "top_p", "stop", "presence_penalty", "freque
  * organization's policy, reserve budget atomically, call the model (falling back to the other tier on
  * failure, each attempt recorded), then settle the real cost and record the decision.
  */
-export function createChatService({ catalog, providers, classifier, metering, settings, orgs, clock = systemClock }: ChatServiceDeps) {
+export function createChatService({ catalog, providers, classifier, metering, settings, orgs, events = noEvents, clock = systemClock }: ChatServiceDeps) {
+  const announce = (record: UsageRecord) =>
+    events.publish({
+      type: "usage.updated",
+      orgId: record.orgId,
+      time: record.time,
+      data: { recordId: record.id, model: record.model, tier: record.tier, costMicroUsd: record.costMicroUsd, baselineMicroUsd: record.baselineMicroUsd, agentId: record.agentId ?? null },
+    });
   const providerOf = (model: ModelSpec) => providers[model.tier];
 
   async function plan(principal: Principal, body: ChatCompletionRequest, options: { agentId?: string; routingOff?: { tier: "slm" | "llm" } } = {}): Promise<Plan> {
@@ -164,6 +174,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
           attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
           const record = toRecord(p, model, result, attempts, false);
           await metering.settle(p.period, p.reservedMicroUsd, record);
+          await announce(record);
           return { result, record };
         } catch (error) {
           last = error;
@@ -193,6 +204,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
               attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
               const record = toRecord(p, model, event.result, attempts, true);
               await metering.settle(p.period, p.reservedMicroUsd, record);
+              await announce(record);
               yield event;
               yield { type: "record", record };
               return;

@@ -51,6 +51,26 @@ export const keys = {
   /** Routing settings of an organization (override, calibration). */
   routingSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#routing" }),
 
+  /** Custom roles (built-in ones live in code). */
+  role: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `ROLE#${id}` }),
+  rolePrefix: "ROLE#",
+
+  /** Agents, their conversation memory, and the organization's single root marker. */
+  agent: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `AGENT#${id}` }),
+  agentPrefix: "AGENT#",
+  agentMemory: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `AGENTMEM#${id}` }),
+  agentRoot: (orgId: string): Key => ({ pk: tenant(orgId), sk: "AGENTROOT" }),
+  agentRun: (orgId: string, agentId: string, runId: string): Key => ({ pk: tenant(orgId), sk: `RUN#${agentId}#${runId}` }),
+
+  /** A message in its recipient's inbox (ids sort by time), and the inbox's queued counter. */
+  message: (orgId: string, agentId: string, id: string): Key => ({ pk: tenant(orgId), sk: `MSG#${agentId}#${id}` }),
+  inboxPrefix: (agentId: string) => `MSG#${agentId}#`,
+  inbox: (orgId: string, agentId: string): Key => ({ pk: tenant(orgId), sk: `INBOX#${agentId}` }),
+  inboxesPrefix: "INBOX#",
+
+  /** A short-lived WebSocket token (looked up by id, verified by hash, expires by TTL and by time). */
+  wsToken: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `WSTOKEN#${id}` }),
+
   /** Quota counters that are not per period (agents alive). */
   counter: (orgId: string, name: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#${name}` }),
 
@@ -61,4 +81,51 @@ export const keys = {
   connection: (orgId: string, connectionId: string): Key => ({ pk: tenant(orgId), sk: `CONN#${connectionId}` }),
   connectionIndex: (connectionId: string) => ({ gsi1pk: `CONN#${connectionId}`, gsi1sk: "CONN" }),
   connectionPrefix: "CONN#",
+
+  /**
+   * Tickets (core/tickets). `TICKET#<id>` sorts by creation (ULID), so `begins_with(sk, "TICKET#")`
+   * read backwards lists newest first; `TICKETH#`, `TICKETNO#` are not prefixes of it, so that query
+   * sees tickets only.
+   */
+  ticket: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `TICKET#${id}` }),
+  ticketPrefix: "TICKET#",
+  /**
+   * Open tickets (not closed, canceled or rejected) in gsi1, newest first. A sparse index: a ticket
+   * leaves it when it ends, so the daily queues (open, at risk, by state) read only open tickets.
+   */
+  ticketOpenIndex: (orgId: string, id: string) => ({ gsi1pk: `T#${orgId}#TICKETS#OPEN`, gsi1sk: `TICKET#${id}` }),
+  ticketOpenPartition: (orgId: string) => `T#${orgId}#TICKETS#OPEN`,
+  /** History entry `seq` of a ticket: separate items, so the ticket item stays small whatever its history. */
+  ticketHistory: (orgId: string, id: string, seq: number): Key => ({ pk: tenant(orgId), sk: `TICKETH#${id}#${String(seq).padStart(8, "0")}` }),
+  ticketHistoryPrefix: (id: string) => `TICKETH#${id}#`,
+  /** A ticket number (`INC0001001`) -> its id; written with the ticket, so a number can never be taken twice. */
+  ticketNumber: (orgId: string, number: string): Key => ({ pk: tenant(orgId), sk: `TICKETNO#${number}` }),
+  /** The per-organization, per-type number sequence (`INC`, `REQ`, `CHG`, `PRB`). */
+  ticketNumberCounter: (orgId: string, prefix: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#ticket-number#${prefix}` }),
+  /** Ticket settings of an organization (change authority). */
+  ticketSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#tickets" }),
+
+  /**
+   * The audit log (core/audit, docs/audit-operations.md). Entries and checkpoints are numbered by
+   * `seq`, zero-padded to 12 digits so that the sort key order is the seq order. `AUDIT#` is not a
+   * prefix of `AUDITCP#`, `AUDITSRC#` or `AUDITHEAD`, so one `begins_with` finds exactly the entries.
+   */
+  auditEntry: (orgId: string, seq: number): Key => ({ pk: tenant(orgId), sk: `AUDIT#${auditSeq(seq)}` }),
+  auditEntryPrefix: "AUDIT#",
+  /** The chain head of a tenant: the conditional write on it serializes appends. */
+  auditHead: (orgId: string): Key => ({ pk: tenant(orgId), sk: "AUDITHEAD" }),
+  auditCheckpoint: (orgId: string, seq: number): Key => ({ pk: tenant(orgId), sk: `AUDITCP#${auditSeq(seq)}` }),
+  auditCheckpointPrefix: "AUDITCP#",
+  /** "Stream record <eventId> is in the log": written with the entry, so a redelivered record is skipped. */
+  auditSource: (orgId: string, eventId: string): Key => ({ pk: tenant(orgId), sk: `AUDITSRC#${eventId}` }),
+  /** Public halves of the checkpoint signing keys (a platform item: no tenant owns them). */
+  auditKey: (keyId: string): Key => ({ pk: "P#AUDIT", sk: `KEY#${keyId}` }),
+  auditKeysPartition: "P#AUDIT",
+  auditKeyPrefix: "KEY#",
 } as const;
+
+/** Digits of an audit seq in a sort key: enough for a trillion entries per tenant. */
+export const AUDIT_SEQ_DIGITS = 12;
+function auditSeq(seq: number): string {
+  return String(seq).padStart(AUDIT_SEQ_DIGITS, "0");
+}

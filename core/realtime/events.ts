@@ -10,10 +10,12 @@ export interface OrgEvent {
   data: Record<string, unknown>;
 }
 
+const TOPICS: Record<string, string> = { ticket: "tickets", message: "messages", usage: "usage", channel: "channel" };
+
+/** The subscription topic of an event: "ticket.created" belongs to "tickets", "message.created" to "messages". */
 export const topicOf = (event: Pick<OrgEvent, "type">): string => {
-  const topic = event.type.split(".")[0] ?? event.type;
-  // "ticket.created" belongs to the "tickets" topic, "message.created" to "messages".
-  return topic.endsWith("s") ? topic : `${topic}s`;
+  const prefix = event.type.split(".")[0] ?? event.type;
+  return TOPICS[prefix] ?? prefix;
 };
 
 /** Publishes an event to the organization's subscribers. Best effort: a failed push never fails the change. */

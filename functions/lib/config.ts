@@ -25,6 +25,15 @@ const Env = z
     AGENTORG_MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(30_000),
     AGENTORG_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
     AGENTORG_DEFAULT_MAX_TOKENS: z.coerce.number().int().min(1).max(100_000).default(1024),
+    /** Audit checkpoint signing key: base64 of a raw 32-byte Ed25519 seed (local runtime; in AWS see the next). */
+    AGENTORG_AUDIT_SIGNING_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, "must be base64 of a 32-byte Ed25519 seed")
+      .optional(),
+    /** In AWS: the SSM SecureString parameter holding that seed, read by the audit consumer at cold start. */
+    AGENTORG_AUDIT_KEY_PARAMETER: z.string().min(1).optional(),
+    AGENTORG_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(10_000).default(100),
+    AGENTORG_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   })
   .refine((env) => env.AGENTORG_OPERATOR_KEY || env.AGENTORG_OPERATOR_KEY_SHA256, {
     message: "one of AGENTORG_OPERATOR_KEY or AGENTORG_OPERATOR_KEY_SHA256 must be set",
@@ -39,6 +48,15 @@ export interface Config {
   region: string;
   wsEndpoint?: string;
   version: string;
+  audit: AuditSettings;
+}
+
+/** The audit log's settings (docs/audit-operations.md). */
+export interface AuditSettings {
+  signingKey?: string;
+  keyParameter?: string;
+  checkpointEvery: number;
+  checkpointSeconds: number;
 }
 
 /**
@@ -60,6 +78,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     region: e.AWS_REGION,
     ...(e.AGENTORG_WS_ENDPOINT ? { wsEndpoint: e.AGENTORG_WS_ENDPOINT } : {}),
     version: e.AGENTORG_VERSION,
+    audit: {
+      ...(e.AGENTORG_AUDIT_SIGNING_KEY ? { signingKey: e.AGENTORG_AUDIT_SIGNING_KEY } : {}),
+      ...(e.AGENTORG_AUDIT_KEY_PARAMETER ? { keyParameter: e.AGENTORG_AUDIT_KEY_PARAMETER } : {}),
+      checkpointEvery: e.AGENTORG_AUDIT_CHECKPOINT_EVERY,
+      checkpointSeconds: e.AGENTORG_AUDIT_CHECKPOINT_SECONDS,
+    },
     models: {
       slm: { ...(e.AGENTORG_SLM_BASE_URL ? { baseURL: e.AGENTORG_SLM_BASE_URL } : {}), ...(e.AGENTORG_SLM_API_KEY ? { apiKey: e.AGENTORG_SLM_API_KEY } : {}) },
       // An OpenAI key alone means: GPT-4-class models from OpenAI itself.

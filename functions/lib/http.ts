@@ -50,10 +50,11 @@ export function http<R extends HttpRouteSpec>(
       const result = await logic(request);
       const reply = result instanceof Reply ? result : new Reply(route.response.status, result);
       logger.info("request", { status: reply.statusCode, method: route.method, path: event.rawPath });
+      const empty = reply.body === undefined;
       return {
         statusCode: reply.statusCode,
-        headers: { "content-type": "application/json", "x-request-id": requestId, ...reply.headers },
-        body: reply.body === undefined ? "" : JSON.stringify(reply.body),
+        headers: { ...(empty ? {} : { "content-type": "application/json" }), "x-request-id": requestId, ...reply.headers },
+        body: empty ? "" : JSON.stringify(reply.body),
       };
     } catch (error) {
       return fail(error, requestId, event.rawPath);

@@ -11,7 +11,23 @@ import { createCatalog, type EndpointSettings } from "../../core/models/catalog"
 import { createOfflineProvider } from "../../core/models/offline-provider";
 import { createOpenAiProvider } from "../../core/models/openai-provider";
 import { classifier } from "../../core/routing/classifier";
+import { createAuditKeyRegistry, createAuditStore } from "../../core/db/audit.repository";
+import { createAuditConsumer, type AuditConsumer } from "../../core/audit/audit-consumer";
+import { createAuditLog } from "../../core/audit/audit-log";
+import { loadAuditSigningKey } from "./audit-key";
+import { logger } from "./logger";
+import { createAgentRepositories } from "../../core/db/agent.repository";
+import { createAgentService } from "../../core/agents/agent-service";
+import { createAgentRuntime } from "../../core/agents/runtime";
+import { createWsTokenStore } from "../../core/db/ws-token.repository";
+import { createWsTokens } from "../../core/realtime/ws-tokens";
+import { createEventPublisher } from "./events";
+import type { AgentTool, ToolContext } from "../../core/agents/tools";
+import { createPusher, managementEndpoint } from "./connections";
 import { config, resetConfig } from "./config";
+import { createTicketSettingsStore, createTicketStore } from "../../core/db/ticket.repository";
+import { createTicketService } from "../../core/tickets/ticket-service";
+import { createItsmTools } from "../../core/tickets/itsm-tools";
 
 /**
  * The composition root: adapters and use cases wired once per warm function instance (cold start),
@@ -26,6 +42,9 @@ function build() {
   const options = { client, table: cfg.tableName };
   const orgStore = createOrganizationStore(options);
   const keyStore = createApiKeyStore(options);
+  const connections = createConnectionStore(options);
+  // HTTP functions push through the configured @connections endpoint (AGENTORG_WS_ENDPOINT).
+  const events = createEventPublisher({ connections, pusher: () => createPusher(managementEndpoint()) });
   const catalog = createCatalog(cfg.models);
   const provider = (endpoint: EndpointSettings) =>
     endpoint.baseURL
@@ -38,16 +57,67 @@ function build() {
     metering: createMeteringStore(options),
     settings: createRoutingSettingsStore(options),
     orgs: orgStore,
+    events,
   });
+  const agentRepos = createAgentRepositories(options);
+  const agents = createAgentService({ ...agentRepos, orgs: orgStore, events });
+  const tickets = createTicketService({
+    store: createTicketStore(options),
+    orgs: orgStore,
+    settings: createTicketSettingsStore(options),
+    events,
+    // Assignees must be agents of the organization; their role and level decide change authority.
+    agents: {
+      find: async (orgId, agentId) => {
+        const agent = await agentRepos.agents.get(orgId, agentId);
+        return agent && { id: agent.id, roleId: agent.roleId, level: agent.level };
+      },
+    },
+  });
+  /** Tools beyond the hierarchy's: the ITSM tools (the runtime offers each role only the tools it lists). */
+  const itsmTools = createItsmTools({ tickets });
+  const agentTools: { extra: (context: ToolContext) => AgentTool[] } = { extra: () => itsmTools };
+  const runtime = createAgentRuntime({ chat, agents, store: agentRepos.agents, extraTools: (context) => agentTools.extra(context) });
+  const auditStore = createAuditStore(options);
+  const auditKeys = createAuditKeyRegistry(options);
+  let auditConsumer: Promise<AuditConsumer> | undefined;
   return {
     config: cfg,
+    /** The audit log's read side (API). */
+    audit: createAuditLog({
+      store: auditStore,
+      keys: auditKeys,
+      orgs: orgStore,
+      ...(cfg.audit.signingKey ? { signingKey: cfg.audit.signingKey } : {}),
+    }),
+    /** The audit log's writer (stream consumer); its signing key is loaded once, on first use. */
+    auditConsumer: (): Promise<AuditConsumer> =>
+      (auditConsumer ??= loadAuditSigningKey(cfg.audit, { region: cfg.region }).then((signingKey) =>
+        createAuditConsumer({
+          store: auditStore,
+          keys: auditKeys,
+          signingKey,
+          checkpointEvery: cfg.audit.checkpointEvery,
+          checkpointSeconds: cfg.audit.checkpointSeconds,
+          log: (message, details) => logger.warn(message, details),
+        }),
+      )).catch((error: unknown) => {
+        auditConsumer = undefined;
+        throw error;
+      }),
     catalog,
     chat,
     client,
+    events,
+    agents,
+    runtime,
+    agentTools,
+    wsTokens: createWsTokens({ store: createWsTokenStore(options) }),
     authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
     organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options) }),
     apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
-    connections: createConnectionStore(options),
+    tickets,
+    connections,
   };
 }
 

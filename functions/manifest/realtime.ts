@@ -3,11 +3,29 @@ import { wsRoute } from "../manifest.types";
 
 export const Ping = z.strictObject({ action: z.literal("ping"), id: z.string().max(100).optional() }).meta({ id: "PingFrame" });
 
+export const ChatFrame = z
+  .strictObject({
+    action: z.literal("chat"),
+    agentId: z.string().regex(/^[0-9a-z]{26}$/, "must be an agent id").optional().meta({ description: "Omit for the organization-wide channel" }),
+    message: z.string().trim().min(1, "must not be empty").max(20_000),
+    id: z.string().max(100).optional().meta({ description: "Echoed in chat.delta/chat.done frames" }),
+  })
+  .meta({ id: "ChatFrame" });
+
+export const TOPICS = ["messages", "tickets", "usage", "channel"] as const;
+
+export const SubscribeFrame = z
+  .strictObject({
+    action: z.literal("subscribe"),
+    topics: z.array(z.enum(TOPICS)).min(1).default([...TOPICS]),
+  })
+  .meta({ id: "SubscribeFrame" });
+
 export const wsRouteKeys = {
   connect: wsRoute({
     routeKey: "$connect",
     handler: "functions/ws/connect.handler",
-    summary: "Authenticate the caller and record the connection",
+    summary: "Authenticate (?token= from POST /api/v1/ws-tokens, or an organization key header) and record the connection",
     permissions: ["table:read", "table:write"],
   }),
   disconnect: wsRoute({
@@ -23,6 +41,20 @@ export const wsRouteKeys = {
     body: Ping,
     permissions: ["connections:manage"],
   }),
+  subscribe: wsRoute({
+    routeKey: "subscribe",
+    handler: "functions/ws/subscribe.handler",
+    summary: "Receive organization events (messages, tickets, usage, channel) as `event` frames",
+    body: SubscribeFrame,
+    permissions: ["table:read", "table:write", "connections:manage"],
+  }),
+  chat: wsRoute({
+    routeKey: "chat",
+    handler: "functions/ws/chat.handler",
+    summary: "Chat with an agent (or the organization channel): chat.delta frames as the reply streams, then chat.done",
+    body: ChatFrame,
+    permissions: ["table:read", "table:write", "connections:manage"],
+  }),
   default: wsRoute({
     routeKey: "$default",
     handler: "functions/ws/default.handler",
@@ -30,4 +62,3 @@ export const wsRouteKeys = {
     permissions: ["connections:manage"],
   }),
 } as const;
-

@@ -3,18 +3,23 @@ import { actorOf } from "../../core/auth/principal";
 import { services, wsHandler } from "../lib/ws";
 
 /**
- * `$connect`: authenticate (an organization API key in `Authorization: Bearer`), record the
- * connection. Refusing here (401/403) means API Gateway never opens the socket.
+ * `$connect`: authenticate and record the connection. Browsers pass a short-lived token
+ * (`?token=` from POST /api/v1/ws-tokens); server clients may send their organization API key as
+ * `Authorization: Bearer`. Refusing here (401/403) means the socket never opens.
  */
 export const handler = wsHandler(async ({ event, connectionId }) => {
-  const principal = await services().authenticate(event.headers?.authorization ?? event.headers?.Authorization);
-  if (principal.kind !== "org") throw forbidden("WebSocket connections belong to an organization: use its API key.", "org_key_required");
-  await services().connections.put({
-    connectionId,
-    orgId: principal.orgId,
-    actor: actorOf(principal),
-    connectedAt: new Date().toISOString(),
-    topics: [],
-  });
+  const token = event.queryStringParameters?.token;
+  const authorization = event.headers?.authorization ?? event.headers?.Authorization;
+  let orgId: string;
+  let actor: string;
+  if (token !== undefined || !authorization) {
+    ({ orgId, actor } = await services().wsTokens.redeem(token));
+  } else {
+    const principal = await services().authenticate(authorization);
+    if (principal.kind !== "org") throw forbidden("WebSocket connections belong to an organization: use its API key.", "org_key_required");
+    orgId = principal.orgId;
+    actor = actorOf(principal);
+  }
+  await services().connections.put({ connectionId, orgId, actor, connectedAt: new Date().toISOString(), topics: [] });
   return { statusCode: 200 };
 });

@@ -21,7 +21,7 @@ beforeAll(async () => {
       AGENTORG_SLM_BASE_URL: slm.baseURL,
       AGENTORG_LLM_BASE_URL: llm.baseURL,
       AGENTORG_LLM_API_KEY: "llm-secret",
-      AGENTORG_MODEL_TIMEOUT_MS: "400",
+      AGENTORG_MODEL_TIMEOUT_MS: "2000",
       AGENTORG_MODEL_MAX_RETRIES: "0",
     },
   });
@@ -112,9 +112,9 @@ describe("chat completions through the openai SDK", () => {
 
     const result = await sdk(key).chat.completions.create({ model: "llama-3.2-3b", messages: ask("find vpn docs"), tools });
 
-    expect(slm.requests[0]!.body.tools).toEqual(tools);
+    expect((slm.requests[0]!.body as { tools?: unknown }).tools).toEqual(tools);
     expect(result.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(JSON.parse(result.choices[0]!.message.tool_calls![0]!.function.arguments)).toEqual({ q: "vpn" });
+    expect(JSON.parse((result.choices[0]!.message.tool_calls![0]! as { function: { arguments: string } }).function.arguments)).toEqual({ q: "vpn" });
   });
 });
 

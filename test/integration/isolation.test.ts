@@ -7,11 +7,45 @@ let platform: Platform;
 let a: Awaited<ReturnType<typeof createTenant>>;
 let b: Awaited<ReturnType<typeof createTenant>>;
 
+/**
+ * Org B's ids by the collection that precedes `{id}` in a path (and by parameter name for the others),
+ * filled in beforeAll with real resources of org B. A new collection must add its id here.
+ */
+const B_IDS: Record<string, string> = {};
+
 beforeAll(async () => {
   platform = await startTestPlatform();
   a = await createTenant(platform, { name: "Tenant A" });
   b = await createTenant(platform, { name: "Tenant B" });
+  const role = await call(platform, "/roles", { method: "POST", key: b.key, body: { name: "B role", level: 1, systemPrompt: "b" } });
+  const ceo = await call(platform, "/agents", { method: "POST", key: b.key, body: { name: "B CEO", roleId: role.body.id } });
+  const worker = await call(platform, "/agents", { method: "POST", key: b.key, body: { name: "B worker", roleId: "specialist", managerId: ceo.body.id } });
+  const message = await call(platform, `/agents/${ceo.body.id}/messages`, { method: "POST", key: b.key, body: { kind: "direct", to: worker.body.id, body: "b only" } });
+  Object.assign(B_IDS, {
+    organizations: b.org.id,
+    keyId: b.keyId,
+    roles: role.body.id,
+    agents: ceo.body.id,
+    messageId: message.body.items[0].id,
+  });
+  // Messages live in the recipient's inbox.
+  B_IDS.inboxAgent = worker.body.id;
+  const ticket = await call(platform, "/tickets", { method: "POST", key: b.key, body: { type: "incident", title: "B only" } });
+  B_IDS.tickets = ticket.body.id;
 });
+
+/** A path of the manifest with org B's ids in it. */
+function fill(path: string): string {
+  return path.replace(/\/([a-z-]+)\/\{id\}/, (_m, collection: string) => {
+    const id = path.includes("{messageId}") ? B_IDS.inboxAgent : B_IDS[collection];
+    if (!id) throw new Error(`isolation test: add an id of org B for /${collection}/{id} to B_IDS`);
+    return `/${collection}/${id}`;
+  }).replace(/\{(\w+)\}/g, (_m, name: string) => {
+    const id = B_IDS[name];
+    if (!id) throw new Error(`isolation test: add an id of org B for {${name}} to B_IDS`);
+    return id;
+  });
+}
 afterAll(async () => {
   await platform?.stop();
 });
@@ -20,6 +54,14 @@ afterAll(async () => {
 const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/organizations/{id}/api-keys": { name: "probe" },
   "PATCH /api/v1/organizations/{id}": { name: "Hijacked" },
+  "PATCH /api/v1/roles/{id}": { description: "hijacked" },
+  "PATCH /api/v1/agents/{id}": { name: "Hijacked" },
+  "POST /api/v1/agents/{id}/messages": { kind: "broadcast", body: "hijack" },
+  "PATCH /api/v1/agents/{id}/messages/{messageId}": { status: "done" },
+  "PATCH /api/v1/tickets/{id}": { title: "Hijacked" },
+  "POST /api/v1/tickets/{id}/transitions": { to: "canceled" },
+  "POST /api/v1/tickets/{id}/comments": { text: "hijack" },
+  "POST /api/v1/tickets/{id}/links": { ticket: "01jzzzzzzzzzzzzzzzzzzzzzzz" },
 };
 
 /** Every route of the manifest with path parameters, filled with org B's ids. */
@@ -36,10 +78,7 @@ describe("tenant isolation", () => {
   it.each(routesWithIds.map((r) => [`${r.method} ${r.path}`, r] as const))(
     "%s with org A's key and org B's ids answers 404",
     async (name, route) => {
-      const path = route.path
-        .replace("/api/v1", "")
-        .replace("{id}", b.org.id)
-        .replace("{keyId}", b.keyId);
+      const path = fill(route.path).replace("/api/v1", "");
 
       const result = await call(platform, path, { method: route.method, key: a.key, body: SAMPLE_BODIES[name] });
 

@@ -1,0 +1,129 @@
+import { z } from "../shared/zod";
+import { ID_PATTERN } from "../ids";
+import { HIERARCHY_TOOLS, ITSM_TOOLS } from "./roles";
+
+const TOOL_NAMES = [...HIERARCHY_TOOLS, ...ITSM_TOOLS] as const;
+const AgentRef = z.string().regex(ID_PATTERN, "must be an agent id");
+
+export const ModelPolicy = z
+  .discriminatedUnion("routing", [
+    z.strictObject({ routing: z.literal("auto") }),
+    z.strictObject({ routing: z.literal("fixed"), tier: z.enum(["slm", "llm"]) }),
+  ])
+  .meta({ id: "ModelPolicy" });
+
+export const Role = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    level: z.number().int().min(1).max(5),
+    description: z.string(),
+    systemPrompt: z.string(),
+    tools: z.array(z.string()),
+    modelPolicy: ModelPolicy,
+    builtIn: z.boolean(),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+  })
+  .meta({ id: "Role" });
+
+export const CreateRoleBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(80),
+    level: z.number().int().min(1).max(5),
+    description: z.string().max(2000).default(""),
+    systemPrompt: z.string().min(1).max(20_000),
+    tools: z.array(z.enum(TOOL_NAMES)).max(20).default([]),
+    modelPolicy: ModelPolicy.default({ routing: "auto" }),
+  })
+  .meta({ id: "CreateRole" });
+
+export const UpdateRoleBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(80).optional(),
+    level: z.number().int().min(1).max(5).optional(),
+    description: z.string().max(2000).optional(),
+    systemPrompt: z.string().min(1).max(20_000).optional(),
+    tools: z.array(z.enum(TOOL_NAMES)).max(20).optional(),
+    modelPolicy: ModelPolicy.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "at least one field must be given" })
+  .meta({ id: "UpdateRole" });
+
+export const Agent = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    roleId: z.string(),
+    level: z.number().int(),
+    managerId: z.string().nullable(),
+    status: z.enum(["active", "paused"]),
+    routing: z.enum(["auto", "off"]).meta({ description: "off: the role's fixed tier (or the SLM) for every query" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Agent" });
+
+export const CreateAgentBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(80),
+    roleId: z.string().min(1).max(64),
+    managerId: AgentRef.nullable().default(null),
+    status: z.enum(["active", "paused"]).default("active"),
+    routing: z.enum(["auto", "off"]).default("auto"),
+  })
+  .meta({ id: "CreateAgent" });
+
+export const UpdateAgentBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(80).optional(),
+    roleId: z.string().min(1).max(64).optional(),
+    managerId: AgentRef.nullable().optional(),
+    status: z.enum(["active", "paused"]).optional(),
+    routing: z.enum(["auto", "off"]).optional(),
+    /** Where the agent's direct reports go when it moves under another manager: "self" keeps them with it. */
+    reassignReportsTo: z.union([z.literal("self"), AgentRef]).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "at least one field must be given" })
+  .meta({ id: "UpdateAgent" });
+
+export const DeleteAgentQuery = z.object({
+  reassignReportsTo: AgentRef.optional().meta({ description: "Required when the agent has direct reports: their new manager" }),
+});
+
+export const MessageKind = z.enum(["direct", "delegate", "escalate", "broadcast"]);
+
+export const SendMessageBody = z
+  .strictObject({
+    kind: MessageKind,
+    to: AgentRef.optional().meta({ description: "Recipient (direct, delegate; escalate: optional, must be the manager)" }),
+    subject: z.string().max(200).optional(),
+    body: z.string().trim().min(1, "must not be empty").max(20_000),
+  })
+  .meta({ id: "SendMessage" });
+
+export const Message = z
+  .object({
+    id: z.string(),
+    kind: MessageKind,
+    from: z.string(),
+    to: z.string(),
+    subject: z.string().optional(),
+    body: z.string(),
+    status: z.enum(["queued", "delivered", "read", "done"]),
+    path: z.array(z.string()).meta({ description: "Agents the message passed through, sender first, recipient last" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    sentBy: z.string().meta({ description: "Who made the agent send it: a key, or the agent itself in a tool call" }),
+  })
+  .meta({ id: "AgentMessage" });
+
+export const UpdateMessageBody = z.strictObject({ status: z.enum(["delivered", "read", "done"]) }).meta({ id: "UpdateMessage" });
+
+export type AgentRecord = z.infer<typeof Agent>;
+export type CreateAgentInput = z.infer<typeof CreateAgentBody>;
+export type UpdateAgentInput = z.infer<typeof UpdateAgentBody>;
+export type MessageRecord = z.infer<typeof Message>;
+export type SendMessageInput = z.infer<typeof SendMessageBody>;
+export type CreateRoleInput = z.infer<typeof CreateRoleBody>;
+export type UpdateRoleInput = z.infer<typeof UpdateRoleBody>;

@@ -1,0 +1,235 @@
+import { DomainError, isDomainError } from "../errors";
+import { newId } from "../ids";
+import type { Principal } from "../auth/principal";
+import type { ChatService } from "../chat/chat-service";
+import type { ChatCompletionRequest } from "../chat/chat.schema";
+import type { ProviderResult, WireMessage } from "../models/provider";
+import type { UsageRecord } from "../metering/ports";
+import type { AgentRecord } from "./agent.schema";
+import type { AgentService } from "./agent-service";
+import { ancestors, type Tree } from "./hierarchy";
+import type { AgentRun, AgentStep, AgentStore, Memory } from "./ports";
+import type { AgentTool, ToolContext } from "./tools";
+
+export interface RuntimeOptions {
+  /** Model calls per agent turn, tool calls included: the loop always ends. */
+  maxSteps: number;
+  /** Conversation turns kept verbatim; older ones are folded into the summary. */
+  memoryTurns: number;
+  /** Delegation depth (an agent delegating to one that delegates ...). The hierarchy has 5 levels. */
+  maxDepth: number;
+}
+
+export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = { maxSteps: 6, memoryTurns: 12, maxDepth: 5 };
+
+export interface ChatTurnResult {
+  runId: string;
+  agentId: string;
+  reply: string;
+  model: string;
+  tier: "slm" | "llm";
+  offline: boolean;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  steps: AgentStep[];
+}
+
+export interface RuntimeDeps {
+  chat: ChatService;
+  agents: AgentService;
+  store: AgentStore;
+  /** Tools beyond the hierarchy's (the ITSM tools), built for one agent's context. */
+  extraTools?: (context: ToolContext) => AgentTool[];
+  options?: Partial<RuntimeOptions>;
+}
+
+const SUMMARY_LIMIT = 2_000;
+const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
+
+/**
+ * Folds the oldest turns into the rolling summary, keeping the last `keep` verbatim. Extractive (the
+ * start of each folded turn) so that it costs no model call and cannot invent anything; bounded.
+ */
+export function foldMemory(memory: Memory, keep: number): Memory {
+  if (memory.turns.length <= keep) return memory;
+  const folded = memory.turns.slice(0, memory.turns.length - keep);
+  const lines = folded.map((t) => `- ${t.role}: ${clip(t.content.replace(/\s+/g, " "), 160)}`);
+  let summary = [memory.summary, ...lines].filter(Boolean).join("\n");
+  while (summary.length > SUMMARY_LIMIT && summary.includes("\n")) summary = summary.slice(summary.indexOf("\n") + 1);
+  return { summary: clip(summary, SUMMARY_LIMIT), turns: memory.turns.slice(-keep) };
+}
+
+/**
+ * The agent runtime: a chat turn with an agent builds the prompt from its role's system prompt, its
+ * place in the hierarchy, its memory and its tools, lets the router pick the model, and runs the
+ * function-calling loop (bounded) until the model answers. Delegated tasks run the subordinate's own
+ * turn, whose result rolls back up as the tool's result and as a message to the delegator.
+ */
+export function createAgentRuntime({ chat, agents, store, extraTools, options }: RuntimeDeps) {
+  const settings = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
+
+  function describe(tree: Tree, agent: AgentRecord, roleName: string): string {
+    const manager = agent.managerId ? tree.byId.get(agent.managerId) : undefined;
+    const reports = tree.children.get(agent.id) ?? [];
+    const peers = manager ? (tree.children.get(manager.id) ?? []).filter((p) => p.id !== agent.id) : [];
+    const who = (a: AgentRecord) => `${a.name} (id ${a.id}, level ${a.level})`;
+    return [
+      `You are ${agent.name}, ${roleName} (level ${agent.level}).`,
+      manager ? `Your manager: ${who(manager)}.` : "You are the root of the organization: you have no manager.",
+      reports.length ? `Your direct reports: ${reports.map(who).join("; ")}.` : "You have no direct reports.",
+      peers.length ? `Your peers: ${peers.map(who).join("; ")}.` : "",
+      `Chain of command above you: ${ancestors(tree, agent.id).map((a) => a.name).join(" > ") || "none"}.`,
+      "Use agent ids in tool calls. Answer the person directly when you need no tool.",
+    ]
+      .filter(Boolean)
+      .join("\n");
+  }
+
+  function hierarchyTools(principal: Principal, context: ToolContext, depth: number): AgentTool[] {
+    const acting = { orgId: context.orgId, actor: context.actor };
+    const str = (args: unknown, name: string): string => {
+      const value = (args as Record<string, unknown> | null)?.[name];
+      if (typeof value !== "string" || !value.trim()) throw new DomainError("invalid_input", "tool_arguments_invalid", `Argument '${name}' must be a non-empty string.`);
+      return value;
+    };
+    return [
+      {
+        name: "delegate_task",
+        description: "Delegate a task to an agent in your own subtree (a direct report or below). Returns that agent's result.",
+        parameters: { type: "object", properties: { to: { type: "string", description: "agent id" }, task: { type: "string" } }, required: ["to", "task"] },
+        async execute(args) {
+          const to = str(args, "to");
+          const task = str(args, "task");
+          const [message] = await agents.send(acting, context.agentId, { kind: "delegate", to, body: task });
+          if (depth + 1 >= settings.maxDepth) return { messageId: message!.id, status: "queued", note: "delegation depth limit reached: the task waits in the inbox" };
+          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1);
+          await agents.send({ orgId: context.orgId, actor: `agent:${to}` }, to, { kind: "direct", to: context.agentId, subject: "Result", body: result.reply });
+          return { messageId: message!.id, status: "done", result: result.reply };
+        },
+      },
+      {
+        name: "escalate",
+        description: "Escalate an issue to your manager (it lands in their inbox).",
+        parameters: { type: "object", properties: { summary: { type: "string" } }, required: ["summary"] },
+        async execute(args) {
+          const [message] = await agents.send(acting, context.agentId, { kind: "escalate", body: str(args, "summary") });
+          return { messageId: message!.id, to: message!.to };
+        },
+      },
+      {
+        name: "send_message",
+        description: "Send a direct message to any agent; it travels through the hierarchy.",
+        parameters: { type: "object", properties: { to: { type: "string", description: "agent id" }, body: { type: "string" } }, required: ["to", "body"] },
+        async execute(args) {
+          const [message] = await agents.send(acting, context.agentId, { kind: "direct", to: str(args, "to"), body: str(args, "body") });
+          return { messageId: message!.id, path: message!.path };
+        },
+      },
+      {
+        name: "broadcast",
+        description: "Broadcast a message to your whole subtree.",
+        parameters: { type: "object", properties: { body: { type: "string" } }, required: ["body"] },
+        async execute(args) {
+          const messages = await agents.send(acting, context.agentId, { kind: "broadcast", body: str(args, "body") });
+          return { recipients: messages.length };
+        },
+      },
+    ];
+  }
+
+  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
+    const orgId = principal.kind === "org" ? principal.orgId : "";
+    const tree = await agents.tree(orgId);
+    const agent = tree.byId.get(agentId);
+    if (!agent) throw new DomainError("not_found", "not_found", `Agent '${agentId}' was not found.`);
+    if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
+    const role = await agents.roleOf(orgId, agent.roleId);
+    const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}` };
+    const available = [...hierarchyTools(principal, context, depth), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
+    const tools = new Map(available.map((t) => [t.name, t]));
+    const memory = await store.getMemory(orgId, agentId);
+    const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
+    const messages: WireMessage[] = [
+      { role: "system", content: system },
+      ...memory.turns.map((t) => ({ role: t.role, content: t.content })),
+      { role: "user", content: input },
+    ];
+    const fixedTier = agent.routing === "off" ? (role.modelPolicy.tier ?? "slm") : role.modelPolicy.routing === "fixed" ? role.modelPolicy.tier : undefined;
+    const steps: AgentStep[] = [];
+    const startedAt = new Date().toISOString();
+    let reply = "";
+    let last: { model: string; tier: "slm" | "llm"; offline: boolean } = { model: "", tier: "slm", offline: false };
+
+    for (let n = 1; n <= settings.maxSteps; n++) {
+      const request = {
+        model: "auto",
+        messages,
+        ...(available.length ? { tools: available.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
+      } as ChatCompletionRequest;
+      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}) });
+      let content = "";
+      let outcome: UsageRecord | undefined;
+      let result: ProviderResult | undefined;
+      for await (const event of chat.stream(plan)) {
+        if (event.type === "delta" && event.content) {
+          content += event.content;
+          onDelta?.(event.content);
+        } else if (event.type === "record") outcome = event.record;
+        else if (event.type === "done") {
+          result = event.result;
+          content = event.result.content ?? content;
+        }
+      }
+      if (!outcome || !result) throw new DomainError("upstream_failed", "model_failed", "The model's answer ended early.");
+      const record = outcome;
+      last = { model: record.model, tier: record.tier, offline: record.offline };
+      const step: AgentStep = { n, model: record.model, tier: record.tier, content, toolCalls: [], inputTokens: record.inputTokens, outputTokens: record.outputTokens, costMicroUsd: record.costMicroUsd };
+      steps.push(step);
+      if (!result.toolCalls.length) {
+        reply = content;
+        break;
+      }
+      messages.push({ role: "assistant", content: content || null, tool_calls: result.toolCalls });
+      for (const call of result.toolCalls) {
+        const tool = tools.get(call.function.name);
+        let output: unknown;
+        let ok = true;
+        try {
+          if (!tool) throw new DomainError("forbidden", "tool_not_allowed", `Tool '${call.function.name}' is not available to the ${role.name} role.`);
+          let args: unknown;
+          try {
+            args = JSON.parse(call.function.arguments || "{}");
+          } catch {
+            throw new DomainError("invalid_input", "tool_arguments_invalid", "The tool arguments are not valid JSON.");
+          }
+          output = await tool.execute(args, context);
+        } catch (error) {
+          ok = false;
+          if (!isDomainError(error)) throw error;
+          // The model sees the refusal and can correct itself; the hierarchy's rules hold either way.
+          output = { error: { code: error.code, message: error.message } };
+        }
+        const text = JSON.stringify(output);
+        step.toolCalls.push({ name: call.function.name, arguments: call.function.arguments, ok, result: clip(text, 2_000) });
+        messages.push({ role: "tool", tool_call_id: call.id, content: text });
+      }
+      if (n === settings.maxSteps) reply = content || `(stopped after ${settings.maxSteps} steps without a final answer)`;
+    }
+
+    const now = new Date().toISOString();
+    await store.putMemory(orgId, agentId, foldMemory({ summary: memory.summary, turns: [...memory.turns, { role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }] }, settings.memoryTurns));
+    const run: AgentRun = { id: newId(), agentId, input, reply, steps, startedAt, finishedAt: now, depth };
+    await store.recordRun(orgId, run);
+    const totals = steps.reduce((s, x) => ({ i: s.i + x.inputTokens, o: s.o + x.outputTokens, c: s.c + x.costMicroUsd }), { i: 0, o: 0, c: 0 });
+    return { runId: run.id, agentId, reply, model: last.model, tier: last.tier, offline: last.offline, usage: { inputTokens: totals.i, outputTokens: totals.o, costUsd: totals.c / 1_000_000 }, steps };
+  }
+
+  return {
+    /** A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. */
+    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
+      return turn(principal, agentId, message, 0, onDelta);
+    },
+    options: settings,
+  };
+}
+
+export type AgentRuntime = ReturnType<typeof createAgentRuntime>;

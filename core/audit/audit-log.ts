@@ -1,0 +1,175 @@
+import type { KeyObject } from "node:crypto";
+import { type Principal } from "../auth/principal";
+import { invalidInput, notFound } from "../errors";
+import type { OrganizationStore, Page } from "../tenants/ports";
+import type { AuditPublicKey, AuditVerification } from "./audit.schema";
+import { keyIdOf, privateKeyFromSeed, publicKeyFromBase64, publicKeyToBase64 } from "./chain";
+import { createChainVerifier } from "./chain-verifier";
+import { canonicalJson } from "./entry";
+import type { AuditKeyRecord, AuditKeyRegistry, AuditStore } from "./ports";
+
+/**
+ * The audit log as the API shows it: entries and checkpoints of one organization, its verification,
+ * its export, and the public keys. Who may see which organization is decided here: the operator any
+ * (named by `orgId`), an organization's key only its own (another id answers 404, like a missing one).
+ */
+
+export interface AuditLogDeps {
+  store: AuditStore;
+  keys: AuditKeyRegistry;
+  orgs: Pick<OrganizationStore, "get">;
+  /** The signing seed when this function holds it (the local runtime): its public half is served too. */
+  signingKey?: string;
+}
+
+export interface OrgScopeQuery {
+  orgId?: string;
+}
+
+export function createAuditLog({ store, keys, orgs, signingKey }: AuditLogDeps) {
+  const local: AuditKeyRecord | null = signingKey
+    ? (() => {
+        const publicKey = publicKeyToBase64(privateKeyFromSeed(signingKey));
+        return { keyId: keyIdOf(publicKey), publicKey, registeredAt: "" };
+      })()
+    : null;
+
+  /** The organization a request reads: the key's own, or for the operator the one it names. */
+  async function scope(principal: Principal, orgId: string | undefined): Promise<string> {
+    if (principal.kind === "org") {
+      if (orgId !== undefined && orgId !== principal.orgId) throw notFound("Organization", orgId);
+      return principal.orgId;
+    }
+    if (orgId === undefined) {
+      throw invalidInput("The operator reads one organization's audit log at a time: add ?orgId=<id>.", [
+        { field: "orgId", message: "required with the operator key" },
+      ], "org_id_required");
+    }
+    if (!(await orgs.get(orgId))) throw notFound("Organization", orgId);
+    return orgId;
+  }
+
+  /** Every known public key, oldest first; the local runtime's own key even before a consumer registered it. */
+  async function knownKeys(): Promise<AuditKeyRecord[]> {
+    const registered = await keys.list();
+    if (local && !registered.some((k) => k.keyId === local.keyId)) registered.push(local);
+    return registered.sort((a, b) => (a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0));
+  }
+
+  return {
+    /** Newest first, or oldest first from `fromSeq`. */
+    async entries(principal: Principal, query: OrgScopeQuery & { limit?: number; cursor?: string; fromSeq?: number }): Promise<Page<unknown>> {
+      const orgId = await scope(principal, query.orgId);
+      return store.listEntries(orgId, {
+        limit: query.limit ?? 25,
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+        ...(query.fromSeq ? { fromSeq: query.fromSeq } : {}),
+      });
+    },
+
+    /** Newest first. */
+    async checkpoints(principal: Principal, query: OrgScopeQuery & { limit?: number; cursor?: string }): Promise<Page<unknown>> {
+      const orgId = await scope(principal, query.orgId);
+      return store.listCheckpoints(orgId, { limit: query.limit ?? 25, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    },
+
+    /**
+     * Recomputes the organization's chain from storage (docs/audit-log-format.md section 9), checks
+     * every checkpoint against it and its signature against the published keys, and compares the
+     * stored chain head with the entries (which catches a truncated tail after the last checkpoint).
+     * Reads the chain a page at a time: memory is 32 bytes per entry.
+     */
+    async verify(principal: Principal, query: OrgScopeQuery): Promise<AuditVerification> {
+      const orgId = await scope(principal, query.orgId);
+      const publicKeys = new Map<string, KeyObject>();
+      for (const key of await knownKeys()) publicKeys.set(key.keyId, publicKeyFromBase64(key.publicKey));
+      const verifier = createChainVerifier({ orgId, publicKeys });
+
+      let intact = 0;
+      read: for await (const page of store.entryPages(orgId)) {
+        for (const entry of page) {
+          if (!verifier.addEntry(entry)) break read;
+          intact += 1;
+        }
+      }
+      let total = 0;
+      for await (const page of store.checkpointPages(orgId)) {
+        for (const checkpoint of page) {
+          total += 1;
+          verifier.addCheckpoint(checkpoint);
+        }
+      }
+      const result = verifier.result();
+
+      // The head is written in the same transaction as the entries, so it must name the last of them.
+      const stored = await store.head(orgId);
+      let headFailure: { seq: number; message: string } | null = null;
+      if (!stored && intact > 0) {
+        headFailure = { seq: intact + 1, message: `The chain has ${intact} entries but no head item.` };
+      } else if (stored && stored.seq > intact) {
+        headFailure = { seq: intact + 1, message: `The chain head names seq ${stored.seq}, but the entries end at seq ${intact}: entries at the end were removed.` };
+      } else if (stored && stored.seq < intact) {
+        headFailure = { seq: stored.seq + 1, message: `Entries follow the chain head (seq ${stored.seq}): they were not written by the audit consumer.` };
+      } else if (stored && verifier.hashAt(stored.seq) !== stored.hash) {
+        headFailure = { seq: stored.seq, message: `The chain head's hash differs from the entry at seq ${stored.seq}.` };
+      }
+
+      let { valid, length, firstInvalidSeq, message } = result;
+      let reason: string | null = result.reason;
+      let head = result.head?.hash ?? null;
+      if (headFailure && (firstInvalidSeq === null || headFailure.seq < firstInvalidSeq)) {
+        valid = false;
+        firstInvalidSeq = headFailure.seq;
+        reason = "head_mismatch";
+        message = headFailure.message;
+        length = Math.min(length, headFailure.seq - 1);
+        head = length ? verifier.hashAt(length)! : null;
+      }
+      const lastSeq = Math.min(result.lastCheckpointSeq, length) || null;
+      return {
+        orgId,
+        valid,
+        length,
+        head,
+        firstInvalidSeq,
+        reason,
+        message,
+        checkpoints: { total, verified: result.checkpoints.verified, signaturesVerified: result.checkpoints.signaturesVerified, lastSeq },
+        unsignedFromSeq: length > (lastSeq ?? 0) ? (lastSeq ?? 0) + 1 : null,
+      };
+    },
+
+    /**
+     * The organization's export (docs/audit-log-format.md section 8): its entries in seq order, then its
+     * checkpoints, one JCS line each, a storage page per chunk. The scope is checked before the first
+     * chunk, so a refusal is an ordinary error response.
+     */
+    async export(principal: Principal, query: OrgScopeQuery): Promise<AsyncIterable<string>> {
+      const orgId = await scope(principal, query.orgId);
+      return (async function* lines() {
+        for await (const page of store.entryPages(orgId)) if (page.length) yield page.map(line).join("");
+        for await (const page of store.checkpointPages(orgId)) if (page.length) yield page.map(line).join("");
+      })();
+    },
+
+    /** The current checkpoint key and every earlier one (checkpoints name theirs by keyId). */
+    async publicKey(): Promise<AuditPublicKey> {
+      const all = await knownKeys();
+      const current = local ?? all.at(-1);
+      if (!current) throw notFound("Audit signing key");
+      return {
+        algorithm: "Ed25519",
+        keyId: current.keyId,
+        publicKey: current.publicKey,
+        keys: all.map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, registeredAt: k.registeredAt || null })),
+      };
+    },
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+/** One export line: the record's canonical JSON (what storage holds, tampered or not). */
+function line(record: unknown): string {
+  return `${canonicalJson(record)}\n`;
+}

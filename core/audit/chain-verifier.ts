@@ -1,0 +1,265 @@
+import { verify, type KeyObject } from "node:crypto";
+import { checkpointSigningBytes, type VerifyFailureReason, type VerifyResult } from "./chain";
+import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, type AuditEntry, type Checkpoint } from "./entry";
+
+/**
+ * `verifyChain` (chain.ts) for a chain read a page at a time: the same rules, the same order of checks
+ * and the same result, but entries are handed over one by one and forgotten, so verifying a long
+ * chain from storage holds 32 bytes per entry (its hash) instead of every entry. Tested for equal
+ * verdicts against `verifyChain` (test/unit/audit/chain-verifier.test.ts).
+ */
+
+interface Failure {
+  seq: number;
+  reason: VerifyFailureReason;
+  message: string;
+}
+
+export interface ChainVerifierOptions {
+  /** The organization the chain must belong to. */
+  orgId: string;
+  /**
+   * Public keys by keyId. Null: signatures are not checked (as `verifyChain` without a key). A
+   * checkpoint whose keyId is not in the map fails as `checkpoint_key_mismatch`.
+   */
+  publicKeys: ReadonlyMap<string, KeyObject> | null;
+}
+
+export interface ChainVerifier {
+  /** Entries in chain order. Returns false once the chain failed: later entries cannot change the verdict. */
+  addEntry(entry: unknown): boolean;
+  /** Checkpoints, after the last entry. */
+  addCheckpoint(checkpoint: unknown): void;
+  /** The hash of a verified entry. */
+  hashAt(seq: number): string | undefined;
+  /** The verdict so far, plus the highest seq vouched for by a verified checkpoint (0: none). */
+  result(): VerifyResult & { lastCheckpointSeq: number };
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const KEY_ID = /^[0-9a-f]{16}$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ENTRY_MEMBERS = ["action", "actor", "entity", "hash", "kind", "orgId", "prevHash", "seq", "source", "summary", "time", "v"];
+const CHECKPOINT_MEMBERS = ["hash", "keyId", "kind", "orgId", "seq", "signature", "time", "v"];
+const ACTIONS = new Set(["insert", "modify", "remove"]);
+
+export function createChainVerifier({ orgId, publicKeys }: ChainVerifierOptions): ChainVerifier {
+  let hashes = Buffer.alloc(32 * 1024); // hash of seq n at [32(n-1), 32n)
+  let length = 0;
+  let entryFailure: Failure | null = null;
+  let first: Failure | null = null;
+  let checkpointsStarted = false;
+  let verified = 0;
+  let signaturesVerified = 0;
+  let lastCheckpointSeq = 0;
+
+  const hashAt = (seq: number): string | undefined =>
+    seq >= 1 && seq <= length ? hashes.subarray(32 * (seq - 1), 32 * seq).toString("hex") : undefined;
+  const fail = (failure: Failure) => {
+    // The earliest failure says from where the log is untrusted; on a tie the first reported (the entry's) wins.
+    if (first === null || failure.seq < first.seq) first = failure;
+  };
+  function push(hash: string) {
+    if (32 * (length + 1) > hashes.length) {
+      const grown = Buffer.alloc(hashes.length * 2);
+      hashes.copy(grown);
+      hashes = grown;
+    }
+    hashes.write(hash, 32 * length, "hex");
+    length += 1;
+  }
+
+  function checkEntry(entry: unknown): Failure | null {
+    const expected = length + 1;
+    const malformed = describeMalformedEntry(entry);
+    if (malformed) return { seq: expected, reason: "malformed_entry", message: `Entry at seq ${expected}: ${malformed}.` };
+    const e = entry as AuditEntry;
+    let hash: string;
+    try {
+      hash = hashEntry(e);
+    } catch (error) {
+      return { seq: expected, reason: "malformed_entry", message: `Entry at seq ${expected} cannot be canonicalized: ${(error as Error).message}.` };
+    }
+    if (hash !== e.hash) {
+      return { seq: expected, reason: "hash_mismatch", message: `The entry at seq ${expected} does not match its hash: its content was changed.` };
+    }
+    if (e.orgId !== orgId) {
+      return { seq: expected, reason: "org_mismatch", message: `The entry at seq ${expected} belongs to '${e.orgId}', not '${orgId}'.` };
+    }
+    if (e.seq !== expected) {
+      if (e.seq > expected) {
+        return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found seq ${e.seq}: entries are missing or out of order.` };
+      }
+      if (hashAt(e.seq) === e.hash) {
+        return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found a repeat of seq ${e.seq}.` };
+      }
+      return { seq: e.seq, reason: "seq_mismatch", message: `Expected seq ${expected}, found a second, different entry with seq ${e.seq}.` };
+    }
+    if (e.prevHash !== (hashAt(expected - 1) ?? GENESIS_HASH)) {
+      return {
+        seq: Math.max(1, expected - 1),
+        reason: "prev_hash_mismatch",
+        message: `Entry ${expected} does not link to entry ${expected - 1}: one of them was replaced.`,
+      };
+    }
+    return null;
+  }
+
+  function checkCheckpoint(checkpoint: unknown): Failure | "skip" | null {
+    const malformed = describeMalformedCheckpoint(checkpoint);
+    if (malformed) {
+      const seq = isRecord(checkpoint) && isPositiveSeq(checkpoint.seq) ? checkpoint.seq : length + 1;
+      return { seq, reason: "malformed_checkpoint", message: `Checkpoint: ${malformed}.` };
+    }
+    const c = checkpoint as Checkpoint;
+    if (c.orgId !== orgId) {
+      return { seq: c.seq, reason: "checkpoint_org_mismatch", message: `Checkpoint at seq ${c.seq} belongs to '${c.orgId}'.` };
+    }
+    if (c.seq > length) {
+      if (entryFailure) return "skip";
+      return {
+        seq: length + 1,
+        reason: "checkpoint_beyond_head",
+        message: `Checkpoint at seq ${c.seq} but the chain ends at seq ${length}: entries are missing at the end.`,
+      };
+    }
+    if (hashAt(c.seq) !== c.hash) {
+      return { seq: c.seq, reason: "checkpoint_hash_mismatch", message: `Checkpoint at seq ${c.seq} names another hash than the chain's.` };
+    }
+    if (!publicKeys) return null;
+    const key = publicKeys.get(c.keyId);
+    if (!key) {
+      return {
+        seq: c.seq,
+        reason: "checkpoint_key_mismatch",
+        message: `Checkpoint at seq ${c.seq} was signed by key ${c.keyId}, not ${[...publicKeys.keys()].join(" or ") || "a known key"}.`,
+      };
+    }
+    const { signature, ...body } = c;
+    if (!verify(null, checkpointSigningBytes(body), key, Buffer.from(signature, "base64"))) {
+      return { seq: c.seq, reason: "checkpoint_signature_invalid", message: `Checkpoint at seq ${c.seq} has an invalid signature.` };
+    }
+    return null;
+  }
+
+  return {
+    addEntry(entry) {
+      if (checkpointsStarted) throw new Error("Entries must all be added before the first checkpoint.");
+      if (entryFailure) return false;
+      entryFailure = checkEntry(entry);
+      if (entryFailure) {
+        fail(entryFailure);
+        return false;
+      }
+      push((entry as AuditEntry).hash);
+      return true;
+    },
+
+    addCheckpoint(checkpoint) {
+      checkpointsStarted = true;
+      const failure = checkCheckpoint(checkpoint);
+      if (failure === "skip") return;
+      if (failure) return fail(failure);
+      verified += 1;
+      if (publicKeys) signaturesVerified += 1;
+      lastCheckpointSeq = Math.max(lastCheckpointSeq, (checkpoint as Checkpoint).seq);
+    },
+
+    hashAt,
+
+    result() {
+      const failure = first as Failure | null;
+      // Only entries before the first invalid seq are vouched for, even if later links happened to verify.
+      const trusted = failure ? Math.min(length, failure.seq - 1) : length;
+      return {
+        valid: failure === null,
+        length: trusted,
+        head: trusted ? { seq: trusted, hash: hashAt(trusted)! } : null,
+        firstInvalidSeq: failure?.seq ?? null,
+        reason: failure?.reason ?? null,
+        message: failure?.message ?? null,
+        checkpoints: { verified, signaturesVerified },
+        lastCheckpointSeq: Math.min(lastCheckpointSeq, trusted),
+      };
+    },
+  };
+}
+
+// The member rules of docs/audit-log-format.md sections 2 and 7, as chain.ts applies them.
+
+function describeMalformedEntry(entry: unknown): string | null {
+  if (!isRecord(entry)) return "not an object";
+  const members = exactMembers(entry, ENTRY_MEMBERS);
+  if (members) return members;
+  if (entry.v !== AUDIT_FORMAT_VERSION) return `unsupported version ${JSON.stringify(entry.v)}`;
+  if (entry.kind !== "entry") return "kind is not 'entry'";
+  if (!isNonEmptyString(entry.orgId)) return "orgId is not a non-empty string";
+  if (!isPositiveSeq(entry.seq)) return "seq is not a positive integer";
+  if (!isIsoTime(entry.time)) return "time is not ISO-8601 UTC with milliseconds";
+  if (typeof entry.action !== "string" || !ACTIONS.has(entry.action)) return "action is not insert, modify or remove";
+  if (!isRecord(entry.entity) || exactMembers(entry.entity, ["id", "type"]) || typeof entry.entity.type !== "string" || typeof entry.entity.id !== "string") {
+    return "entity is not { type, id } with string members";
+  }
+  if (entry.actor !== null && typeof entry.actor !== "string") return "actor is neither a string nor null";
+  const s = entry.summary;
+  if (
+    !isRecord(s) ||
+    exactMembers(s, ["after", "before", "fields", "redacted"]) ||
+    !isStringArray(s.fields) ||
+    !isStringArray(s.redacted) ||
+    !isRecord(s.before) ||
+    !isRecord(s.after)
+  ) {
+    return "summary is not { fields, redacted, before, after }";
+  }
+  const src = entry.source;
+  if (!isRecord(src) || exactMembers(src, ["eventId", "sequenceNumber"]) || typeof src.eventId !== "string" || typeof src.sequenceNumber !== "string") {
+    return "source is not { eventId, sequenceNumber } with string members";
+  }
+  if (typeof entry.prevHash !== "string" || !HEX64.test(entry.prevHash)) return "prevHash is not 64 lowercase hex digits";
+  if (typeof entry.hash !== "string" || !HEX64.test(entry.hash)) return "hash is not 64 lowercase hex digits";
+  return null;
+}
+
+function describeMalformedCheckpoint(checkpoint: unknown): string | null {
+  if (!isRecord(checkpoint)) return "not an object";
+  const members = exactMembers(checkpoint, CHECKPOINT_MEMBERS);
+  if (members) return members;
+  if (checkpoint.v !== AUDIT_FORMAT_VERSION) return `unsupported version ${JSON.stringify(checkpoint.v)}`;
+  if (checkpoint.kind !== "checkpoint") return "kind is not 'checkpoint'";
+  if (!isNonEmptyString(checkpoint.orgId)) return "orgId is not a non-empty string";
+  if (!isPositiveSeq(checkpoint.seq)) return "seq is not a positive integer";
+  if (typeof checkpoint.hash !== "string" || !HEX64.test(checkpoint.hash)) return "hash is not 64 lowercase hex digits";
+  if (!isIsoTime(checkpoint.time)) return "time is not ISO-8601 UTC with milliseconds";
+  if (typeof checkpoint.keyId !== "string" || !KEY_ID.test(checkpoint.keyId)) return "keyId is not 16 lowercase hex digits";
+  if (typeof checkpoint.signature !== "string") return "signature is not a string";
+  const signature = Buffer.from(checkpoint.signature, "base64");
+  // Lenient base64 would let a changed padding character or stray byte pass: only one spelling is valid.
+  if (signature.length !== 64 || signature.toString("base64") !== checkpoint.signature) return "signature is not canonical base64 of 64 bytes";
+  return null;
+}
+
+function exactMembers(value: Record<string, unknown>, names: readonly string[]): string | null {
+  const keys = Object.keys(value);
+  const extra = keys.filter((k) => !names.includes(k));
+  if (extra.length) return `unexpected member ${JSON.stringify(extra[0])}`;
+  const missing = names.filter((n) => !(n in value));
+  if (missing.length) return `missing member ${JSON.stringify(missing[0])}`;
+  return null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function isPositiveSeq(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
+}
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+function isIsoTime(value: unknown): value is string {
+  return typeof value === "string" && ISO_MS.test(value) && Number.isFinite(Date.parse(value)) && new Date(value).toISOString() === value;
+}

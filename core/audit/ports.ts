@@ -1,0 +1,79 @@
+import type { Page } from "../tenants/ports";
+import type { AuditEntry, Checkpoint } from "./entry";
+
+/**
+ * The audit log's persistence ports (adapter: core/db/audit.repository.ts). Storage layout and the
+ * reasons behind it: docs/audit-operations.md.
+ */
+
+/** A tenant's chain head as stored: where the next append continues, and when it was last signed. */
+export interface ChainState {
+  seq: number;
+  hash: string;
+  /** Seq of the newest checkpoint (0: none yet). */
+  lastCheckpointSeq: number;
+  /** Time of the newest checkpoint (null: none yet). */
+  lastCheckpointTime: string | null;
+}
+
+/** One append of a tenant, committed all or nothing. */
+export interface AppendCommit {
+  orgId: string;
+  /** The head the append was built on (null: the chain is empty); the commit fails if it moved. */
+  expected: ChainState | null;
+  /** Consecutive entries after `expected`; each also records its stream record as seen. */
+  entries: AuditEntry[];
+  /** The head after the append. */
+  head: ChainState;
+  /** A checkpoint of the new head, when one is due. */
+  checkpoint: Checkpoint | null;
+}
+
+/**
+ * `conflict`: another writer moved the head, or recorded one of the stream records, first. Nothing
+ * was written; re-read the head and the recorded events, and build again.
+ */
+export type CommitOutcome = "committed" | "conflict";
+
+export interface EntryPageRequest {
+  limit: number;
+  cursor?: string;
+  /** Oldest first from this seq; without it, newest first. */
+  fromSeq?: number;
+}
+
+export interface AuditStore {
+  /** The tenant's chain head (strongly consistent), or null before its first entry. */
+  head(orgId: string): Promise<ChainState | null>;
+  /** Which of these stream records already have an entry (strongly consistent). */
+  recordedEvents(orgId: string, eventIds: readonly string[]): Promise<Set<string>>;
+  /** Entries, their source markers, the head and the checkpoint in one transaction, conditional on `expected`. */
+  commit(append: AppendCommit): Promise<CommitOutcome>;
+  /**
+   * A page of entries as stored. Values are `unknown`: storage can be tampered with, and only a
+   * verifier may call them entries.
+   */
+  listEntries(orgId: string, page: EntryPageRequest): Promise<Page<unknown>>;
+  /** A page of checkpoints as stored, newest first. */
+  listCheckpoints(orgId: string, page: { limit: number; cursor?: string }): Promise<Page<unknown>>;
+  /** Every entry in sort key (seq) order, a page at a time, so a long chain never sits in memory whole. */
+  entryPages(orgId: string): AsyncIterable<unknown[]>;
+  /** Every checkpoint in seq order, a page at a time. */
+  checkpointPages(orgId: string): AsyncIterable<unknown[]>;
+}
+
+/** A checkpoint signing key's public half, as published at GET /api/v1/audit/public-key. */
+export interface AuditKeyRecord {
+  keyId: string;
+  /** Base64 of the raw 32-byte Ed25519 public key. */
+  publicKey: string;
+  /** When a consumer first signed with it: the newest is the current key. */
+  registeredAt: string;
+}
+
+/** Public keys by keyId. Keys are only added: checkpoints signed before a rotation stay verifiable. */
+export interface AuditKeyRegistry {
+  /** Idempotent: registering a known keyId keeps the first record. */
+  register(key: AuditKeyRecord): Promise<void>;
+  list(): Promise<AuditKeyRecord[]>;
+}

@@ -1,0 +1,273 @@
+import { gunzipSync, gzipSync } from "node:zlib";
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AppendCommit, AuditKeyRegistry, AuditStore } from "../audit/ports";
+import { canonicalJson } from "../audit/entry";
+import { invalidInput } from "../errors";
+import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { pageSize } from "./item";
+import { AUDIT_SEQ_DIGITS, keys } from "./keys";
+import type { RepositoryOptions } from "./organization.repository";
+
+/**
+ * Storage of the audit log (layout and reasons: docs/audit-operations.md).
+ *
+ * - entry `AUDIT#<seq>`: the entry's canonical JSON in `json` (the exact text that was hashed, so no
+ *   marshalling can change a number or a nesting level), gzipped into `jsonGz` when large;
+ * - head `AUDITHEAD`: seq and hash of the last entry, and the last checkpoint's seq and time;
+ * - checkpoint `AUDITCP#<seq>`: the signed checkpoint's canonical JSON;
+ * - source marker `AUDITSRC#<eventId>`: "this stream record has an entry", expiring after a week
+ *   (streams keep records for 24 h, so no redelivery can come later).
+ */
+
+/** An entry's JSON above this size is stored gzipped: an item holds at most 400 KB. */
+const GZIP_FROM_BYTES = 64 * 1024;
+/** Longer than any redelivery: a stream keeps its records for 24 hours. */
+export const SOURCE_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
+const SEQ_MAX = "9".repeat(AUDIT_SEQ_DIGITS);
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * A test seam for the faults real DynamoDB cannot be made to produce on demand: a function instance
+ * that dies between building an append and committing it, or right after committing it, and a
+ * competing writer that commits in between. Production code never sets it.
+ */
+export interface AuditStoreFaults {
+  beforeCommit?(append: AppendCommit): Promise<void> | void;
+  afterCommit?(append: AppendCommit): Promise<void> | void;
+}
+
+export function createAuditStore({ client, table, faults }: RepositoryOptions & { faults?: AuditStoreFaults }): AuditStore {
+  async function* pages(orgId: string, prefix: string): AsyncIterable<unknown[]> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (page.Items ?? []).map(readRecord);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** A cursor we issued for this tenant and this kind of item; anything else is a 400, not a DynamoDB error. */
+  function startKey(orgId: string, cursor: string | undefined, prefix: string) {
+    const key = decodeCursor(cursor, { pk: keys.tenantPk(orgId) });
+    if (key && !(typeof key.sk === "string" && key.sk.startsWith(prefix))) {
+      throw invalidInput("The cursor is not valid.", [{ field: "cursor", message: "not a cursor issued by this API" }], "invalid_cursor");
+    }
+    return key;
+  }
+
+  return {
+    async head(orgId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.auditHead(orgId), ConsistentRead: true }));
+      if (!Item) return null;
+      return {
+        seq: Item.seq as number,
+        hash: Item.hash as string,
+        lastCheckpointSeq: (Item.lastCheckpointSeq as number | undefined) ?? 0,
+        lastCheckpointTime: (Item.lastCheckpointTime as string | undefined) ?? null,
+      };
+    },
+
+    async recordedEvents(orgId, eventIds) {
+      const recorded = new Set<string>();
+      const unique = [...new Set(eventIds)];
+      for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+        let request: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ ...keys.auditSource(orgId, id) }));
+        while (request?.length) {
+          const result: BatchGetCommandOutput = await client.send(
+            new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true, ProjectionExpression: "sk" } } }),
+          );
+          for (const item of result.Responses?.[table] ?? []) recorded.add((item.sk as string).slice("AUDITSRC#".length));
+          request = result.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return recorded;
+    },
+
+    async commit(append) {
+      const { orgId, expected, entries, head, checkpoint } = append;
+      const now = new Date();
+      const ttl = Math.floor(now.getTime() / 1000) + SOURCE_MARKER_TTL_SECONDS;
+      // Every item is conditional on not existing: the head condition orders appends, the marker
+      // conditions make a record that another writer just recorded cancel this append.
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [];
+      for (const entry of entries) {
+        items.push({
+          Put: {
+            TableName: table,
+            Item: { ...keys.auditEntry(orgId, entry.seq), entity: "auditEntry", orgId, ...storedJson(canonicalJson(entry)) },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        });
+        items.push({
+          Put: {
+            TableName: table,
+            Item: { ...keys.auditSource(orgId, entry.source.eventId), entity: "auditSource", orgId, seq: entry.seq, ttl },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        });
+      }
+      if (checkpoint) {
+        items.push({
+          Put: {
+            TableName: table,
+            Item: { ...keys.auditCheckpoint(orgId, checkpoint.seq), entity: "auditCheckpoint", orgId, json: canonicalJson(checkpoint) },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        });
+      }
+      items.push({
+        Put: {
+          TableName: table,
+          Item: { ...keys.auditHead(orgId), entity: "auditHead", orgId, ...head, updatedAt: now.toISOString() },
+          ...(expected
+            ? {
+                ConditionExpression: "#seq = :seq AND #hash = :hash",
+                ExpressionAttributeNames: { "#seq": "seq", "#hash": "hash" },
+                ExpressionAttributeValues: { ":seq": expected.seq, ":hash": expected.hash },
+              }
+            : { ConditionExpression: "attribute_not_exists(pk)" }),
+        },
+      });
+
+      await faults?.beforeCommit?.(append);
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+      } catch (error) {
+        if (isLostRace(error)) return "conflict";
+        throw error;
+      }
+      await faults?.afterCommit?.(append);
+      return "committed";
+    },
+
+    async listEntries(orgId, { limit, cursor, fromSeq }) {
+      const prefix = keys.auditEntryPrefix;
+      const result = await client.send(
+        new QueryCommand({
+          TableName: table,
+          ...(fromSeq
+            ? {
+                KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":from": keys.auditEntry(orgId, fromSeq).sk, ":to": `${prefix}${SEQ_MAX}` },
+              }
+            : {
+                KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+              }),
+          ScanIndexForward: Boolean(fromSeq),
+          Limit: pageSize(limit),
+          ExclusiveStartKey: startKey(orgId, cursor, prefix),
+        }),
+      );
+      const next = encodeCursor(result.LastEvaluatedKey);
+      const items = (result.Items ?? []).map(readRecord);
+      return next ? { items, cursor: next } : { items };
+    },
+
+    async listCheckpoints(orgId, { limit, cursor }) {
+      const prefix = keys.auditCheckpointPrefix;
+      const result = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+          ScanIndexForward: false,
+          Limit: pageSize(limit),
+          ExclusiveStartKey: startKey(orgId, cursor, prefix),
+        }),
+      );
+      const next = encodeCursor(result.LastEvaluatedKey);
+      const items = (result.Items ?? []).map(readRecord);
+      return next ? { items, cursor: next } : { items };
+    },
+
+    entryPages: (orgId) => pages(orgId, keys.auditEntryPrefix),
+    checkpointPages: (orgId) => pages(orgId, keys.auditCheckpointPrefix),
+  };
+}
+
+/** The registry of checkpoint keys' public halves: `P#AUDIT` / `KEY#<keyId>`. */
+export function createAuditKeyRegistry({ client, table }: RepositoryOptions): AuditKeyRegistry {
+  return {
+    async register(key) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...keys.auditKey(key.keyId), entity: "auditKey", algorithm: "Ed25519", ...key },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        // Registered before (by this or another function instance): the first registration stands.
+        if (!isConditionFailed(error)) throw error;
+      }
+    },
+
+    async list() {
+      const found: { keyId: string; publicKey: string; registeredAt: string }[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.auditKeysPartition, ":prefix": keys.auditKeyPrefix },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found.push({ keyId: String(item.keyId), publicKey: String(item.publicKey), registeredAt: String(item.registeredAt) });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return found;
+    },
+  };
+}
+
+/** `json` as is, or gzipped when large: compression keeps big summaries under the item size limit. */
+function storedJson(json: string): { json: string } | { jsonGz: Uint8Array } {
+  return Buffer.byteLength(json, "utf8") < GZIP_FROM_BYTES ? { json } : { jsonGz: gzipSync(json) };
+}
+
+/**
+ * A stored entry or checkpoint, parsed. What cannot be read is returned as the raw text (or null), so
+ * that a verifier reports it as malformed instead of the read failing.
+ */
+function readRecord(item: Record<string, unknown>): unknown {
+  let text: unknown = item.json;
+  if (item.jsonGz instanceof Uint8Array) {
+    try {
+      text = gunzipSync(item.jsonGz).toString("utf8");
+    } catch {
+      return null;
+    }
+  }
+  if (typeof text !== "string") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A transaction cancelled because a condition failed (the head moved, a record was recorded) or
+ * because another transaction held one of the items: both mean "re-read and build again".
+ */
+function isLostRace(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "TransactionConflictException") return true;
+  if (error.name !== "TransactionCanceledException") return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict");
+}

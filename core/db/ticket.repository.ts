@@ -1,0 +1,338 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { conflict } from "../errors";
+import { NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
+import type { TicketQuery, TicketRecord, TicketSettingsStore, TicketStore, TicketWrite } from "../tickets/ports";
+import { FINAL_STATES, isFinal } from "../tickets/state-machines";
+import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { pageSize } from "./item";
+import { keys } from "./keys";
+import type { RepositoryOptions } from "./organization.repository";
+
+/** Attributes of a ticket item that are not part of the record. */
+const TABLE_ONLY = new Set(["pk", "sk", "gsi1pk", "gsi1sk", "entity", "searchText"]);
+/** A filtered list reads at most this many query pages per request, then returns what it has with a cursor. */
+const MAX_ROUNDS = 10;
+/** Items evaluated per query page when a filter may reject some. */
+const FILTERED_BATCH = 100;
+/** Transactions that collide on the same item (the monthly usage counter) are retried this often. */
+const MAX_TRANSACTION_ATTEMPTS = 12;
+/** Most history entries returned with a ticket (the latest ones). */
+const DEFAULT_HISTORY_MAX = 1000;
+
+type Item = Record<string, unknown>;
+
+/** The cancellation reason codes of a failed transaction, in the order of its items; undefined for other errors. */
+function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code);
+}
+
+const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+
+/** Text the `q` filter searches: number, title, the start of the description, category, service, caller. */
+const searchTextOf = (t: TicketRecord): string =>
+  [t.number, t.title, t.description.slice(0, 2000), t.category ?? "", t.affectedService ?? "", t.caller].join(" ").toLowerCase();
+
+function fromItem(item: Item | undefined): TicketRecord | undefined {
+  if (!item) return undefined;
+  const record: Item = {};
+  for (const [name, value] of Object.entries(item)) if (!TABLE_ONLY.has(name)) record[name] = value;
+  // A string set comes back as a Set; the record keeps a plain array.
+  record.breachAnnounced = item.breachAnnounced instanceof Set ? [...item.breachAnnounced].sort() : [];
+  return record as unknown as TicketRecord;
+}
+
+export function createTicketStore({ client, table }: RepositoryOptions): TicketStore {
+  /** The ticket's attributes as written by create and save (never `breachAnnounced`: announceBreach owns it). */
+  function attributes(ticket: TicketRecord): Item {
+    const { breachAnnounced: _announced, ...record } = ticket;
+    return { entity: "ticket", ...record, searchText: searchTextOf(ticket) };
+  }
+
+  const historyPut = (orgId: string, ticketId: string, entry: HistoryEntry) => ({
+    Put: {
+      TableName: table,
+      Item: { ...keys.ticketHistory(orgId, ticketId, entry.seq), entity: "ticketHistory", orgId, ticketId, ...entry, updatedBy: entry.actor },
+      ConditionExpression: "attribute_not_exists(pk)",
+    },
+  });
+
+  async function get(orgId: string, id: string): Promise<TicketRecord | undefined> {
+    const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.ticket(orgId, id), ConsistentRead: true }));
+    return fromItem(Item);
+  }
+
+  return {
+    async nextNumber(orgId, type) {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.ticketNumberCounter(orgId, NUMBER_PREFIX[type]),
+          UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org",
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: { ":one": 1, ":entity": "counter", ":org": orgId },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      return Number(result.Attributes?.count);
+    },
+
+    async countInPeriod(orgId, period) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true, ProjectionExpression: "tickets" }));
+      return typeof Item?.tickets === "number" ? Item.tickets : 0;
+    },
+
+    async create(ticket, history, { period, limit }) {
+      const transactItems = [
+        {
+          // The quota: DynamoDB evaluates the condition and the increment atomically, inside the same
+          // transaction as the ticket, so a refused ticket is never counted and a counted one always exists.
+          Update: {
+            TableName: table,
+            Key: keys.usage(ticket.orgId, period),
+            UpdateExpression: "ADD tickets :one SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
+            ConditionExpression: "attribute_not_exists(tickets) OR tickets < :limit",
+            ExpressionAttributeValues: {
+              ":one": 1,
+              ":limit": limit,
+              ":entity": "usage",
+              ":org": ticket.orgId,
+              ":period": period,
+              ":g": keys.usageIndex(ticket.orgId, period).gsi1pk,
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...keys.ticket(ticket.orgId, ticket.id), ...keys.ticketOpenIndex(ticket.orgId, ticket.id), ...attributes(ticket) },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+        {
+          Put: {
+            TableName: table,
+            Item: { ...keys.ticketNumber(ticket.orgId, ticket.number), entity: "ticketNumber", orgId: ticket.orgId, ticketId: ticket.id, updatedBy: ticket.createdBy },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+        ...history.map((entry) => historyPut(ticket.orgId, ticket.id, entry)),
+      ];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
+          return "created";
+        } catch (error) {
+          const codes = cancellationCodes(error);
+          if (!codes) throw error;
+          if (codes[0] === "ConditionalCheckFailed") return "quota_exceeded";
+          // Concurrent creates all update the period's usage item; DynamoDB cancels colliding
+          // transactions instead of queueing them, so back off and try again.
+          if (codes.includes("TransactionConflict") && attempt < MAX_TRANSACTION_ATTEMPTS) {
+            await pause(attempt);
+            continue;
+          }
+          if (codes.includes("ConditionalCheckFailed")) throw conflict(`Ticket ${ticket.number} already exists.`, "ticket_exists");
+          throw error;
+        }
+      }
+    },
+
+    get,
+
+    async getByNumber(orgId, number) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.ticketNumber(orgId, number), ConsistentRead: true }));
+      return typeof Item?.ticketId === "string" ? get(orgId, Item.ticketId) : undefined;
+    },
+
+    async history(orgId, id, max = DEFAULT_HISTORY_MAX) {
+      const entries: HistoryEntry[] = [];
+      let start: Item | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.ticketHistoryPrefix(id) },
+            ScanIndexForward: false,
+            ConsistentRead: true,
+            Limit: max - entries.length,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const { seq, at, actor, action, changes, reason, note, visibility } = item;
+          entries.push({ seq, at, actor, action, changes, ...(reason ? { reason } : {}), ...(note ? { note } : {}), ...(visibility ? { visibility } : {}) } as HistoryEntry);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start && entries.length < max);
+      return entries.reverse();
+    },
+
+    async save(writes: TicketWrite[]) {
+      const transactItems = writes.flatMap(({ ticket, expectedVersion, history }) => {
+        const item = attributes(ticket);
+        const names: Record<string, string> = {};
+        const values: Record<string, unknown> = { ":expected": expectedVersion };
+        const sets: string[] = [];
+        Object.entries(item).forEach(([name, value], i) => {
+          if (value === undefined || name === "id" || name === "orgId") return;
+          names[`#a${i}`] = name;
+          values[`:v${i}`] = value;
+          sets.push(`#a${i} = :v${i}`);
+        });
+        // An ended ticket leaves the sparse open-tickets index by losing its index attributes.
+        const index = keys.ticketOpenIndex(ticket.orgId, ticket.id);
+        let update = `SET ${sets.join(", ")}`;
+        if (isFinal(ticket.state)) update += " REMOVE gsi1pk, gsi1sk";
+        else {
+          values[":gpk"] = index.gsi1pk;
+          values[":gsk"] = index.gsi1sk;
+          update = `SET ${sets.join(", ")}, gsi1pk = :gpk, gsi1sk = :gsk`;
+        }
+        names["#version"] = "version";
+        return [
+          {
+            Update: {
+              TableName: table,
+              Key: keys.ticket(ticket.orgId, ticket.id),
+              UpdateExpression: update,
+              ConditionExpression: "#version = :expected",
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+            },
+          },
+          ...history.map((entry) => historyPut(ticket.orgId, ticket.id, entry)),
+        ];
+      });
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes && (codes.includes("ConditionalCheckFailed") || codes.includes("TransactionConflict"))) {
+          throw conflict("The ticket was changed by someone else meanwhile; read it again and retry.", "concurrent_modification");
+        }
+        throw error;
+      }
+    },
+
+    async list(orgId, query, { limit, cursor }) {
+      const size = pageSize(limit);
+      const useIndex = query.active === true;
+      const pk = keys.tenantPk(orgId);
+      const partition = keys.ticketOpenPartition(orgId);
+      const filter = filterOf(query);
+      const filtered = filter.expression !== undefined || query.accept !== undefined;
+      const keyOf = (item: Item): Item =>
+        useIndex ? { pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk } : { pk: item.pk, sk: item.sk };
+
+      // A cursor is where the previous page stopped: pinned to this tenant (and index partition).
+      let start: Item | undefined = decodeCursor(cursor, useIndex ? { pk, gsi1pk: partition } : { pk });
+      const found: { ticket: TicketRecord; key: Item }[] = [];
+      let rounds = 0;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            ...(useIndex
+              ? { IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :partition", ExpressionAttributeValues: { ":partition": partition, ...filter.values } }
+              : {
+                  KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+                  ExpressionAttributeValues: { ":pk": pk, ":prefix": keys.ticketPrefix, ...filter.values },
+                }),
+            ...(filter.expression ? { FilterExpression: filter.expression, ExpressionAttributeNames: filter.names } : {}),
+            ScanIndexForward: false,
+            // Limit bounds the items *evaluated*, before the filter: unfiltered, one page is exact.
+            Limit: filtered ? Math.max(size, FILTERED_BATCH) : size,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const ticket = fromItem(item)!;
+          if (!query.accept || query.accept(ticket)) found.push({ ticket, key: keyOf(item) });
+        }
+        start = page.LastEvaluatedKey;
+        rounds += 1;
+      } while (start && found.length < size && rounds < MAX_ROUNDS);
+
+      // More matches than fit: the next page starts right after the last one returned (items after it
+      // that were evaluated are evaluated again, never skipped). Otherwise it starts where the query
+      // stopped (everything before was returned or rejected).
+      const items = found.slice(0, size);
+      const next = found.length > size ? encodeCursor(items.at(-1)!.key) : encodeCursor(start);
+      return next ? { items: items.map((f) => f.ticket), cursor: next } : { items: items.map((f) => f.ticket) };
+    },
+
+    async announceBreach(orgId, id, clock) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.ticket(orgId, id),
+            // Does not touch `version`: announcing is not a change of the ticket, and must not make a
+            // concurrent edit fail. `save` never writes this attribute, so it cannot undo it either.
+            UpdateExpression: "ADD breachAnnounced :clock",
+            ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(breachAnnounced) OR NOT contains(breachAnnounced, :name))",
+            ExpressionAttributeValues: { ":clock": new Set([clock]), ":name": clock },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
+
+/** The FilterExpression of the plain (stored-attribute) filters of a query. */
+function filterOf(query: TicketQuery): { expression?: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const equals = (attribute: string, value: unknown) => {
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    parts.push(`#${attribute} = :${attribute}`);
+  };
+  if (query.type) equals("type", query.type);
+  if (query.state) equals("state", query.state);
+  if (query.priority !== undefined) equals("priority", query.priority);
+  if (query.category) equals("category", query.category);
+  if (query.service) equals("affectedService", query.service);
+  if (query.knownError !== undefined) equals("knownError", query.knownError);
+  if (query.assignee === "none") {
+    names["#assignedTo"] = "assignedTo";
+    values[":null"] = "NULL";
+    parts.push("attribute_type(#assignedTo, :null)");
+  } else if (query.assignee) equals("assignedTo", query.assignee);
+  if (query.active === false) {
+    names["#state"] = "state";
+    FINAL_STATES.forEach((state, i) => (values[`:final${i}`] = state));
+    parts.push(`#state IN (${FINAL_STATES.map((_, i) => `:final${i}`).join(", ")})`);
+  }
+  (query.words ?? []).forEach((word, i) => {
+    names["#searchText"] = "searchText";
+    values[`:word${i}`] = word;
+    parts.push(`contains(#searchText, :word${i})`);
+  });
+  return parts.length ? { expression: parts.join(" AND "), names, values } : { names, values };
+}
+
+export function createTicketSettingsStore({ client, table }: RepositoryOptions): TicketSettingsStore {
+  return {
+    async get(orgId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.ticketSettings(orgId), ConsistentRead: true }));
+      return Item ? ({ changeAuthority: Item.changeAuthority } as TicketSettings) : undefined;
+    },
+    async put(orgId, settings, actor) {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { ...keys.ticketSettings(orgId), entity: "settings", id: "tickets", orgId, ...settings, updatedAt: new Date().toISOString(), updatedBy: actor },
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import type { Page, PageRequest } from "../tenants/ports";
+import type { ClockName, SlaClocks } from "./sla";
+import type {
+  Approval,
+  ApprovalState,
+  ChangeRisk,
+  ChangeType,
+  HistoryEntry,
+  HoldReason,
+  TicketLink,
+  TicketSettings,
+  TicketState,
+  TicketType,
+} from "./ticket.schema";
+
+/**
+ * Who acts on a ticket. People act through an organization API key (`key:<keyId>`), agents through
+ * their tools (`agent:<agentId>`). `actor` is what history and `updatedBy` record.
+ */
+export type TicketActor =
+  | { kind: "person"; orgId: string; actor: string; keyId?: string }
+  | { kind: "agent"; orgId: string; actor: string; agentId: string };
+
+/** A ticket as stored. The API view adds the computed SLA (`sla`) and the priority label. */
+export interface TicketRecord {
+  id: string;
+  orgId: string;
+  number: string;
+  type: TicketType;
+  title: string;
+  description: string;
+  caller: string;
+  category: string | null;
+  affectedService: string | null;
+  impact: number;
+  urgency: number;
+  priority: number;
+  state: TicketState;
+  holdReason: HoldReason | null;
+  assignedTo: string | null;
+  resolutionCode: string | null;
+  resolutionNotes: string | null;
+  // changes
+  changeType?: ChangeType;
+  risk?: ChangeRisk;
+  approval?: ApprovalState;
+  approvals?: Approval[];
+  plannedStart?: string | null;
+  plannedEnd?: string | null;
+  // problems
+  knownError?: boolean;
+  workaround?: string | null;
+  rootCause?: string | null;
+  links: TicketLink[];
+  slaClocks: SlaClocks;
+  /** Clocks whose breach was announced (`ticket.breached` published once); written only by `announceBreach`. */
+  breachAnnounced: ClockName[];
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  respondedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
+  /** The number of history entries; every save is conditional on it (optimistic concurrency). */
+  version: number;
+}
+
+/** One ticket's write: its new state and the history entries that explain it, expected at `expectedVersion`. */
+export interface TicketWrite {
+  ticket: TicketRecord;
+  expectedVersion: number;
+  history: HistoryEntry[];
+}
+
+/** Filters the store can apply; `accept` is for what only the domain can compute (SLA breach at `now`). */
+export interface TicketQuery {
+  type?: TicketType;
+  state?: TicketState;
+  priority?: number;
+  /** An agent id, or "none" for unassigned. */
+  assignee?: string;
+  category?: string;
+  service?: string;
+  knownError?: boolean;
+  /** true: open tickets only (read from the open-tickets index); false: closed, canceled or rejected only. */
+  active?: boolean;
+  /** Lowercase words that must all appear in the ticket's search text. */
+  words?: string[];
+  accept?: (ticket: TicketRecord) => boolean;
+}
+
+export type CreateOutcome = "created" | "quota_exceeded";
+
+/** Persistence of tickets (adapter: core/db/ticket.repository.ts). */
+export interface TicketStore {
+  /** The next number of a type in the organization (1, 2, ...), from an atomic counter. */
+  nextNumber(orgId: string, type: TicketType): Promise<number>;
+  /** Tickets opened in a period so far (the quota counter). */
+  countInPeriod(orgId: string, period: string): Promise<number>;
+  /**
+   * Stores a new ticket, its number and its first history entry, and counts it against the period's
+   * quota, all or nothing: `quota_exceeded` (nothing written) when `limit` tickets exist already.
+   */
+  create(ticket: TicketRecord, history: HistoryEntry[], quota: { period: string; limit: number }): Promise<CreateOutcome>;
+  get(orgId: string, id: string): Promise<TicketRecord | undefined>;
+  getByNumber(orgId: string, number: string): Promise<TicketRecord | undefined>;
+  /** History, oldest first (the most recent `max` entries when there are more). */
+  history(orgId: string, id: string, max?: number): Promise<HistoryEntry[]>;
+  /**
+   * Saves one or two tickets with their history in one transaction. Fails with a `conflict` of code
+   * `concurrent_modification` when a ticket's version is not the expected one.
+   */
+  save(writes: TicketWrite[]): Promise<void>;
+  /** Newest first. Pages may hold fewer than `limit` items (even none) and still have a cursor. */
+  list(orgId: string, query: TicketQuery, page: PageRequest): Promise<Page<TicketRecord>>;
+  /** Records that a clock's breach was announced; true only for the one caller that recorded it. */
+  announceBreach(orgId: string, id: string, clock: ClockName): Promise<boolean>;
+}
+
+export interface TicketSettingsStore {
+  get(orgId: string): Promise<TicketSettings | undefined>;
+  put(orgId: string, settings: TicketSettings, actor: string): Promise<void>;
+}
+
+/** What the ticket domain needs to know about an agent (adapter: the agent registry, when it exists). */
+export interface AgentInfo {
+  id: string;
+  roleId: string;
+  /** 1 = CEO ... 5 = specialist. */
+  level: number;
+}
+
+export interface AgentDirectory {
+  /** The agent of the organization, or undefined if it has no such agent. */
+  find(orgId: string, agentId: string): Promise<AgentInfo | undefined>;
+}
+
+/**
+ * Who may authorize (approve or reject) a change. The default (change-authority.ts) reads the
+ * organization's ticket settings and the agent directory; another policy (a CAB, delegation through
+ * the hierarchy) can replace it without touching the ticket service.
+ */
+export interface ChangeAuthority {
+  mayAuthorize(actor: TicketActor): Promise<boolean>;
+}
+
+export type { Page, PageRequest };

@@ -1,0 +1,604 @@
+import { type DomainError, type FieldError, conflict, forbidden, invalidInput, isDomainError, notFound, quotaExceeded } from "../errors";
+import { ID_PATTERN, newId } from "../ids";
+import type { Principal } from "../auth/principal";
+import type { ToolContext } from "../agents/tools";
+import { type EventPublisher, noEvents } from "../realtime/events";
+import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
+import type { OrganizationStore } from "../tenants/ports";
+import { DEFAULT_TICKET_SETTINGS, createChangeAuthority } from "./change-authority";
+import type {
+  AgentDirectory,
+  ChangeAuthority,
+  Page,
+  PageRequest,
+  TicketActor,
+  TicketQuery,
+  TicketRecord,
+  TicketSettingsStore,
+  TicketStore,
+  TicketWrite,
+} from "./ports";
+import { priorityLabel, priorityOf } from "./priority";
+import { clocksForState, retarget, slaView, startClocks, unannouncedBreaches } from "./sla";
+import { allowedTransitions, guardOf, isFinal, workflowOf } from "./state-machines";
+import {
+  CHANGE_CLOSE_CODES,
+  HOLD_REASONS,
+  INCIDENT_RESOLUTION_CODES,
+  NUMBER_PREFIX,
+  PROBLEM_RESOLUTION_CODES,
+  TICKET_NUMBER_PATTERN,
+  type Approval,
+  type CommentInput,
+  type CreateTicketInput,
+  type HistoryEntry,
+  type HoldReason,
+  type LinkKind,
+  type Priority,
+  type Ticket,
+  type TicketFilterInput,
+  type TicketSettings,
+  type TicketType,
+  type TransitionInput,
+  type UpdateTicketInput,
+} from "./ticket.schema";
+
+export interface TicketServiceDeps {
+  store: TicketStore;
+  orgs: OrganizationStore;
+  settings: TicketSettingsStore;
+  /** Ticket events for WebSocket subscribers; best effort. */
+  events?: EventPublisher;
+  /** Checks assignees and tells agents' roles and levels; without it any agent id is accepted. */
+  agents?: AgentDirectory;
+  /** Who may authorize changes; default: the organization's settings (change-authority.ts). */
+  authority?: ChangeAuthority;
+  clock?: Clock;
+}
+
+/** The ticket actor of an HTTP caller: tickets belong to an organization, so the operator key cannot act on them. */
+export function ticketActorOf(principal: Principal): TicketActor {
+  if (principal.kind !== "org") throw forbidden("Tickets belong to an organization: use one of its API keys.", "org_key_required");
+  return { kind: "person", orgId: principal.orgId, actor: `key:${principal.keyId}`, keyId: principal.keyId };
+}
+
+/** The ticket actor of an agent calling a tool. */
+export const agentActorOf = (context: ToolContext): TicketActor => ({
+  kind: "agent",
+  orgId: context.orgId,
+  agentId: context.agentId,
+  actor: context.actor || `agent:${context.agentId}`,
+});
+
+/** Most links one ticket keeps (a problem may gather many incidents; the item must stay far below 400 KB). */
+export const MAX_LINKS = 200;
+/** Retries of a read-modify-write that lost a race with another writer of the same ticket. */
+const MAX_ATTEMPTS = 5;
+
+const RESOLUTION_CODES: Partial<Record<TicketType, readonly string[]>> = {
+  incident: INCIDENT_RESOLUTION_CODES,
+  problem: PROBLEM_RESOLUTION_CODES,
+  change: CHANGE_CLOSE_CODES,
+};
+
+/** Fields that belong to one type only. */
+const TYPE_FIELDS: Record<string, TicketType> = {
+  changeType: "change",
+  risk: "change",
+  plannedStart: "change",
+  plannedEnd: "change",
+  knownError: "problem",
+  workaround: "problem",
+  rootCause: "problem",
+};
+
+/** Fields a PATCH compares and records (in this order in the history). */
+const EDITABLE = [
+  "title",
+  "description",
+  "caller",
+  "category",
+  "affectedService",
+  "impact",
+  "urgency",
+  "priority",
+  "assignedTo",
+  "resolutionCode",
+  "resolutionNotes",
+  "changeType",
+  "approval",
+  "risk",
+  "plannedStart",
+  "plannedEnd",
+  "knownError",
+  "workaround",
+  "rootCause",
+] as const;
+
+type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
+
+/** A ticket's number: type prefix and 7 digits, starting at 1001 (`INC0001001`) like ServiceNow's. */
+export const formatNumber = (type: TicketType, seq: number): string => `${NUMBER_PREFIX[type]}${String(1000 + seq).padStart(7, "0")}`;
+
+const article = (type: TicketType) => (type === "incident" ? "An incident" : `A ${type.replace("_", " ")}`);
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const isConcurrentModification = (error: unknown): error is DomainError => isDomainError(error) && error.code === "concurrent_modification";
+
+/**
+ * ITSM tickets: creation under the monthly quota, ITIL workflows, SLA clocks, links, comments, and the
+ * history of every change. Every operation acts for one organization (the actor's) and is written as a
+ * conditional write on the ticket's version, retried when another writer got there first, so
+ * concurrent transitions are each checked against the state they actually apply to.
+ */
+export function createTicketService(deps: TicketServiceDeps) {
+  const { store, orgs, settings, agents, clock = systemClock } = deps;
+  const events = deps.events ?? noEvents;
+  const authority = deps.authority ?? createChangeAuthority({ settings, ...(agents ? { agents } : {}) });
+
+  async function load(orgId: string, ref: string): Promise<TicketRecord> {
+    const ticket = ID_PATTERN.test(ref)
+      ? await store.get(orgId, ref)
+      : TICKET_NUMBER_PATTERN.test(ref)
+        ? await store.getByNumber(orgId, ref.toUpperCase())
+        : undefined;
+    if (!ticket) throw notFound("Ticket", ref);
+    return ticket;
+  }
+
+  async function organization(orgId: string) {
+    const org = await orgs.get(orgId);
+    if (!org) throw notFound("Organization", orgId);
+    return org;
+  }
+
+  async function publish(type: string, orgId: string, data: Record<string, unknown>): Promise<void> {
+    try {
+      await events.publish({ type, orgId, time: clock.now().toISOString(), data });
+    } catch {
+      // Best effort by contract: a subscriber that cannot be reached never undoes a ticket change.
+    }
+  }
+
+  async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
+    if (!agentId || !agents) return;
+    if (!(await agents.find(orgId, agentId))) errors.push({ field: "assignedTo", message: `no agent '${agentId}' in this organization` });
+  }
+
+  function checkTypeFields(type: TicketType, input: Record<string, unknown>, errors: FieldError[]) {
+    for (const [field, owner] of Object.entries(TYPE_FIELDS)) {
+      if (input[field] !== undefined && owner !== type) errors.push({ field, message: `applies to ${owner}s only` });
+    }
+  }
+
+  function checkPlannedWindow(start: string | null | undefined, end: string | null | undefined, errors: FieldError[]) {
+    if (start && end && Date.parse(end) <= Date.parse(start)) errors.push({ field: "plannedEnd", message: "must be after plannedStart" });
+  }
+
+  /** Announces newly breached clocks once (the store's conditional write picks a single announcer). */
+  async function announceBreaches(ticket: TicketRecord, now: Date): Promise<void> {
+    for (const clockName of unannouncedBreaches(ticket.slaClocks, now, ticket.breachAnnounced)) {
+      try {
+        if (!(await store.announceBreach(ticket.orgId, ticket.id, clockName))) continue;
+        ticket.breachAnnounced = [...ticket.breachAnnounced, clockName];
+        const clockRecord = ticket.slaClocks[clockName]!;
+        await publish("ticket.breached", ticket.orgId, {
+          id: ticket.id,
+          number: ticket.number,
+          type: ticket.type,
+          priority: ticket.priority,
+          state: ticket.state,
+          assignedTo: ticket.assignedTo,
+          clock: clockName,
+          targetMinutes: clockRecord.targetMinutes,
+        });
+      } catch {
+        // Announcing is a side effect of reading: a failed announcement is retried by the next read.
+      }
+    }
+  }
+
+  function view(ticket: TicketRecord, now: Date): Ticket {
+    const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
+    return { ...fields, priorityLabel: priorityLabel(ticket.priority), sla: slaView(slaClocks, now) };
+  }
+
+  async function present(ticket: TicketRecord, now: Date): Promise<Ticket> {
+    await announceBreaches(ticket, now);
+    return view(ticket, now);
+  }
+
+  /** Stamps entries and the ticket for a save, keeping version = number of history entries. */
+  function stamp(before: TicketRecord, after: TicketRecord, entries: NewEntry[], actor: TicketActor, now: Date): TicketWrite {
+    const at = now.toISOString();
+    const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor }));
+    return {
+      ticket: { ...after, updatedAt: at, updatedBy: actor.actor, version: before.version + entries.length },
+      expectedVersion: before.version,
+      history,
+    };
+  }
+
+  /** Runs a read-modify-write, re-reading and re-deciding when another writer changed the ticket meanwhile. */
+  async function retrying<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isConcurrentModification(error) || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /** One ticket's read-modify-write; `decide` returns the new record and its history, or undefined for no change. */
+  async function mutate(
+    actor: TicketActor,
+    ref: string,
+    decide: (ticket: TicketRecord, now: Date) => Promise<{ ticket: TicketRecord; entries: NewEntry[] } | undefined>,
+  ): Promise<{ before: TicketRecord; write?: TicketWrite; now: Date }> {
+    return retrying(async () => {
+      const before = await load(actor.orgId, ref);
+      const now = clock.now();
+      const decided = await decide(before, now);
+      if (!decided) return { before, now };
+      const write = stamp(before, decided.ticket, decided.entries, actor, now);
+      await store.save([write]);
+      return { before, write, now };
+    });
+  }
+
+  return {
+    /**
+     * Opens a ticket. The quota is checked twice: a read first (so a refused create burns no number),
+     * then atomically with the write (so concurrent creates can never exceed it).
+     */
+    async create(actor: TicketActor, input: CreateTicketInput): Promise<Ticket> {
+      const errors: FieldError[] = [];
+      checkTypeFields(input.type, input, errors);
+      checkPlannedWindow(input.plannedStart, input.plannedEnd, errors);
+      await checkAssignee(actor.orgId, input.assignedTo, errors);
+      if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
+
+      const now = clock.now();
+      const period = periodOf(now);
+      const [org, used] = await Promise.all([organization(actor.orgId), store.countInPeriod(actor.orgId, period)]);
+      const limit = org.quotas.ticketsPerMonth;
+      const refuse = () =>
+        quotaExceeded(
+          `The organization's quota of ${limit} tickets per month is used up; it resets at ${periodResetsAt(now)}.`,
+          "ticket_quota_exceeded",
+          { limit, period, resetsAt: periodResetsAt(now) },
+        );
+      if (used >= limit) throw refuse();
+
+      const priority = priorityOf(input.impact, input.urgency);
+      const at = now.toISOString();
+      const number = formatNumber(input.type, await store.nextNumber(actor.orgId, input.type));
+      const ticket: TicketRecord = {
+        id: newId(),
+        orgId: actor.orgId,
+        number,
+        type: input.type,
+        title: input.title,
+        description: input.description,
+        caller: input.caller ?? actor.actor,
+        category: input.category ?? null,
+        affectedService: input.affectedService ?? null,
+        impact: input.impact,
+        urgency: input.urgency,
+        priority,
+        state: "new",
+        holdReason: null,
+        assignedTo: input.assignedTo ?? null,
+        resolutionCode: null,
+        resolutionNotes: null,
+        ...(input.type === "change"
+          ? {
+              changeType: input.changeType ?? "normal",
+              risk: input.risk ?? "moderate",
+              approval: input.changeType === "standard" ? "not_required" : "not_requested",
+              approvals: [],
+              plannedStart: input.plannedStart ?? null,
+              plannedEnd: input.plannedEnd ?? null,
+            }
+          : {}),
+        ...(input.type === "problem" ? { knownError: false, workaround: input.workaround ?? null, rootCause: input.rootCause ?? null } : {}),
+        links: [],
+        slaClocks: startClocks(input.type, priority, org.tier, now),
+        breachAnnounced: [],
+        createdAt: at,
+        createdBy: actor.actor,
+        updatedAt: at,
+        updatedBy: actor.actor,
+        respondedAt: null,
+        resolvedAt: null,
+        closedAt: null,
+        version: 1,
+      };
+      const created: HistoryEntry = {
+        seq: 1,
+        at,
+        actor: actor.actor,
+        action: "created",
+        changes: [
+          { field: "state", from: null, to: "new" },
+          { field: "priority", from: null, to: priority },
+          ...(ticket.assignedTo ? [{ field: "assignedTo", from: null, to: ticket.assignedTo }] : []),
+        ],
+      };
+      if ((await store.create(ticket, [created], { period, limit })) === "quota_exceeded") throw refuse();
+      await publish("ticket.created", actor.orgId, {
+        id: ticket.id,
+        number,
+        type: ticket.type,
+        title: ticket.title,
+        priority,
+        state: ticket.state,
+        assignedTo: ticket.assignedTo,
+        actor: actor.actor,
+      });
+      return view(ticket, now);
+    },
+
+    /** One ticket by id or number, with its history. */
+    async get(actor: TicketActor, ref: string): Promise<Ticket & { history: HistoryEntry[] }> {
+      const ticket = await load(actor.orgId, ref);
+      const history = await store.history(actor.orgId, ticket.id);
+      return { ...(await present(ticket, clock.now())), history };
+    },
+
+    /**
+     * A page of tickets, newest first. SLA filters (breached, at risk) are evaluated at the current
+     * time; a selective filter can give short or empty pages that still have a cursor.
+     */
+    async list(actor: TicketActor, filters: TicketFilterInput, page: PageRequest): Promise<Page<Ticket>> {
+      const now = clock.now();
+      const breached = filters.breached === undefined ? undefined : filters.breached === "true";
+      const atRisk = filters.at_risk === undefined ? undefined : filters.at_risk === "true";
+      let active = filters.active === undefined ? undefined : filters.active === "true";
+      // Only open tickets have running clocks, and an open state implies an open ticket: both can be
+      // served by the (smaller) open-tickets index.
+      if (active === undefined && (atRisk === true || (filters.state !== undefined && !isFinal(filters.state)))) active = true;
+      const query: TicketQuery = {
+        ...(filters.type ? { type: filters.type } : {}),
+        ...(filters.state ? { state: filters.state } : {}),
+        ...(filters.priority !== undefined ? { priority: filters.priority } : {}),
+        ...(filters.assignee ? { assignee: filters.assignee } : {}),
+        ...(filters.category ? { category: filters.category } : {}),
+        ...(filters.service ? { service: filters.service } : {}),
+        ...(filters.known_error ? { knownError: filters.known_error === "true" } : {}),
+        ...(active !== undefined ? { active } : {}),
+        ...(filters.q ? { words: filters.q.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 5) } : {}),
+        ...(breached !== undefined || atRisk !== undefined
+          ? {
+              accept: (ticket: TicketRecord) => {
+                const sla = slaView(ticket.slaClocks, now);
+                return (breached === undefined || sla.breached === breached) && (atRisk === undefined || sla.atRisk === atRisk);
+              },
+            }
+          : {}),
+      };
+      const result = await store.list(actor.orgId, query, page);
+      const items = await Promise.all(result.items.map((ticket) => present(ticket, now)));
+      return result.cursor ? { items, cursor: result.cursor } : { items };
+    },
+
+    /** Changes fields (not the state: that is `transition`). Priority follows impact and urgency. */
+    async update(actor: TicketActor, ref: string, input: UpdateTicketInput): Promise<Ticket> {
+      const { before, write, now } = await mutate(actor, ref, async (ticket) => {
+        if (isFinal(ticket.state)) throw conflict(`${ticket.number} is ${ticket.state} and can no longer be changed.`, "ticket_closed", { state: ticket.state });
+        const errors: FieldError[] = [];
+        checkTypeFields(ticket.type, input, errors);
+        if (input.changeType !== undefined && input.changeType !== ticket.changeType && ticket.state !== "new") {
+          throw conflict(`The change type of ${ticket.number} can only change while it is new.`, "change_type_locked", { state: ticket.state });
+        }
+        if (input.resolutionCode) {
+          const codes = RESOLUTION_CODES[ticket.type] ?? [];
+          if (!codes.includes(input.resolutionCode)) errors.push({ field: "resolutionCode", message: codes.length ? `must be one of ${codes.join(", ")}` : `${ticket.type}s have no resolution code` });
+        }
+        if (input.knownError === true && !(input.workaround ?? ticket.workaround)) errors.push({ field: "workaround", message: "a known error needs a workaround" });
+        checkPlannedWindow(input.plannedStart === undefined ? ticket.plannedStart : input.plannedStart, input.plannedEnd === undefined ? ticket.plannedEnd : input.plannedEnd, errors);
+        if (input.assignedTo !== ticket.assignedTo) await checkAssignee(actor.orgId, input.assignedTo, errors);
+        if (errors.length) throw invalidInput(`The update is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
+
+        const next: TicketRecord = { ...ticket };
+        const assign = next as unknown as Record<string, unknown>;
+        for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
+        next.priority = priorityOf(next.impact, next.urgency);
+        if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
+        if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
+
+        const changes = EDITABLE.filter((field) => !sameValue(ticket[field], next[field])).map((field) => ({ field, from: ticket[field] ?? null, to: next[field] ?? null }));
+        if (!changes.length) return undefined;
+        return { ticket: next, entries: [{ action: "updated", changes }] };
+      });
+      if (!write) return present(before, now);
+      await publish("ticket.updated", actor.orgId, {
+        id: write.ticket.id,
+        number: write.ticket.number,
+        type: write.ticket.type,
+        priority: write.ticket.priority,
+        changes: write.history.flatMap((h) => h.changes),
+        actor: actor.actor,
+      });
+      return present(write.ticket, now);
+    },
+
+    /** Moves a ticket along its workflow; anything the workflow does not allow is a 409 listing what it does. */
+    async transition(actor: TicketActor, ref: string, input: TransitionInput): Promise<Ticket> {
+      const { before, write, now } = await mutate(actor, ref, async (ticket, now) => {
+        const workflow = workflowOf(ticket.type, ticket.changeType);
+        const allowed = allowedTransitions(workflow, ticket.state);
+        if (!allowed.includes(input.to)) {
+          throw conflict(
+            `${article(ticket.type)}${ticket.type === "change" ? ` (${ticket.changeType})` : ""} cannot go from ${ticket.state} to ${input.to}; allowed from ${ticket.state}: ${allowed.length ? allowed.join(", ") : "none (it is final)"}.`,
+            "invalid_transition",
+            { number: ticket.number, from: ticket.state, to: input.to, allowed: [...allowed] },
+          );
+        }
+        const at = now.toISOString();
+        const next: TicketRecord = { ...ticket, state: input.to };
+        const entries: NewEntry[] = [];
+        const extra: { field: string; from: unknown; to: unknown }[] = [];
+        const guard = guardOf(workflow, ticket.state, input.to);
+
+        if (guard === "hold_reason") {
+          if (!input.reason || !(HOLD_REASONS as readonly string[]).includes(input.reason)) {
+            throw invalidInput("Putting a ticket on hold needs a hold reason.", [{ field: "reason", message: `must be one of ${HOLD_REASONS.join(", ")}` }], "hold_reason_required");
+          }
+          next.holdReason = input.reason as HoldReason;
+        }
+        if (guard === "resolution" || guard === "close_code") {
+          const codes = RESOLUTION_CODES[ticket.type] ?? [];
+          const code = input.reason ?? ticket.resolutionCode;
+          const notes = input.note ?? ticket.resolutionNotes;
+          const errors: FieldError[] = [];
+          if (!code || !codes.includes(code)) errors.push({ field: "reason", message: `the ${guard === "close_code" ? "close" : "resolution"} code: one of ${codes.join(", ")}` });
+          if (!notes && ticket.type !== "problem") errors.push({ field: "note", message: `the ${guard === "close_code" ? "close" : "resolution"} notes are required` });
+          if (errors.length) throw invalidInput(`${input.to === "resolved" ? "Resolving" : "Closing"} ${ticket.number} needs a ${guard === "close_code" ? "close" : "resolution"} code${ticket.type === "problem" ? "" : " and notes"}.`, errors, "resolution_required");
+          next.resolutionCode = code;
+          next.resolutionNotes = notes ?? null;
+        }
+        if (guard === "approval" || guard === "rejection") {
+          if (!(await authority.mayAuthorize(actor))) {
+            throw forbidden(
+              `${actor.actor} has no authority to ${guard === "approval" ? "authorize" : "reject"} changes in this organization (see /api/v1/ticket-settings).`,
+              "change_authority_required",
+            );
+          }
+          const comment = guard === "approval" ? input.note : (input.reason ?? input.note);
+          const approval: Approval = {
+            approver: actor.actor,
+            approverKind: actor.kind,
+            decision: guard === "approval" ? "approved" : "rejected",
+            at,
+            ...(comment ? { comment } : {}),
+          };
+          next.approvals = [...(ticket.approvals ?? []), approval];
+          next.approval = approval.decision;
+          entries.push({ action: approval.decision, changes: [{ field: "approval", from: ticket.approval ?? null, to: approval.decision }], ...(comment ? { note: comment } : {}) });
+        }
+        if (input.to === "authorize") {
+          next.approval = "requested";
+          extra.push({ field: "approval", from: ticket.approval ?? null, to: "requested" });
+        }
+        if (ticket.state === "on_hold") next.holdReason = null;
+        if (ticket.state === "new" && !ticket.respondedAt) next.respondedAt = at;
+        if (input.to === "resolved") next.resolvedAt = at;
+        if (ticket.state === "resolved" && input.to === "in_progress") {
+          // Reopened: the old resolution no longer holds; the history keeps it.
+          next.resolvedAt = null;
+          next.resolutionCode = null;
+          next.resolutionNotes = null;
+        }
+        if (isFinal(input.to)) next.closedAt = at;
+        next.slaClocks = clocksForState(ticket.slaClocks, input.to, now);
+
+        for (const field of ["holdReason", "resolutionCode", "resolutionNotes"] as const) {
+          if (!sameValue(ticket[field], next[field])) extra.push({ field, from: ticket[field], to: next[field] });
+        }
+        entries.push({
+          action: "transitioned",
+          changes: [{ field: "state", from: ticket.state, to: input.to }, ...extra],
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.note ? { note: input.note } : {}),
+        });
+        return { ticket: next, entries };
+      });
+      const after = write!.ticket;
+      await publish("ticket.transitioned", actor.orgId, {
+        id: after.id,
+        number: after.number,
+        type: after.type,
+        priority: after.priority,
+        from: before.state,
+        to: after.state,
+        ...(input.reason ? { reason: input.reason } : {}),
+        actor: actor.actor,
+      });
+      return present(after, now);
+    },
+
+    /** Adds a comment (visible to the caller) or a work note (internal) to the ticket's activity. */
+    async comment(actor: TicketActor, ref: string, input: CommentInput): Promise<HistoryEntry> {
+      const { write } = await mutate(actor, ref, async (ticket) => ({
+        ticket,
+        entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }],
+      }));
+      const entry = write!.history[0]!;
+      await publish("ticket.updated", actor.orgId, {
+        id: write!.ticket.id,
+        number: write!.ticket.number,
+        type: write!.ticket.type,
+        changes: [],
+        comment: { seq: entry.seq, visibility: input.visibility },
+        actor: actor.actor,
+      });
+      return entry;
+    },
+
+    /**
+     * Links two tickets, both ways, in one transaction: incident <-> problem, incident or problem <->
+     * change (the fix), service request -> request item. The kind follows from the two types.
+     */
+    async link(actor: TicketActor, ref: string, otherRef: string): Promise<Ticket> {
+      const outcome = await retrying(async () => {
+        const a = await load(actor.orgId, ref);
+        const b = await load(actor.orgId, otherRef);
+        const now = clock.now();
+        if (a.id === b.id) throw invalidInput("A ticket cannot be linked to itself.", [{ field: "ticket", message: "must be another ticket" }], "invalid_link");
+        const kinds = linkKinds(a.type, b.type);
+        if (!kinds) {
+          throw invalidInput(
+            `${article(a.type)} cannot be linked to ${article(b.type).toLowerCase()}: links are incident-problem, incident-change, problem-change and request-request item.`,
+            [{ field: "ticket", message: `cannot link ${a.type} to ${b.type}` }],
+            "invalid_link",
+          );
+        }
+        const [kindOnA, kindOnB] = kinds;
+        if (a.links.some((l) => l.id === b.id && l.kind === kindOnA)) return { ticket: a, now, changed: false };
+        if (kindOnB === "parent_request" && b.links.some((l) => l.kind === "parent_request")) {
+          throw conflict(`${b.number} is already a request item of another request.`, "already_linked");
+        }
+        if (a.links.length >= MAX_LINKS || b.links.length >= MAX_LINKS) throw conflict(`A ticket keeps at most ${MAX_LINKS} links.`, "too_many_links");
+        const onA = { kind: kindOnA, id: b.id, number: b.number };
+        const onB = { kind: kindOnB, id: a.id, number: a.number };
+        const writeA = stamp(a, { ...a, links: [...a.links, onA] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onA }] }], actor, now);
+        const writeB = stamp(b, { ...b, links: [...b.links, onB] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onB }] }], actor, now);
+        await store.save([writeA, writeB]);
+        return { ticket: writeA.ticket, other: writeB.ticket, now, changed: true };
+      });
+      if (outcome.changed && outcome.other) {
+        await publish("ticket.updated", actor.orgId, {
+          id: outcome.ticket.id,
+          number: outcome.ticket.number,
+          type: outcome.ticket.type,
+          changes: [{ field: "links", from: null, to: outcome.ticket.links.at(-1) }],
+          actor: actor.actor,
+        });
+      }
+      return present(outcome.ticket, outcome.now);
+    },
+
+    async getSettings(actor: TicketActor): Promise<TicketSettings> {
+      return (await settings.get(actor.orgId)) ?? DEFAULT_TICKET_SETTINGS;
+    },
+
+    async putSettings(actor: TicketActor, input: TicketSettings): Promise<TicketSettings> {
+      await settings.put(actor.orgId, input, actor.actor);
+      return input;
+    },
+  };
+}
+
+export type TicketService = ReturnType<typeof createTicketService>;
+
+/** The link kinds recorded on (a, b) when a is linked to b, or undefined if the types do not link. */
+export function linkKinds(a: TicketType, b: TicketType): [LinkKind, LinkKind] | undefined {
+  if (a === "incident" && b === "problem") return ["problem", "incident"];
+  if (a === "problem" && b === "incident") return ["incident", "problem"];
+  if ((a === "incident" || a === "problem") && b === "change") return ["change", a];
+  if (a === "change" && (b === "incident" || b === "problem")) return [b, "change"];
+  if (a === "service_request" && b === "service_request") return ["request_item", "parent_request"];
+  return undefined;
+}

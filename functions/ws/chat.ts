@@ -1,0 +1,56 @@
+import { invalidInput, unauthorized } from "../../core/errors";
+import type { Principal } from "../../core/auth/principal";
+import { ChatFrame } from "../manifest/realtime";
+import { services, wsHandler } from "../lib/ws";
+
+/** Coalesce streamed text into frames this often: each frame is one @connections call in AWS. */
+const FLUSH_MS = 40;
+
+/**
+ * `chat`: a chat turn with an agent (or, without agentId, the organization channel, answered by the
+ * root agent) streamed back as `chat.delta` frames and closed by `chat.done` with the model, tier and
+ * usage. Errors come back as an `error` frame; the connection stays open.
+ */
+export const handler = wsHandler(async ({ frame, connectionId, pusher }) => {
+  const parsed = ChatFrame.safeParse(frame);
+  if (!parsed.success) throw invalidInput("Invalid chat frame.", parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(frame)", message: i.message })));
+  const { agentId, message, id } = parsed.data;
+  const connection = await services().connections.find(connectionId);
+  if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
+  const principal: Principal = { kind: "org", orgId: connection.orgId, keyId: connection.actor.replace(/^key:/, "") };
+
+  let target = agentId;
+  if (!target) {
+    const tree = await services().agents.tree(connection.orgId);
+    target = tree.roots.find((r) => r.managerId === null)?.id;
+    if (!target) throw invalidInput("The organization channel is answered by the root (CEO) agent: create one first.", [{ field: "agentId", message: "required while the organization has no root agent" }], "no_root_agent");
+  }
+
+  let buffer = "";
+  let timer: NodeJS.Timeout | undefined;
+  let sending = Promise.resolve();
+  const flush = () => {
+    timer = undefined;
+    if (!buffer) return;
+    const delta = buffer;
+    buffer = "";
+    sending = sending.then(() => pusher.post(connectionId, { type: "chat.delta", ...(id ? { id } : {}), agentId: target, delta }).then(() => undefined));
+  };
+  let sentFirst = false;
+  const result = await services().runtime.chat(principal, target, message, (text) => {
+    buffer += text;
+    // The first piece goes out at once (time to first token is what a person feels); later ones are coalesced.
+    if (!sentFirst) {
+      sentFirst = true;
+      flush();
+    } else timer ??= setTimeout(flush, FLUSH_MS);
+  });
+  if (timer) clearTimeout(timer);
+  flush();
+  await sending;
+  const done = { type: "chat.done", ...(id ? { id } : {}), agentId: target, reply: result.reply, model: result.model, tier: result.tier, offline: result.offline, usage: result.usage, steps: result.steps.length, runId: result.runId };
+  await pusher.post(connectionId, done);
+  if (!agentId) {
+    await services().events.publish({ type: "channel.message", orgId: connection.orgId, time: new Date().toISOString(), data: { from: connection.actor, message, reply: result.reply, agentId: target } });
+  }
+});

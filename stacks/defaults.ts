@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import { RemovalPolicy } from "aws-cdk-lib";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { FunctionProps, Stack, Table } from "sst/constructs";
+import type { Permission } from "../functions/manifest.types";
+import { TABLE_DEFINITION } from "../core/db/table";
+import {
+  CONNECTIONS_SUPPRESSION,
+  suppressSstCustomResourceHandler,
+  suppressUnder,
+  suppressWhere,
+  XRAY_SUPPRESSION,
+} from "./nag";
+import { type PermissionTargets, policyStatements } from "./permissions";
+
+/**
+ * What every stack shares: the Lambda settings, the environment the functions read
+ * (functions/lib/config.ts), and which stages keep their data when removed.
+ */
+
+/**
+ * Stages whose resources may be destroyed with the stage (`sst remove`). Every other stage is treated
+ * as holding real data: the table gets deletion protection and is retained, logs are retained. The list
+ * is explicit (rather than "everything but prod") because losing a tenant's data by naming a stage
+ * unexpectedly is far worse than a leftover empty table.
+ */
+const EPHEMERAL_STAGES = new Set(["dev", "test", "local", "ci"]);
+
+/** True for stages whose data may go with them: dev, test, local, ci and preview stages `pr-<n>`. */
+export function isEphemeralStage(stage: string): boolean {
+  return EPHEMERAL_STAGES.has(stage) || /^pr-\d+$/.test(stage);
+}
+
+/** RETAIN for stages with real data, DESTROY for ephemeral ones. */
+export function removalPolicyFor(stage: string): RemovalPolicy {
+  return isEphemeralStage(stage) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}
+
+/** The same minimum length the functions enforce for a plaintext key (functions/lib/config.ts). */
+const MIN_OPERATOR_KEY_LENGTH = 16;
+
+/**
+ * The SHA-256 hex of the operator key, read from `AGENTORG_OPERATOR_KEY` at synthesis. Only the hash
+ * reaches the Lambda environment (visible to anyone who may read function configuration), so the
+ * plaintext key never leaves the deploying machine. Fails synthesis, naming the variable, when it is
+ * missing or too short: a deployed API without an operator key could never be administered.
+ */
+export function operatorKeySha256(env: NodeJS.ProcessEnv = process.env): string {
+  const key = env.AGENTORG_OPERATOR_KEY;
+  if (!key) {
+    throw new Error(
+      "AGENTORG_OPERATOR_KEY is not set: export the platform operator key before `npm run deploy` " +
+        "(only its SHA-256 is put into the functions' environment).",
+    );
+  }
+  if (key.length < MIN_OPERATOR_KEY_LENGTH) {
+    throw new Error(`AGENTORG_OPERATOR_KEY must be at least ${MIN_OPERATOR_KEY_LENGTH} characters.`);
+  }
+  return createHash("sha256").update(key).digest("hex");
+}
+
+/** The environment every function gets: the table, the operator key's hash, the log level. */
+export function baseEnvironment(table: Table): Record<string, string> {
+  return {
+    TABLE_NAME: table.tableName,
+    AGENTORG_OPERATOR_KEY_SHA256: operatorKeySha256(),
+    POWERTOOLS_LOG_LEVEL: "INFO",
+  };
+}
+
+/** The table as a permission target: its ARN and the names of its GSIs (from TABLE_DEFINITION). */
+export function tableTarget(table: Table): PermissionTargets["table"] {
+  return { arn: table.tableArn, indexNames: Object.keys(TABLE_DEFINITION.globalIndexes) };
+}
+
+/**
+ * Lambda settings shared by every function. arm64 is cheaper per GB-second; 512 MB because Lambda
+ * scales CPU with memory and the bundles (zod schemas, AWS SDK, openai) start noticeably faster with
+ * it; 29 s because API Gateway gives up at 30 s, and a function running past that is billed for an
+ * answer nobody receives.
+ */
+export const FUNCTION_DEFAULTS = {
+  runtime: "nodejs22.x",
+  architecture: "arm_64",
+  memorySize: "512 MB",
+  timeout: "29 seconds",
+} as const satisfies Partial<FunctionProps>;
+
+/** How long function and access logs are kept. */
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+export const LOG_RETENTION_NAME = "one_month" as const;
+
+export interface FunctionSpec {
+  handler: string;
+  permissions: readonly Permission[];
+}
+
+/**
+ * The props of one manifest function: its handler, the Lambda defaults, its environment, and its own
+ * role and log group. The role is created here instead of by CDK because CDK's default role carries the
+ * AWSLambdaBasicExecutionRole managed policy (write to any log group in the account); this one may only
+ * write to the function's own log group, and otherwise holds exactly the statements of its route's
+ * permissions (plus X-Ray, added by the tracing setting).
+ */
+export function manifestFunction(
+  stack: Stack,
+  id: string,
+  spec: FunctionSpec,
+  options: { environment: Record<string, string>; targets: PermissionTargets },
+): FunctionProps {
+  const logGroup = new LogGroup(stack, `${id}Logs`, {
+    retention: LOG_RETENTION,
+    removalPolicy: removalPolicyFor(stack.stage),
+  });
+  const role = new Role(stack, `${id}Role`, {
+    assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+    description: `agentorg ${spec.handler}`,
+  });
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  const managesConnections = spec.permissions.includes("connections:manage");
+  suppressUnder(role, managesConnections ? [XRAY_SUPPRESSION, CONNECTIONS_SUPPRESSION] : [XRAY_SUPPRESSION]);
+  return {
+    ...FUNCTION_DEFAULTS,
+    handler: spec.handler,
+    role,
+    logGroup,
+    environment: options.environment,
+    permissions: policyStatements(stack, spec.permissions, options.targets),
+  };
+}
+
+/**
+ * A CloudFormation-safe construct id for a route: `GET /api/v1/organizations/{id}` ->
+ * `GETapiv1organizationsid`, `$connect` -> `connect`.
+ */
+export function constructId(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, "");
+}
+
+/**
+ * The cdk-nag suppressions every stack needs: SST's custom-resource handler, and the "latest runtime"
+ * rule for functions on the pinned runtime (only exactly that one: an older runtime still fails).
+ */
+export function applyStackSuppressions(stack: Stack): void {
+  suppressSstCustomResourceHandler(stack);
+  suppressWhere(stack, (node) =>
+    node instanceof CfnFunction && node.runtime === FUNCTION_DEFAULTS.runtime
+      ? [
+          {
+            id: "AwsSolutions-L1",
+            reason: `${FUNCTION_DEFAULTS.runtime} is deliberate: it matches the Node 22 the project builds and tests with (the node@22 devDependency), and SST v2 (pinned at 2.49.8) knows no later Node runtime. Move with the toolchain.`,
+          },
+        ]
+      : [],
+  );
+}

@@ -1,0 +1,75 @@
+import { type StackContext, WebSocketApi, type WebSocketApiProps, use } from "sst/constructs";
+import type { Construct } from "constructs";
+import { wsRoutes } from "../functions/routes";
+import {
+  applyStackSuppressions,
+  baseEnvironment,
+  constructId,
+  LOG_RETENTION_NAME,
+  manifestFunction,
+  tableTarget,
+} from "./defaults";
+import { suppressUnder } from "./nag";
+import type { PermissionTargets } from "./permissions";
+import { Storage } from "./storage";
+
+/**
+ * SST's WebSocketApi grants `execute-api:ManageConnections` on every stage of the API to every route's
+ * function, in its constructor. Here each function holds only the permissions its manifest route asks
+ * for (`$connect`/`$disconnect` never post to a connection), so that blanket grant is dropped; grants
+ * asked for after construction still go through.
+ */
+class ManifestWebSocketApi extends WebSocketApi {
+  private readonly constructed: boolean;
+
+  constructor(scope: Construct, id: string, props: WebSocketApiProps) {
+    super(scope, id, props);
+    this.constructed = true;
+  }
+
+  override attachPermissions(permissions: Parameters<WebSocketApi["attachPermissions"]>[0]): void {
+    // Fields are unset while the parent constructor runs: that is the blanket grant.
+    if (!this.constructed) return;
+    super.attachPermissions(permissions);
+  }
+}
+
+/**
+ * The WebSocket API: one route per manifest entry (`$connect`, `$disconnect`, `$default`, `ping`, ...;
+ * API Gateway selects custom routes on `$request.body.action`). Its functions find the @connections
+ * endpoint in their event, so they need no AGENTORG_WS_ENDPOINT; the HTTP functions get it from here.
+ */
+export function Realtime({ stack }: StackContext) {
+  const { table } = use(Storage);
+  const api = new ManifestWebSocketApi(stack, "Realtime", {
+    accessLog: { retention: LOG_RETENTION_NAME },
+  });
+  const apiId = api.cdk.webSocketApi.apiId;
+  const stage = api.cdk.webSocketStage.stageName;
+  const targets: PermissionTargets = { table: tableTarget(table), connections: { apiId, stage } };
+  const environment = baseEnvironment(table);
+
+  // Routes are added after construction: their permissions name this API's id and stage.
+  for (const route of wsRoutes) {
+    // Scoped under the API (not the stack) so its suppressions reach the routes and functions.
+    api.addRoutes(api, {
+      [route.routeKey]: {
+        function: manifestFunction(stack, `Ws${constructId(route.routeKey)}`, route, { environment, targets }),
+      },
+    });
+  }
+
+  suppressUnder(api, [
+    {
+      id: "AwsSolutions-APIG4",
+      reason:
+        "Authorization is done by the handlers: $connect authenticates the organization API key (Authorization: Bearer) and refuses the socket otherwise; every other route only runs on a connection $connect accepted.",
+    },
+  ]);
+  applyStackSuppressions(stack);
+
+  /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where @connections calls go. */
+  const managementEndpoint = api.cdk.webSocketStage.callbackUrl;
+  stack.addOutputs({ WebSocketUrl: api.url, WebSocketManagementEndpoint: managementEndpoint });
+  return { api, apiId, stage, url: api.url, managementEndpoint, connections: targets.connections! };
+}

@@ -1,0 +1,66 @@
+import { Aspects } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpRoutes } from "../../functions/routes";
+import { Api } from "../../stacks/api";
+import { Realtime } from "../../stacks/realtime";
+import { Storage } from "../../stacks/storage";
+import { createStreamStack } from "../../stacks/stream";
+import { createWebStack } from "../../stacks/web";
+import { createTestApp, SAMPLE_CONSUMER, type TestApp } from "./app";
+
+interface Finding {
+  level: string;
+  path: string;
+  text: string;
+}
+
+let findings: Finding[] = [];
+let testApp: TestApp;
+
+beforeAll(async () => {
+  // Arrange: every stack, the stream one with a consumer so its mapping and failure queue are checked.
+  // Stage prod: check what production gets (retained, deletion-protected table and logs).
+  testApp = await createTestApp("prod");
+  const app = testApp.app;
+  app
+    .stack(Storage)
+    .stack(Realtime)
+    .stack(Api)
+    .stack(createStreamStack([SAMPLE_CONSUMER]))
+    .stack(createWebStack(testApp.site));
+  // logIgnores: suppressed findings are reported too (as info), which shows the checks really ran.
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, logIgnores: true }));
+
+  // Act. Not Annotations.fromStack: it synthesizes again, which SST's app refuses.
+  await app.finish();
+  findings = app.synth().stacks.flatMap((stack) =>
+    stack.messages.map((m) => ({ level: m.level, path: m.id, text: String(m.entry.data) })),
+  );
+}, 600_000); // Bundles every function (~2.7 MB each): ~25 s on an idle 2-core machine, minutes under load.
+
+afterAll(() => testApp?.dispose());
+
+const isNag = (f: Finding) => f.text.includes("AwsSolutions-");
+const ruleOf = (f: Finding) => /AwsSolutions-[A-Za-z0-9]+(\[[^\]]*\])?/.exec(f.text)?.[0] ?? f.text;
+
+describe("cdk-nag AwsSolutions", () => {
+  it("finds no unsuppressed error or warning", () => {
+    const open = findings.filter((f) => isNag(f) && (f.level === "error" || f.level === "warning"));
+    if (open.length) console.error(open.map((f) => `${f.level} ${f.path}\n  ${f.text}`).join("\n\n"));
+    expect(open.map((f) => `${f.level} ${f.path} ${ruleOf(f)}`)).toEqual([]);
+  });
+
+  it("really checked the app: each HTTP route's missing API Gateway authorizer is reported as suppressed", () => {
+    const suppressed = findings.filter(
+      (f) => f.level === "info" && f.text.includes("AwsSolutions-APIG4 was triggered but suppressed"),
+    );
+    // One per manifest route, plus $default.
+    expect(suppressed.filter((f) => f.path.startsWith("/prod-agentorg-Api/"))).toHaveLength(httpRoutes.length + 1);
+  });
+
+  it("gives every suppression a reason", () => {
+    const suppressed = findings.filter((f) => f.level === "info" && f.text.includes("was triggered but suppressed"));
+    for (const f of suppressed) expect(f.text).toMatch(/Provided reason: "[^"]{20,}/);
+  });
+});

@@ -1,0 +1,513 @@
+import { createHash } from "node:crypto";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import type { App } from "sst/constructs";
+import { getStack } from "sst/constructs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTableInput, TABLE_DEFINITION } from "../../core/db/table";
+import type { Permission } from "../../functions/manifest.types";
+import { fallback, httpRoutes, streams, wsRoutes } from "../../functions/routes";
+import sstConfig from "../../sst.config";
+import { Api, EXPOSED_HEADERS } from "../../stacks/api";
+import { isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
+import { CONNECTION_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
+import { Realtime } from "../../stacks/realtime";
+import { Storage } from "../../stacks/storage";
+import { auditSigningKeyParameter, createStreamStack, Stream, STREAM_READ_ACTIONS } from "../../stacks/stream";
+import { createWebStack } from "../../stacks/web";
+import { createTestApp, OPERATOR_KEY, SAMPLE_CONSUMER, type TestApp } from "./app";
+
+/** Offline synthesis of every stack (ARCHITECTURE.md, "Deployment"), checked against the manifest. */
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, any>;
+  DeletionPolicy?: string;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const StreamSample = createStreamStack([SAMPLE_CONSUMER]);
+const StreamEmpty = createStreamStack([]);
+let Web: ReturnType<typeof createWebStack>;
+
+let testApp: TestApp;
+let app: App;
+type Name = "storage" | "realtime" | "api" | "stream" | "streamSample" | "streamEmpty" | "web";
+const templates = {} as Record<Name, Template>;
+
+beforeAll(async () => {
+  testApp = await createTestApp("test");
+  app = testApp.app;
+  Web = createWebStack(testApp.site);
+  app
+    .stack(Storage)
+    .stack(Realtime)
+    .stack(Api)
+    .stack(Stream)
+    // Whatever the manifest's consumers: one sample consumer, and none at all.
+    .stack(StreamSample, { id: "StreamSample" })
+    .stack(StreamEmpty, { id: "StreamEmpty" })
+    .stack(Web);
+  await app.finish();
+  templates.storage = Template.fromStack(getStack(Storage));
+  templates.realtime = Template.fromStack(getStack(Realtime));
+  templates.api = Template.fromStack(getStack(Api));
+  templates.stream = Template.fromStack(getStack(Stream));
+  templates.streamSample = Template.fromStack(getStack(StreamSample));
+  templates.streamEmpty = Template.fromStack(getStack(StreamEmpty));
+  templates.web = Template.fromStack(getStack(Web));
+}, 600_000); // Bundles every function (~2.7 MB each): ~25 s on an idle 2-core machine, minutes under load.
+
+afterAll(() => testApp?.dispose());
+
+// ---------------------------------------------------------------------------------------------
+// Template helpers: follow a route to its function, and a function to its role's statements.
+
+const resourcesOf = (t: Template): Record<string, Resource> => t.toJSON().Resources;
+const ofType = (t: Template, type: string) => Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourceList = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+/**
+ * The logical ids of the Lambda functions a value points at (`Fn::GetAtt: [fn, "Arn"]` anywhere inside,
+ * or a function URL's `Fn::GetAtt: [url, "FunctionUrl"]`, followed to its function).
+ */
+function functionRefs(t: Template, value: unknown): string[] {
+  const found: string[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (v && typeof v === "object") {
+      const getAtt = (v as Record<string, unknown>)["Fn::GetAtt"];
+      const targetId = Array.isArray(getAtt) ? (getAtt[0] as string) : undefined;
+      const target = targetId ? resourcesOf(t)[targetId] : undefined;
+      if (target?.Type === "AWS::Lambda::Function") found.push(targetId!);
+      if (target?.Type === "AWS::Lambda::Url") visit(target.Properties.TargetFunctionArn);
+      Object.values(v).forEach(visit);
+    }
+  };
+  visit(value);
+  return found;
+}
+
+/** The function behind a route key (Route -> Integration -> IntegrationUri). */
+function functionOfRoute(t: Template, routeKey: string): string {
+  const route = ofType(t, "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties.RouteKey === routeKey);
+  if (!route) throw new Error(`No route ${routeKey}`);
+  const integrationId = JSON.stringify(route[1].Properties.Target).match(/"Ref":"([^"]+)"/)?.[1];
+  const integration = resourcesOf(t)[integrationId!];
+  const [fn] = functionRefs(t, integration?.Properties.IntegrationUri);
+  if (!fn) throw new Error(`No function behind ${routeKey}`);
+  return fn;
+}
+
+/** Every statement of every policy attached to the function's role. */
+function statementsOf(t: Template, functionId: string): Statement[] {
+  const roleId = resourcesOf(t)[functionId]!.Properties.Role["Fn::GetAtt"][0];
+  return ofType(t, "AWS::IAM::Policy")
+    .filter(([, p]) => p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const ALWAYS = ["logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
+/** What a route's permissions must turn into: exactly these actions (plus logging and tracing). */
+function expectedActions(permissions: readonly Permission[]): string[] {
+  const actions = new Set(ALWAYS);
+  const add = (list: readonly string[]) => list.forEach((a) => actions.add(a));
+  if (permissions.includes("table:read") || permissions.includes("table:write")) add(TABLE_READ_ACTIONS);
+  if (permissions.includes("table:write")) add(TABLE_WRITE_ACTIONS);
+  if (permissions.includes("connections:manage")) add(CONNECTION_ACTIONS);
+  return [...actions].sort();
+}
+
+const actionsOfFunction = (t: Template, fn: string) => [...new Set(statementsOf(t, fn).flatMap(actionsOf))].sort();
+
+/** Manifest functions: everything but SST's per-stack custom-resource handler. */
+const manifestFunctions = (t: Template) =>
+  ofType(t, "AWS::Lambda::Function").filter(([id]) => !id.startsWith("CustomResourceHandler"));
+
+const httpRouteKeys = httpRoutes.map((r) => `${r.method} ${r.path}`);
+
+// ---------------------------------------------------------------------------------------------
+
+describe("sst.config", () => {
+  it("names the app agentorg in us-east-1", async () => {
+    expect(await sstConfig.config()).toEqual({ name: "agentorg", region: "us-east-1" });
+  });
+});
+
+describe("Storage", () => {
+  it("creates one table from TABLE_DEFINITION", () => {
+    const t = templates.storage;
+    t.resourceCountIs("AWS::DynamoDB::Table", 1);
+    t.hasResourceProperties("AWS::DynamoDB::Table", {
+      KeySchema: [
+        { AttributeName: TABLE_DEFINITION.partitionKey, KeyType: "HASH" },
+        { AttributeName: TABLE_DEFINITION.sortKey, KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "gsi1",
+          KeySchema: [
+            { AttributeName: "gsi1pk", KeyType: "HASH" },
+            { AttributeName: "gsi1sk", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true },
+      StreamSpecification: { StreamViewType: "NEW_AND_OLD_IMAGES" },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      BillingMode: "PAY_PER_REQUEST",
+    });
+  });
+
+  it("declares the same attributes and indexes as the local runtime's CreateTable", () => {
+    const [[, table]] = ofType(templates.storage, "AWS::DynamoDB::Table") as [[string, Resource]];
+    const local = createTableInput("local");
+    type Named = { AttributeName?: string };
+    const byName = (a: Named, b: Named) => a.AttributeName!.localeCompare(b.AttributeName!);
+    const deployed = [...table.Properties.AttributeDefinitions].sort(byName);
+    expect(deployed).toEqual([...local.AttributeDefinitions!].sort(byName));
+    expect(table.Properties.KeySchema).toEqual(local.KeySchema);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+  });
+
+  it("lets the ephemeral test stage be removed with its table", () => {
+    const [[, table]] = ofType(templates.storage, "AWS::DynamoDB::Table") as [[string, Resource]];
+    expect(table.DeletionPolicy).toBe("Delete");
+    expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+  });
+
+  it("treats only dev, test, local, ci and pr-<n> stages as ephemeral (the rest keep their table)", () => {
+    for (const stage of ["dev", "test", "local", "ci", "pr-42"]) expect(isEphemeralStage(stage), stage).toBe(true);
+    for (const stage of ["prod", "production", "staging", "alice", "pr-x"]) expect(isEphemeralStage(stage), stage).toBe(false);
+  });
+});
+
+describe("functions", () => {
+  it("has one function per manifest route, on nodejs22.x and arm64", () => {
+    expect(manifestFunctions(templates.api)).toHaveLength(httpRoutes.length + 1); // + $default
+    expect(manifestFunctions(templates.realtime)).toHaveLength(wsRoutes.length);
+    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length);
+    expect(manifestFunctions(templates.streamSample)).toHaveLength(1);
+    expect(manifestFunctions(templates.streamEmpty)).toHaveLength(0);
+    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+      for (const [, fn] of manifestFunctions(t)) {
+        expect(fn.Properties.Runtime).toBe("nodejs22.x");
+        expect(fn.Properties.Architectures).toEqual(["arm64"]);
+        expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
+      }
+    }
+  });
+
+  it("stops HTTP and WebSocket functions within API Gateway's 30 s, streaming ones later", () => {
+    for (const route of httpRoutes) {
+      const fn = resourcesOf(templates.api)[functionOfRoute(templates.api, `${route.method} ${route.path}`)]!;
+      expect(fn.Properties.Timeout, route.path).toBe(route.streaming ? 300 : 29);
+    }
+    for (const [, fn] of manifestFunctions(templates.realtime)) expect(fn.Properties.Timeout).toBe(29);
+  });
+
+  it("gives them the table, the operator key's hash and the log level, never the plaintext key", () => {
+    const hash = createHash("sha256").update(OPERATOR_KEY).digest("hex");
+    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+      for (const [, fn] of manifestFunctions(t)) {
+        const env = fn.Properties.Environment.Variables;
+        expect(env.TABLE_NAME).toBeDefined();
+        expect(env.AGENTORG_OPERATOR_KEY_SHA256).toBe(hash);
+        expect(env.POWERTOOLS_LOG_LEVEL).toBe("INFO");
+        expect(env).not.toHaveProperty("AGENTORG_OPERATOR_KEY");
+      }
+    }
+    for (const t of Object.values(templates)) expect(JSON.stringify(t.toJSON())).not.toContain(OPERATOR_KEY);
+  });
+
+  it("points the HTTP functions at the WebSocket management endpoint", () => {
+    for (const [, fn] of manifestFunctions(templates.api)) {
+      expect(fn.Properties.Environment.Variables.AGENTORG_WS_ENDPOINT).toBeDefined();
+    }
+    const endpoint = JSON.stringify(templates.realtime.toJSON().Outputs.WebSocketManagementEndpoint.Value);
+    expect(endpoint).toMatch(/https:\/\/.*execute-api\.us-east-1\..*\/test/);
+  });
+
+  it("gives each role exactly its own log group, no managed policy", () => {
+    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+      for (const [id] of manifestFunctions(t)) {
+        const roleId = resourcesOf(t)[id]!.Properties.Role["Fn::GetAtt"][0];
+        expect(resourcesOf(t)[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+        const logs = statementsOf(t, id).filter((s) => actionsOf(s).some((a) => a.startsWith("logs:")));
+        expect(logs).toHaveLength(1);
+        expect(logs[0]!.Resource).toEqual({ "Fn::GetAtt": [expect.stringMatching(/Logs/), "Arn"] });
+      }
+    }
+  });
+
+  it("fails synthesis, naming the variable, without AGENTORG_OPERATOR_KEY", () => {
+    expect(() => operatorKeySha256({})).toThrow(/AGENTORG_OPERATOR_KEY is not set/);
+    expect(() => operatorKeySha256({ AGENTORG_OPERATOR_KEY: "short" })).toThrow(
+      /AGENTORG_OPERATOR_KEY must be at least 16/,
+    );
+    // Through a stack, as `sst deploy` would meet it (the templates above are already synthesized).
+    delete process.env.AGENTORG_OPERATOR_KEY;
+    try {
+      expect(() => app.stack(function ApiWithoutKey(ctx) {
+        return Api(ctx);
+      })).toThrow(/AGENTORG_OPERATOR_KEY is not set/);
+    } finally {
+      process.env.AGENTORG_OPERATOR_KEY = OPERATOR_KEY;
+    }
+  });
+});
+
+describe("Api", () => {
+  it("has a route for every manifest HTTP route, and $default for the rest", () => {
+    const keys = ofType(templates.api, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey).sort();
+    expect(keys).toEqual([...httpRouteKeys, "$default"].sort());
+  });
+
+  it("routes each key to the manifest's handler", () => {
+    const handlerOf = (key: string) => resourcesOf(templates.api)[functionOfRoute(templates.api, key)]!;
+    // SST bundles `functions/http/organizations.list` into `functions/http/organizations.list` (.mjs).
+    for (const route of httpRoutes) {
+      expect(handlerOf(`${route.method} ${route.path}`).Properties.Handler).toBe(route.handler);
+    }
+    expect(handlerOf("$default").Properties.Handler).toBe(fallback.handler);
+  });
+
+  it("serves streaming routes from a response-streaming function URL, proxied by the API route", () => {
+    const streaming = httpRoutes.filter((r) => r.streaming);
+    const urls = ofType(templates.api, "AWS::Lambda::Url");
+    expect(urls).toHaveLength(streaming.length);
+    for (const route of streaming) {
+      const key = `${route.method} ${route.path}`;
+      const fn = functionOfRoute(templates.api, key);
+      const [, url] = urls.find(([, u]) => functionRefs(templates.api, u.Properties.TargetFunctionArn)[0] === fn)!;
+      expect(url.Properties).toMatchObject({ AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" });
+      expect(url.Properties.Cors.AllowMethods).toEqual([route.method]);
+      const [, route_] = ofType(templates.api, "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties.RouteKey === key)!;
+      const integrationId = JSON.stringify(route_.Properties.Target).match(/"Ref":"([^"]+)"/)![1]!;
+      const integration = resourcesOf(templates.api)[integrationId]!.Properties;
+      expect(integration.IntegrationType).toBe("HTTP_PROXY");
+      expect(JSON.stringify(integration.IntegrationUri)).toContain(route.path.slice(1));
+    }
+    const outputs = Object.keys(templates.api.toJSON().Outputs);
+    expect(outputs.filter((o) => o.startsWith("Streaming"))).toHaveLength(streaming.length);
+  });
+
+  it("grants each function exactly its route's permissions", () => {
+    for (const route of httpRoutes) {
+      const fn = functionOfRoute(templates.api, `${route.method} ${route.path}`);
+      const actions = actionsOfFunction(templates.api, fn);
+      expect(actions, `${route.method} ${route.path}`).toEqual(expectedActions(route.permissions));
+    }
+    expect(actionsOfFunction(templates.api, functionOfRoute(templates.api, "$default"))).toEqual(expectedActions([]));
+  });
+
+  it("keeps read-only routes read-only, and routes without permissions away from the table", () => {
+    const readOnly = httpRoutes.filter(
+      (r) => r.permissions.includes("table:read") && !r.permissions.includes("table:write"),
+    );
+    const none = httpRoutes.filter((r) => r.permissions.length === 0);
+    expect(readOnly.length).toBeGreaterThan(0);
+    expect(none.length).toBeGreaterThan(0);
+    for (const route of readOnly) {
+      const actions = actionsOfFunction(templates.api, functionOfRoute(templates.api, `${route.method} ${route.path}`));
+      for (const write of TABLE_WRITE_ACTIONS) expect(actions).not.toContain(write);
+    }
+    for (const route of none) {
+      const actions = actionsOfFunction(templates.api, functionOfRoute(templates.api, `${route.method} ${route.path}`));
+      expect(actions.filter((a) => a.startsWith("dynamodb:"))).toEqual([]);
+    }
+  });
+
+  it("scopes table access to the table and its gsi1 index, without wildcards; only X-Ray gets *", () => {
+    for (const [id] of manifestFunctions(templates.api)) {
+      for (const statement of statementsOf(templates.api, id)) {
+        const resources = JSON.stringify(statement.Resource);
+        if (actionsOf(statement).some((a) => a.startsWith("dynamodb:"))) {
+          expect(resources).not.toContain("*");
+          if (actionsOf(statement).includes("dynamodb:Query")) expect(resources).toContain("/index/gsi1");
+        }
+        if (resourceList(statement).includes("*")) {
+          expect(actionsOf(statement).every((a) => a.startsWith("xray:"))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("allows any origin with the authorization and content-type headers, exposing the request id", () => {
+    templates.api.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      ProtocolType: "HTTP",
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ["*"],
+        AllowHeaders: ["authorization", "content-type"],
+        ExposeHeaders: EXPOSED_HEADERS,
+      }),
+    });
+    expect(EXPOSED_HEADERS).toContain("x-request-id");
+  });
+
+  it("logs access and throttles the stage, and outputs the URL", () => {
+    templates.api.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }),
+    });
+    expect(templates.api.toJSON().Outputs.ApiUrl).toBeDefined();
+  });
+});
+
+describe("Realtime", () => {
+  it("has a route for every manifest WebSocket route key, selected on $request.body.action", () => {
+    const keys = ofType(templates.realtime, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey).sort();
+    expect(keys).toEqual(wsRoutes.map((r) => r.routeKey).sort());
+    templates.realtime.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      ProtocolType: "WEBSOCKET",
+      RouteSelectionExpression: "$request.body.action",
+    });
+  });
+
+  it("grants each function exactly its route's permissions (no blanket ManageConnections)", () => {
+    for (const route of wsRoutes) {
+      const fn = functionOfRoute(templates.realtime, route.routeKey);
+      expect(actionsOfFunction(templates.realtime, fn), route.routeKey).toEqual(expectedActions(route.permissions));
+    }
+  });
+
+  it("scopes ManageConnections to this API's stage and the POST/GET/DELETE @connections methods", () => {
+    const managing = wsRoutes.filter((r) => r.permissions.includes("connections:manage"));
+    expect(managing.length).toBeGreaterThan(0);
+    for (const route of managing) {
+      const fn = functionOfRoute(templates.realtime, route.routeKey);
+      const statement = statementsOf(templates.realtime, fn).find((s) =>
+        actionsOf(s).includes("execute-api:ManageConnections"),
+      )!;
+      const resources = resourceList(statement).map((r) => JSON.stringify(r));
+      expect(resources).toHaveLength(3);
+      for (const method of ["POST", "GET", "DELETE"]) {
+        const arn = resources.find((r) => r.includes(`/test/${method}/@connections/*`));
+        expect(arn, method).toContain("RealtimeApi"); // this API's id, not a wildcard
+      }
+    }
+  });
+
+  it("logs access on its stage and outputs the URLs", () => {
+    templates.realtime.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "test",
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+    expect(Object.keys(templates.realtime.toJSON().Outputs)).toEqual(
+      expect.arrayContaining(["WebSocketUrl", "WebSocketManagementEndpoint"]),
+    );
+  });
+});
+
+describe("Stream", () => {
+  it("synthesizes an empty consumer list to no function, mapping or queue", () => {
+    templates.streamEmpty.resourceCountIs("AWS::Lambda::EventSourceMapping", 0);
+    templates.streamEmpty.resourceCountIs("AWS::SQS::Queue", 0);
+  });
+
+  it("maps each manifest consumer with its handler, filter patterns and batch size", () => {
+    const t = templates.stream;
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", streams.length);
+    t.resourceCountIs("AWS::SQS::Queue", streams.length);
+    for (const consumer of streams) {
+      const [, mapping] = ofType(t, "AWS::Lambda::EventSourceMapping").find(
+        ([, m]) => resourcesOf(t)[m.Properties.FunctionName.Ref]?.Properties.Handler === consumer.handler,
+      )!;
+      expect(mapping.Properties).toMatchObject({
+        BatchSize: consumer.batchSize,
+        StartingPosition: "TRIM_HORIZON",
+        FilterCriteria: { Filters: consumer.filterPatterns.map((p) => ({ Pattern: JSON.stringify(p) })) },
+      });
+    }
+  });
+
+  it("lets only the audit consumer read its signing key parameter", () => {
+    const t = templates.stream;
+    for (const [id, fn] of manifestFunctions(t)) {
+      const isAudit = fn.Properties.Handler === "functions/stream/audit.handler";
+      const env = fn.Properties.Environment.Variables;
+      const ssm = statementsOf(t, id).filter((s) => actionsOf(s).includes("ssm:GetParameter"));
+      if (isAudit) {
+        expect(env.AGENTORG_AUDIT_KEY_PARAMETER).toBe(auditSigningKeyParameter("test"));
+        expect(JSON.stringify(ssm.map((s) => s.Resource))).toContain(":parameter/agentorg/test/audit-signing-key");
+      } else {
+        expect(env).not.toHaveProperty("AGENTORG_AUDIT_KEY_PARAMETER");
+        expect(ssm).toEqual([]);
+      }
+    }
+    const [, sample] = manifestFunctions(templates.streamSample)[0]!;
+    expect(sample.Properties.Environment.Variables).not.toHaveProperty("AGENTORG_AUDIT_KEY_PARAMETER");
+  });
+
+  it("maps a consumer to the table stream with its filter, batch size and retry policy", () => {
+    const t = templates.streamSample;
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: SAMPLE_CONSUMER.batchSize,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      FilterCriteria: { Filters: SAMPLE_CONSUMER.filterPatterns.map((p) => ({ Pattern: JSON.stringify(p) })) },
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": [Match.stringLikeRegexp("Failures"), "Arn"] } } },
+    });
+    const [[, mapping]] = ofType(t, "AWS::Lambda::EventSourceMapping") as [[string, Resource]];
+    expect(JSON.stringify(mapping.Properties.EventSourceArn)).toMatch(/StreamArn/);
+  });
+
+  it("sends failed batches to an encrypted, SSL-only queue", () => {
+    const t = templates.streamSample;
+    t.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    t.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      }),
+    });
+  });
+
+  it("grants the consumer its permissions, the stream (not *) and its failure queue", () => {
+    const t = templates.streamSample;
+    const [[fn]] = manifestFunctions(t) as [[string, Resource]];
+    const statements = statementsOf(t, fn);
+    const actions = actionsOfFunction(t, fn);
+    const wanted = [...expectedActions(SAMPLE_CONSUMER.permissions), ...STREAM_READ_ACTIONS, "sqs:SendMessage"];
+    expect(actions).toEqual(expect.arrayContaining(wanted));
+    const streamRead = statements.find((s) => actionsOf(s).includes("dynamodb:GetRecords"))!;
+    expect(JSON.stringify(streamRead.Resource)).toMatch(/StreamArn/);
+    expect(resourceList(streamRead)).not.toContain("*");
+  });
+});
+
+describe("Web", () => {
+  it("serves the dashboard from a private, SSL-only bucket through CloudFront", () => {
+    const t = templates.web;
+    t.resourceCountIs("AWS::CloudFront::Distribution", 1);
+    t.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }),
+    });
+    t.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      }),
+    });
+    expect(t.toJSON().Outputs.DashboardUrl).toBeDefined();
+  });
+
+  it("fills in VITE_API_URL and VITE_WS_URL from the deployed APIs", () => {
+    const [[, upload]] = ofType(templates.web, "Custom::S3Uploader") as [[string, Resource]];
+    const searched = (upload.Properties.replaceValues as { search: string }[]).map((r) => r.search);
+    expect(searched).toEqual(expect.arrayContaining(["{{ VITE_API_URL }}", "{{ VITE_WS_URL }}"]));
+  });
+});
