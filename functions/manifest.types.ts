@@ -32,6 +32,8 @@ export interface HttpRouteSpec {
    * served by a Lambda function URL with response streaming, since HTTP APIs buffer responses.
    */
   streaming?: boolean;
+  /** For streaming routes: the export served by the function URL (`functions/http/x.stream`). */
+  streamHandler?: string;
 }
 
 export interface WsRouteSpec {

@@ -1,7 +1,7 @@
 import { createChunkWriter, toChatCompletion } from "../../core/chat/openai-format";
 import { newId } from "../../core/ids";
 import { services } from "../lib/services";
-import { streamingHttp } from "../lib/streaming";
+import { lambdaStreaming, streamingHttp } from "../lib/streaming";
 import * as routes from "../routes";
 
 /**
@@ -45,3 +45,6 @@ export const handler = streamingHttp(routes.http.chatCompletions, async ({ princ
   }
   sink.end();
 });
+
+/** The same handler for a Lambda function URL with response streaming (the stacks deploy both). */
+export const stream = lambdaStreaming(handler);

@@ -14,8 +14,14 @@ export interface ResponseSink {
   readonly started: boolean;
 }
 
-/** The local gateway's (and tests') way to call a streaming handler. */
-export type StreamingHandler = ((event: APIGatewayProxyEventV2, sink: ResponseSink) => Promise<void>) & { streaming: true };
+/**
+ * A streaming route's handler: with a sink (the local gateway) it streams; without one (API Gateway)
+ * it returns the buffered result. `run` is the raw form used by `lambdaStreaming`.
+ */
+export type StreamingHandler = ((event: APIGatewayProxyEventV2, sink?: ResponseSink) => Promise<void | { statusCode: number; headers: Record<string, string>; body: string }>) & {
+  streaming: true;
+  run: (event: APIGatewayProxyEventV2, sink: ResponseSink) => Promise<void>;
+};
 
 interface LambdaGlobal {
   streamifyResponse(handler: (event: APIGatewayProxyEventV2, stream: Writable) => Promise<void>): unknown;
@@ -46,8 +52,9 @@ function lambdaSink(lambda: LambdaGlobal, stream: Writable): ResponseSink {
  * `http`; an error after the head is written becomes a final `data: {"error": ...}` event, the shape
  * OpenAI's clients raise as an API error.
  *
- * In AWS the handler runs behind a Lambda function URL with response streaming (API Gateway HTTP APIs
- * buffer responses); locally the gateway hands it a sink over the HTTP response.
+ * Called with a sink (the local gateway), it streams. Called without one (API Gateway's HTTP API,
+ * which buffers responses anyway), it collects the answer and returns a payload-2.0 result. For real
+ * streaming in AWS, `lambdaStreaming(handler)` exposes it behind a function URL with response streaming.
  */
 export function streamingHttp<R extends HttpRouteSpec>(
   route: R,
@@ -75,7 +82,44 @@ export function streamingHttp<R extends HttpRouteSpec>(
       logger.removeKeys(["requestId", "route"]);
     }
   };
+  const handler = async (event: APIGatewayProxyEventV2, sink?: ResponseSink) => {
+    if (sink) return run(event, sink);
+    const buffered = bufferSink();
+    await run(event, buffered);
+    return buffered.result();
+  };
+  return Object.assign(handler, { streaming: true as const, run });
+}
+
+/** A sink that collects the answer into an API Gateway payload-2.0 result. */
+function bufferSink(): ResponseSink & { result(): { statusCode: number; headers: Record<string, string>; body: string } } {
+  let statusCode = 200;
+  let headers: Record<string, string> = {};
+  let started = false;
+  const chunks: string[] = [];
+  return {
+    head(status, h) {
+      started = true;
+      statusCode = status;
+      headers = h;
+    },
+    write(chunk) {
+      chunks.push(chunk);
+    },
+    end() {},
+    get started() {
+      return started;
+    },
+    result: () => ({ statusCode, headers, body: chunks.join("") }),
+  };
+}
+
+/**
+ * The same route for a Lambda function URL with InvokeMode RESPONSE_STREAM: `awslambda.streamifyResponse`
+ * exists only inside Lambda's Node.js runtime, so elsewhere this returns the local streaming form.
+ */
+export function lambdaStreaming(handler: StreamingHandler): unknown {
   const lambda = (globalThis as { awslambda?: LambdaGlobal }).awslambda;
-  if (typeof lambda?.streamifyResponse === "function") return lambda.streamifyResponse((event, stream) => run(event, lambdaSink(lambda, stream))) as StreamingHandler;
-  return Object.assign(run, { streaming: true as const });
+  if (typeof lambda?.streamifyResponse !== "function") return handler;
+  return lambda.streamifyResponse((event, stream) => handler.run(event, lambdaSink(lambda, stream)));
 }

@@ -75,6 +75,7 @@ export const routingRoutes = {
     response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
     permissions: ["table:read", "table:write"],
     streaming: true,
+    streamHandler: "functions/http/chat-completions.stream",
   }),
   listModels: httpRoute({
     method: "GET",

@@ -351,3 +351,28 @@ describe("metering and budgets", () => {
     expect(refused.status).toBe(403);
   });
 });
+
+describe("API Gateway (buffered) invocation of the streaming handler", () => {
+  it("returns a payload-2.0 result with the whole SSE body when no sink is given", async () => {
+    const { key } = await createTenant(platform);
+    slm.script({ chunks: ["a", "b"] });
+    const { handler } = await import("../../functions/http/chat-completions");
+    const event = {
+      version: "2.0",
+      routeKey: "POST /api/v1/chat/completions",
+      rawPath: "/api/v1/chat/completions",
+      rawQueryString: "",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      requestContext: { requestId: "buffered-1", http: { method: "POST", path: "/api/v1/chat/completions" } },
+      body: JSON.stringify({ model: "auto", stream: true, messages: ask("hi") }),
+      isBase64Encoded: false,
+    } as never;
+
+    const result = (await handler(event)) as { statusCode: number; headers: Record<string, string>; body: string };
+
+    expect(result.statusCode).toBe(200);
+    expect(result.headers["content-type"]).toMatch(/^text\/event-stream/);
+    expect(result.body).toContain('"content":"a"');
+    expect(result.body.trim().endsWith("data: [DONE]")).toBe(true);
+  });
+});
