@@ -17,10 +17,16 @@ import { Storage } from "./storage";
 
 /**
  * Response headers a browser on another origin may read: the request id (to quote in a support
- * request) and the routing decision headers. The local gateway exposes the same list
- * (local/http-gateway.ts).
+ * request) and the routing headers (`x-agentorg-*`: model, tier, score, offline). CORS has no header
+ * wildcard that works with every browser, so they are listed; local/http-gateway.ts has its own list.
  */
-export const EXPOSED_HEADERS = ["x-request-id", "x-agentorg-model", "x-agentorg-tier", "x-agentorg-score"];
+export const EXPOSED_HEADERS = [
+  "x-request-id",
+  "x-agentorg-model",
+  "x-agentorg-tier",
+  "x-agentorg-score",
+  "x-agentorg-offline",
+];
 
 /** Clients authenticate with a bearer key, never cookies, so any origin may call. */
 const CORS = {

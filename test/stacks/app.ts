@@ -35,12 +35,20 @@ export interface TestApp {
  * The app the stacks are added to, in a fixed account, `mode: "deploy"` (functions are bundled, nothing
  * is uploaded; NODE_ENV=test keeps SST from looking up its bootstrap stack).
  *
+ * `bundleFunctions: false` skips bundling (about 2.7 MB per function, ~1 s each): SST's inactive-stack
+ * path, which `sst deploy <stack>` uses for the stacks it is not deploying, keeps every resource, role and
+ * policy but gives functions placeholder code. Only the Web stack stays active, so its bucket and
+ * distribution exist. Enough for checks of configuration (cdk-nag), not for handler paths.
+ *
  * SST writes function bundles to `.sst/artifacts/<construct address>` and rewrites `.sst/types` for each
  * app. Test files run in parallel, and other people's test runs share this working tree, so two apps with
  * the same stacks would build into the same folders at once: each app gets its own scratch `.sst`.
  * The operator key is set after `initProject`, which loads `.env` files over the environment.
  */
-export async function createTestApp(stage: string): Promise<TestApp> {
+export async function createTestApp(stage: string, options: { bundleFunctions?: boolean } = {}): Promise<TestApp> {
+  // SST builds one function per spare core (so one at a time on 2 cores); a build mostly waits on
+  // esbuild, npm and disk, so a few at once finish sooner.
+  process.env.SST_BUILD_CONCURRENCY ??= "3";
   await initProject({ stage });
   const scratch = mkdtempSync(join(tmpdir(), "agentorg-stacks-"));
   const paths = useProject().paths;
@@ -53,7 +61,14 @@ export async function createTestApp(stage: string): Promise<TestApp> {
 
   process.env.AGENTORG_OPERATOR_KEY = OPERATOR_KEY;
   const app = new App(
-    { mode: "deploy", stage, name: "agentorg", region: "us-east-1", account: "123456789012" },
+    {
+      mode: "deploy",
+      stage,
+      name: "agentorg",
+      region: "us-east-1",
+      account: "123456789012",
+      ...(options.bundleFunctions === false ? { isActiveStack: (name: string) => name.endsWith("-Web") } : {}),
+    },
     { outdir: join(scratch, "cdk.out") },
   );
   return {

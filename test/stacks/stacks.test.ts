@@ -59,7 +59,7 @@ beforeAll(async () => {
   templates.streamSample = Template.fromStack(getStack(StreamSample));
   templates.streamEmpty = Template.fromStack(getStack(StreamEmpty));
   templates.web = Template.fromStack(getStack(Web));
-}, 600_000); // Bundles every function (~2.7 MB each): ~25 s on an idle 2-core machine, minutes under load.
+}, 600_000); // Bundles every function (55, ~2.7 MB each): about a minute on 2 idle cores, more under load.
 
 afterAll(() => testApp?.dispose());
 
