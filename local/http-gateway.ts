@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { allowedMethods, matchRoute } from "../functions/lib/route-match";
 import { fallback } from "../functions/routes";
+import { CORS } from "../functions/lib/cors";
 import type { ResponseSink, StreamingHandler } from "../functions/lib/streaming";
 import { loadHandler } from "./handlers";
 
@@ -12,9 +13,9 @@ const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 const CORS_HEADERS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-headers": "authorization, content-type",
-  "access-control-expose-headers": "x-request-id, x-agentorg-model, x-agentorg-tier, x-agentorg-score",
+  "access-control-allow-origin": CORS.allowOrigins.join(", "),
+  "access-control-allow-headers": CORS.allowHeaders.join(", "),
+  "access-control-expose-headers": CORS.exposeHeaders.join(", "),
 };
 
 /**

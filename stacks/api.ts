@@ -14,26 +14,10 @@ import { suppressUnder } from "./nag";
 import type { PermissionTargets } from "./permissions";
 import { Realtime } from "./realtime";
 import { Storage } from "./storage";
+import { CORS } from "../functions/lib/cors";
 
-/**
- * Response headers a browser on another origin may read: the request id (to quote in a support
- * request) and the routing headers (`x-agentorg-*`: model, tier, score, offline). CORS has no header
- * wildcard that works with every browser, so they are listed; local/http-gateway.ts has its own list.
- */
-export const EXPOSED_HEADERS = [
-  "x-request-id",
-  "x-agentorg-model",
-  "x-agentorg-tier",
-  "x-agentorg-score",
-  "x-agentorg-offline",
-];
-
-/** Clients authenticate with a bearer key, never cookies, so any origin may call. */
-const CORS = {
-  allowOrigins: ["*"],
-  allowHeaders: ["authorization", "content-type"],
-  exposeHeaders: EXPOSED_HEADERS,
-};
+/** Exposed response headers (shared with the local gateway). */
+export const EXPOSED_HEADERS = [...CORS.exposeHeaders];
 
 /** A streamed answer (a long model completion) is not bound by API Gateway's 30 s. */
 export const STREAMING_TIMEOUT = "5 minutes";
