@@ -48,7 +48,9 @@ export function Api({ stack }: StackContext) {
     const id = `Http${constructId(key)}`;
     const props = manifestFunction(stack, id, route, { environment, targets });
     if (route.streaming) {
-      const url = streamingFunctionUrl(new SstFunction(stack, id, { ...props, timeout: STREAMING_TIMEOUT }), route);
+      // The function URL runs the route's streamified export (`awslambda.streamifyResponse`).
+      const handler = route.streamHandler ?? route.handler;
+      const url = streamingFunctionUrl(new SstFunction(stack, id, { ...props, handler, timeout: STREAMING_TIMEOUT }), route);
       streamingUrls[key] = url;
       // The function URL serves every path; the route's own path keeps the handler's view of the request.
       routes[key] = { type: "url", url: `${url}${route.path.replace(/^\//, "")}` };

@@ -185,6 +185,12 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
   async function appendTenant(orgId: string, records: Pending[], result: ConsumeResult): Promise<void> {
     let i = 0;
     try {
+      // A purge deletes the organization's items, audit log included; its REMOVE records must not
+      // start a new chain for an organization that no longer exists. Only removals pay for the check.
+      if (records.some((r) => r.change?.action === "remove") && (await store.isPurged(orgId))) {
+        result.skipped += records.length;
+        return;
+      }
       while (i < records.length) {
         const poison = records.findIndex((p, k) => k >= i && p.change === null);
         const end = poison < 0 ? records.length : poison;

@@ -60,6 +60,8 @@ export interface AuditStore {
   entryPages(orgId: string): AsyncIterable<unknown[]>;
   /** Every checkpoint in seq order, a page at a time. */
   checkpointPages(orgId: string): AsyncIterable<unknown[]>;
+  /** Whether the organization was purged (`npm run org:purge`): its deletions are not audited. */
+  isPurged(orgId: string): Promise<boolean>;
 }
 
 /** A checkpoint signing key's public half, as published at GET /api/v1/audit/public-key. */

@@ -22,7 +22,17 @@ export const AUDITED_ENTITY_TYPES = [
 ] as const;
 
 /** High-churn technical items that say nothing about what a tenant did. */
-export const NOISE_ENTITY_TYPES = ["connection", "rateWindow", "wsToken"] as const;
+export const NOISE_ENTITY_TYPES = [
+  "connection",
+  "rateWindow",
+  "wsToken",
+  // Counters and derived state that duplicate audited facts: an inbox's queued count (the messages
+  // are audited), a day's usage (the cost records and the month are), an agent's conversation memory
+  // (rewritten on every turn; the agent runs are audited).
+  "inbox",
+  "usageDay",
+  "agentMemory",
+] as const;
 
 /** The audit log's own items: auditing them would make every append produce another append. */
 export const AUDIT_OWN_ENTITY_TYPES = ["auditEntry", "auditHead", "auditCheckpoint", "auditSource"] as const;

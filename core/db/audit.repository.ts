@@ -191,6 +191,11 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
 
     entryPages: (orgId) => pages(orgId, keys.auditEntryPrefix),
     checkpointPages: (orgId) => pages(orgId, keys.auditCheckpointPrefix),
+
+    async isPurged(orgId) {
+      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.purged(orgId), ConsistentRead: true }));
+      return Item !== undefined;
+    },
   };
 }
 

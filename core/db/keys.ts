@@ -71,6 +71,9 @@ export const keys = {
   /** A short-lived WebSocket token (looked up by id, verified by hash, expires by TTL and by time). */
   wsToken: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `WSTOKEN#${id}` }),
 
+  /** A purged organization's tombstone: a platform item (no tenant prefix), so it outlives the purge. */
+  purged: (orgId: string): Key => ({ pk: "P#PURGED", sk: `ORG#${orgId}` }),
+
   /** Quota counters that are not per period (agents alive). */
   counter: (orgId: string, name: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#${name}` }),
 

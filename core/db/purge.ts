@@ -1,4 +1,4 @@
-import { BatchWriteCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -24,6 +24,10 @@ export async function purgeOrganization(
   if (!item) throw notFound("Organization", orgId);
   if (item.status !== "closed") throw conflict(`Organization '${orgId}' is active: close it (DELETE /api/v1/organizations/${orgId}) before purging.`, "organization_active");
 
+  // The tombstone first: the audit consumer sees it and does not audit the deletions that follow.
+  await client.send(
+    new PutCommand({ TableName: table, Item: { ...keys.purged(orgId), entity: "purgedOrganization", orgId, purgedAt: new Date().toISOString() } }),
+  );
   const progress: PurgeProgress = { deleted: 0 };
   const remove = async (items: Record<string, unknown>[]) => {
     // The organization item goes last, so an interrupted purge can be found and resumed.

@@ -1,6 +1,6 @@
 import { http } from "../lib/http";
 import { services } from "../lib/services";
-import { streamingHttp } from "../lib/streaming";
+import { lambdaStreaming, streamingHttp } from "../lib/streaming";
 import * as routes from "../routes";
 
 const audit = () => services().audit;
@@ -22,3 +22,6 @@ export const exportLog = streamingHttp(routes.http.auditExport, async ({ princip
   for (; !next.done; next = await chunks.next()) sink.write(next.value);
   sink.end();
 });
+
+/** The export for a Lambda function URL with response streaming (the stacks deploy both). */
+export const exportStream = lambdaStreaming(exportLog);

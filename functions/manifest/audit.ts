@@ -60,6 +60,7 @@ export const auditRoutes = {
     permissions: ["table:read"],
     // Written a storage page at a time, so a long log never sits in the function's memory whole.
     streaming: true,
+    streamHandler: "functions/http/audit.exportStream",
   }),
   auditPublicKey: httpRoute({
     method: "GET",
