@@ -11,7 +11,7 @@ export type AuthLevel = "public" | "operator" | "key";
  * What a function may do, turned into least-privilege IAM statements by the stacks
  * (stacks/permissions.ts) and documented per route in the OpenAPI document.
  */
-export type Permission = "table:read" | "table:write" | "connections:manage";
+export type Permission = "table:read" | "table:write" | "connections:manage" | "models:keys";
 
 export interface HttpRouteSpec {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";

@@ -40,6 +40,7 @@ async function main() {
     keyFromEnv
       ? "  Operator key  from AGENTORG_OPERATOR_KEY"
       : `  Operator key  ${platform.operatorKey}${platform.operatorKeyGenerated ? "  (generated, kept in the data folder)" : "  (from the data folder)"}`,
+    `  Audit key     ${platform.auditKeyId} (public key at ${platform.apiUrl}/audit/public-key)`,
     "",
     "Ctrl-C stops everything.",
     "",

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { RemovalPolicy } from "aws-cdk-lib";
+import { RemovalPolicy, Stack as CdkStack } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -13,7 +13,7 @@ import {
   suppressWhere,
   XRAY_SUPPRESSION,
 } from "./nag";
-import { type PermissionTargets, policyStatements } from "./permissions";
+import { type PermissionTargets, modelKeyParameters, policyStatements, stageOf } from "./permissions";
 
 /**
  * What every stack shares: the Lambda settings, the environment the functions read
@@ -67,7 +67,37 @@ export function baseEnvironment(table: Table): Record<string, string> {
     TABLE_NAME: table.tableName,
     AGENTORG_OPERATOR_KEY_SHA256: operatorKeySha256(),
     POWERTOOLS_LOG_LEVEL: "INFO",
+    ...modelEnvironment(stageOf(CdkStack.of(table))),
   };
+}
+
+/** Model settings that are not secret, taken from the deploy environment when set. */
+const MODEL_SETTINGS = [
+  "AGENTORG_SLM_BASE_URL",
+  "AGENTORG_LLM_BASE_URL",
+  "AGENTORG_SLM_MODEL",
+  "AGENTORG_LLM_MODEL",
+  "AGENTORG_MODEL_TIMEOUT_MS",
+  "AGENTORG_MODEL_MAX_RETRIES",
+  "AGENTORG_DEFAULT_MAX_TOKENS",
+] as const;
+
+/**
+ * The functions' model settings: endpoints and defaults from the deploy environment (no endpoint: the
+ * offline responder), and for each tier with an endpoint the SSM SecureString that holds its API key
+ * (`/agentorg/<stage>/{slm,llm}-api-key`, read at cold start by functions with `models:keys`), so no
+ * key is ever in a function's configuration. A missing parameter means the endpoint needs no key.
+ */
+export function modelEnvironment(stage: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of MODEL_SETTINGS) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  const parameters = modelKeyParameters(stage);
+  if (env.AGENTORG_SLM_BASE_URL) env.AGENTORG_SLM_API_KEY_PARAMETER = parameters.slm;
+  if (env.AGENTORG_LLM_BASE_URL) env.AGENTORG_LLM_API_KEY_PARAMETER = parameters.llm;
+  return env;
 }
 
 /** The table as a permission target: its ARN and the names of its GSIs (from TABLE_DEFINITION). */

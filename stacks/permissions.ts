@@ -39,6 +39,15 @@ export interface PermissionTargets {
   connections?: { apiId: string; stage: string };
 }
 
+/** An SST stack's stage (a plain CDK stack has none: "dev"). */
+export const stageOf = (stack: Stack): string => (stack as unknown as { stage?: string }).stage ?? "dev";
+
+/** The SSM parameters holding the model endpoints' API keys of a stage (`models:keys`). */
+export const modelKeyParameters = (stage: string) => ({
+  slm: `/agentorg/${stage}/slm-api-key`,
+  llm: `/agentorg/${stage}/llm-api-key`,
+});
+
 /** The table's ARN plus one ARN per named index (`{table}/index/gsi1`), no `index/*` wildcard. */
 export function tableArns(table: PermissionTargets["table"]): string[] {
   return [table.arn, ...table.indexNames.map((name) => `${table.arn}/index/${name}`)];
@@ -82,6 +91,17 @@ export function policyStatements(
     }
     statements.push(
       new PolicyStatement({ actions: [...CONNECTION_ACTIONS], resources: connectionArns(scope, targets.connections) }),
+    );
+  }
+  if (wanted.has("models:keys")) {
+    // Read (and decrypt, with the account's default SSM key) exactly the two key parameters of this stage.
+    const stack = Stack.of(scope);
+    const names = Object.values(modelKeyParameters(stageOf(stack)));
+    statements.push(
+      new PolicyStatement({
+        actions: ["ssm:GetParameter"],
+        resources: names.map((name) => stack.formatArn({ service: "ssm", resource: "parameter", resourceName: name.replace(/^\//, "") })),
+      }),
     );
   }
   return statements;

@@ -29,6 +29,8 @@ export const DEFAULT_MODELS: readonly ModelSpec[] = [
 export interface EndpointSettings {
   baseURL?: string;
   apiKey?: string;
+  /** Where the key is kept instead (an SSM SecureString name, in AWS); read on first use. */
+  apiKeyParameter?: string;
 }
 
 export interface ModelSettings {

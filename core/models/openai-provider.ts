@@ -7,6 +7,8 @@ export interface OpenAiProviderOptions extends EndpointSettings {
   baseURL: string;
   timeoutMs: number;
   maxRetries: number;
+  /** Resolves the API key on first use (a secret store), when it is not given as `apiKey`. */
+  resolveApiKey?: () => Promise<string | undefined>;
 }
 
 function classify(error: unknown): ProviderError {
@@ -25,12 +27,19 @@ function classify(error: unknown): ProviderError {
  * backoff (`maxRetries`); falling back to the other tier is the caller's decision.
  */
 export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvider {
-  const client = new OpenAI({
-    baseURL: options.baseURL,
-    apiKey: options.apiKey ?? "none",
-    timeout: options.timeoutMs,
-    maxRetries: options.maxRetries,
-  });
+  let client: Promise<OpenAI> | undefined;
+  // Built on first use, once: the key may come from a secret store, read at most once per cold start.
+  const clientOf = () =>
+    (client ??= (async () =>
+      new OpenAI({
+        baseURL: options.baseURL,
+        apiKey: options.apiKey ?? (await options.resolveApiKey?.()) ?? "none",
+        timeout: options.timeoutMs,
+        maxRetries: options.maxRetries,
+      }))().catch((error: unknown) => {
+      client = undefined;
+      throw new ProviderError("failed", `The model endpoint's API key could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }));
 
   const body = (request: ProviderRequest) => ({
     ...request.params,
@@ -44,7 +53,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
 
     async complete(request) {
       try {
-        const completion = await client.chat.completions.create({ ...body(request), stream: false }, { signal: request.signal });
+        const completion = await (await clientOf()).chat.completions.create({ ...body(request), stream: false }, { signal: request.signal });
         const choice = completion.choices[0];
         const content = choice?.message.content ?? null;
         const toolCalls = (choice?.message.tool_calls ?? []).filter((c) => c.type === "function") as ToolCall[];
@@ -66,7 +75,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
     async *stream(request): AsyncIterable<StreamEvent> {
       let stream;
       try {
-        stream = await client.chat.completions.create(
+        stream = await (await clientOf()).chat.completions.create(
           { ...body(request), stream: true, stream_options: { include_usage: true } },
           { signal: request.signal },
         );

@@ -19,6 +19,9 @@ const Env = z
     AGENTORG_SLM_API_KEY: z.string().optional(),
     AGENTORG_LLM_BASE_URL: z.url().optional(),
     AGENTORG_LLM_API_KEY: z.string().optional(),
+    /** In AWS: SSM SecureString parameters holding the endpoints' API keys (read at first use). */
+    AGENTORG_SLM_API_KEY_PARAMETER: z.string().startsWith("/").optional(),
+    AGENTORG_LLM_API_KEY_PARAMETER: z.string().startsWith("/").optional(),
     OPENAI_API_KEY: z.string().optional(),
     AGENTORG_SLM_MODEL: z.string().default("llama-3.2-3b"),
     AGENTORG_LLM_MODEL: z.string().default("gpt-4o"),
@@ -85,11 +88,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       checkpointSeconds: e.AGENTORG_AUDIT_CHECKPOINT_SECONDS,
     },
     models: {
-      slm: { ...(e.AGENTORG_SLM_BASE_URL ? { baseURL: e.AGENTORG_SLM_BASE_URL } : {}), ...(e.AGENTORG_SLM_API_KEY ? { apiKey: e.AGENTORG_SLM_API_KEY } : {}) },
+      slm: {
+        ...(e.AGENTORG_SLM_BASE_URL ? { baseURL: e.AGENTORG_SLM_BASE_URL } : {}),
+        ...(e.AGENTORG_SLM_API_KEY ? { apiKey: e.AGENTORG_SLM_API_KEY } : {}),
+        ...(e.AGENTORG_SLM_API_KEY_PARAMETER ? { apiKeyParameter: e.AGENTORG_SLM_API_KEY_PARAMETER } : {}),
+      },
       // An OpenAI key alone means: GPT-4-class models from OpenAI itself.
       llm: {
         ...(e.AGENTORG_LLM_BASE_URL ? { baseURL: e.AGENTORG_LLM_BASE_URL } : e.OPENAI_API_KEY ? { baseURL: "https://api.openai.com/v1" } : {}),
         ...((e.AGENTORG_LLM_API_KEY ?? e.OPENAI_API_KEY) ? { apiKey: (e.AGENTORG_LLM_API_KEY ?? e.OPENAI_API_KEY)! } : {}),
+        ...(e.AGENTORG_LLM_API_KEY_PARAMETER ? { apiKeyParameter: e.AGENTORG_LLM_API_KEY_PARAMETER } : {}),
       },
       defaultSlm: e.AGENTORG_SLM_MODEL,
       defaultLlm: e.AGENTORG_LLM_MODEL,

@@ -14,7 +14,7 @@ import { classifier } from "../../core/routing/classifier";
 import { createAuditKeyRegistry, createAuditStore } from "../../core/db/audit.repository";
 import { createAuditConsumer, type AuditConsumer } from "../../core/audit/audit-consumer";
 import { createAuditLog } from "../../core/audit/audit-log";
-import { loadAuditSigningKey } from "./audit-key";
+import { loadAuditSigningKey, readSecureParameter } from "./audit-key";
 import { logger } from "./logger";
 import { createAgentRepositories } from "../../core/db/agent.repository";
 import { createAgentService } from "../../core/agents/agent-service";
@@ -48,7 +48,13 @@ function build() {
   const catalog = createCatalog(cfg.models);
   const provider = (endpoint: EndpointSettings) =>
     endpoint.baseURL
-      ? createOpenAiProvider({ ...endpoint, baseURL: endpoint.baseURL, timeoutMs: cfg.models.timeoutMs, maxRetries: cfg.models.maxRetries })
+      ? createOpenAiProvider({
+          ...endpoint,
+          baseURL: endpoint.baseURL,
+          timeoutMs: cfg.models.timeoutMs,
+          maxRetries: cfg.models.maxRetries,
+          ...(endpoint.apiKeyParameter ? { resolveApiKey: () => modelApiKey(endpoint.apiKeyParameter!, cfg.region) } : {}),
+        })
       : createOfflineProvider();
   const chat = createChatService({
     catalog,
@@ -119,6 +125,19 @@ function build() {
     tickets,
     connections,
   };
+}
+
+/**
+ * A model endpoint's API key from its SSM SecureString (AWS). A parameter that does not exist means the
+ * endpoint needs no key (a self-hosted Ollama or vLLM).
+ */
+async function modelApiKey(name: string, region: string): Promise<string | undefined> {
+  try {
+    return (await readSecureParameter(name, { region })).trim();
+  } catch (error) {
+    if (error instanceof Error && error.name === "ParameterNotFound") return undefined;
+    throw error;
+  }
 }
 
 let cached: ReturnType<typeof build> | undefined;

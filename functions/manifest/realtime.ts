@@ -53,7 +53,7 @@ export const wsRouteKeys = {
     handler: "functions/ws/chat.handler",
     summary: "Chat with an agent (or the organization channel): chat.delta frames as the reply streams, then chat.done",
     body: ChatFrame,
-    permissions: ["table:read", "table:write", "connections:manage"],
+    permissions: ["table:read", "table:write", "connections:manage", "models:keys"],
   }),
   default: wsRoute({
     routeKey: "$default",

@@ -73,7 +73,7 @@ export const routingRoutes = {
     tags: ["routing"],
     body: ChatCompletionRequest,
     response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
-    permissions: ["table:read", "table:write"],
+    permissions: ["table:read", "table:write", "connections:manage", "models:keys"],
     streaming: true,
     streamHandler: "functions/http/chat-completions.stream",
   }),
