@@ -1,5 +1,5 @@
 import { verify, type KeyObject } from "node:crypto";
-import { checkpointSigningBytes, type VerifyFailureReason, type VerifyResult } from "./chain";
+import { checkpointSigningBytes, describeMalformedCheckpoint, describeMalformedEntry, isPositiveSeq, isRecord, type VerifyFailureReason, type VerifyResult } from "./chain";
 import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, type AuditEntry, type Checkpoint } from "./entry";
 
 /**
@@ -186,80 +186,3 @@ export function createChainVerifier({ orgId, publicKeys }: ChainVerifierOptions)
 }
 
 // The member rules of docs/audit-log-format.md sections 2 and 7, as chain.ts applies them.
-
-function describeMalformedEntry(entry: unknown): string | null {
-  if (!isRecord(entry)) return "not an object";
-  const members = exactMembers(entry, ENTRY_MEMBERS);
-  if (members) return members;
-  if (entry.v !== AUDIT_FORMAT_VERSION) return `unsupported version ${JSON.stringify(entry.v)}`;
-  if (entry.kind !== "entry") return "kind is not 'entry'";
-  if (!isNonEmptyString(entry.orgId)) return "orgId is not a non-empty string";
-  if (!isPositiveSeq(entry.seq)) return "seq is not a positive integer";
-  if (!isIsoTime(entry.time)) return "time is not ISO-8601 UTC with milliseconds";
-  if (typeof entry.action !== "string" || !ACTIONS.has(entry.action)) return "action is not insert, modify or remove";
-  if (!isRecord(entry.entity) || exactMembers(entry.entity, ["id", "type"]) || typeof entry.entity.type !== "string" || typeof entry.entity.id !== "string") {
-    return "entity is not { type, id } with string members";
-  }
-  if (entry.actor !== null && typeof entry.actor !== "string") return "actor is neither a string nor null";
-  const s = entry.summary;
-  if (
-    !isRecord(s) ||
-    exactMembers(s, ["after", "before", "fields", "redacted"]) ||
-    !isStringArray(s.fields) ||
-    !isStringArray(s.redacted) ||
-    !isRecord(s.before) ||
-    !isRecord(s.after)
-  ) {
-    return "summary is not { fields, redacted, before, after }";
-  }
-  const src = entry.source;
-  if (!isRecord(src) || exactMembers(src, ["eventId", "sequenceNumber"]) || typeof src.eventId !== "string" || typeof src.sequenceNumber !== "string") {
-    return "source is not { eventId, sequenceNumber } with string members";
-  }
-  if (typeof entry.prevHash !== "string" || !HEX64.test(entry.prevHash)) return "prevHash is not 64 lowercase hex digits";
-  if (typeof entry.hash !== "string" || !HEX64.test(entry.hash)) return "hash is not 64 lowercase hex digits";
-  return null;
-}
-
-function describeMalformedCheckpoint(checkpoint: unknown): string | null {
-  if (!isRecord(checkpoint)) return "not an object";
-  const members = exactMembers(checkpoint, CHECKPOINT_MEMBERS);
-  if (members) return members;
-  if (checkpoint.v !== AUDIT_FORMAT_VERSION) return `unsupported version ${JSON.stringify(checkpoint.v)}`;
-  if (checkpoint.kind !== "checkpoint") return "kind is not 'checkpoint'";
-  if (!isNonEmptyString(checkpoint.orgId)) return "orgId is not a non-empty string";
-  if (!isPositiveSeq(checkpoint.seq)) return "seq is not a positive integer";
-  if (typeof checkpoint.hash !== "string" || !HEX64.test(checkpoint.hash)) return "hash is not 64 lowercase hex digits";
-  if (!isIsoTime(checkpoint.time)) return "time is not ISO-8601 UTC with milliseconds";
-  if (typeof checkpoint.keyId !== "string" || !KEY_ID.test(checkpoint.keyId)) return "keyId is not 16 lowercase hex digits";
-  if (typeof checkpoint.signature !== "string") return "signature is not a string";
-  const signature = Buffer.from(checkpoint.signature, "base64");
-  // Lenient base64 would let a changed padding character or stray byte pass: only one spelling is valid.
-  if (signature.length !== 64 || signature.toString("base64") !== checkpoint.signature) return "signature is not canonical base64 of 64 bytes";
-  return null;
-}
-
-function exactMembers(value: Record<string, unknown>, names: readonly string[]): string | null {
-  const keys = Object.keys(value);
-  const extra = keys.filter((k) => !names.includes(k));
-  if (extra.length) return `unexpected member ${JSON.stringify(extra[0])}`;
-  const missing = names.filter((n) => !(n in value));
-  if (missing.length) return `missing member ${JSON.stringify(missing[0])}`;
-  return null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-function isPositiveSeq(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
-}
-function isNonEmptyString(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0;
-}
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === "string");
-}
-function isIsoTime(value: unknown): value is string {
-  return typeof value === "string" && ISO_MS.test(value) && Number.isFinite(Date.parse(value)) && new Date(value).toISOString() === value;
-}

@@ -329,7 +329,8 @@ function checkCheckpoint(
   return null;
 }
 
-function describeMalformedEntry(entry: unknown): string | null {
+/** Why a stored entry is not an entry of this format (shape only), or null. Shared with chain-verifier.ts. */
+export function describeMalformedEntry(entry: unknown): string | null {
   if (!isRecord(entry)) return "not an object";
   const members = exactMembers(entry, ENTRY_MEMBERS);
   if (members) return members;
@@ -363,7 +364,8 @@ function describeMalformedEntry(entry: unknown): string | null {
   return null;
 }
 
-function describeMalformedCheckpoint(checkpoint: unknown): string | null {
+/** Why a stored checkpoint is not a checkpoint of this format (shape only), or null. */
+export function describeMalformedCheckpoint(checkpoint: unknown): string | null {
   if (!isRecord(checkpoint)) return "not an object";
   const members = exactMembers(checkpoint, CHECKPOINT_MEMBERS);
   if (members) return members;
@@ -393,10 +395,10 @@ function exactMembers(value: Record<string, unknown>, names: readonly string[]):
   return null;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
-function isPositiveSeq(value: unknown): value is number {
+export function isPositiveSeq(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 1;
 }
 function isNonEmptyString(value: unknown): value is string {

@@ -4,29 +4,10 @@ import type { AgentRecord, MessageRecord } from "../agents/agent.schema";
 import type { AgentStore, Memory, MessageStore, RoleStore } from "../agents/ports";
 import type { Role } from "../agents/roles";
 import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
-import { pageSize, toEntity } from "./item";
+import { pageSize, queryAll, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
-type Client = RepositoryOptions["client"];
-
-async function queryAll(client: Client, table: string, pk: string, prefix: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
 
 /** Which condition of a cancelled transaction failed, by item index. */
 function cancelledAt(error: unknown): number[] {

@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { notFound } from "../errors";
 import type { ApiKeyRecord, ApiKeyStore } from "../tenants/ports";
 import { isConditionFailed } from "./client";
-import { toEntity } from "./item";
+import { queryAll, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -26,21 +26,7 @@ export function createApiKeyStore({ client, table }: RepositoryOptions): ApiKeyS
     },
 
     async list(orgId) {
-      const records: ApiKeyRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.apiKeyPrefix },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) records.push(toEntity<ApiKeyRecord>(item)!);
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return records;
+      return (await queryAll(client, table, keys.tenantPk(orgId), keys.apiKeyPrefix)).map((item) => toEntity<ApiKeyRecord>(item)!);
     },
 
     async revoke(orgId, keyId, at, actor) {

@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Connection, ConnectionStore } from "../realtime/ports";
-import { toEntity } from "./item";
+import { queryAll, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -50,21 +50,7 @@ export function createConnectionStore({ client, table }: RepositoryOptions): Con
     },
 
     async listByOrg(orgId) {
-      const connections: Connection[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.connectionPrefix },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) connections.push(toEntity<Connection>(item)!);
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return connections;
+      return (await queryAll(client, table, keys.tenantPk(orgId), keys.connectionPrefix)).map((item) => toEntity<Connection>(item)!);
     },
   };
 }
