@@ -45,7 +45,9 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
       if (routeKey === "$connect" || routeKey === "$disconnect") {
         return { statusCode: problem.status, body: JSON.stringify(problem) };
       }
-      await pusher.post(connectionId, { type: "error", problem });
+      // Echo the frame's own id, so a client with several requests in flight knows which one failed.
+      const id = (frame as { id?: unknown } | undefined)?.id;
+      await pusher.post(connectionId, { type: "error", ...(typeof id === "string" ? { id } : {}), problem });
       return { statusCode: 200 };
     } finally {
       logger.removeKeys(["requestId", "connectionId", "routeKey"]);

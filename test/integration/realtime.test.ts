@@ -88,7 +88,7 @@ describe("chat over WebSocket", () => {
     const t = await createTenant(platform);
     const socket = await connect(t);
 
-    socket.send({ action: "chat", agentId: "01jzzzzzzzzzzzzzzzzzzzzzzz", message: "hello?" });
+    socket.send({ action: "chat", agentId: "01jzzzzzzzzzzzzzzzzzzzzzzz", message: "hello?", id: "turn-7" });
     const unknown = await socket.next("error");
     socket.send({ action: "chat", message: "" });
     const empty = await socket.next("error");
@@ -99,6 +99,7 @@ describe("chat over WebSocket", () => {
     socket.close();
 
     expect(unknown.problem.status).toBe(404);
+    expect(unknown.id).toBe("turn-7");
     expect(empty.problem.errors[0].field).toBe("message");
     expect(noRoot.problem.code).toBe("no_root_agent");
     expect(pong.id).toBe("alive");
