@@ -1,7 +1,7 @@
 /**
  * Independent verifier of agentorg audit-log exports (format: docs/audit-log-format.md).
  *
- *   npm run --silent audit:verify -- <export.jsonl | -> [--public-key <base64 raw Ed25519 key>]
+ *   npm run --silent audit:verify -- <export.jsonl | -> [--public-key <base64 raw Ed25519 key>]...
  *
  * Exit 0: every chain in the file is valid (one summary line per organization). Exit 1: the export is
  * invalid (first bad seq and reason, or the first malformed line). Exit 2: usage or I/O error.
@@ -370,8 +370,10 @@ function splitLines(input: Uint8Array | string): { lines: string[]; badLine: num
  * chain on its own (entries of one org in file order must run 1, 2, 3... linked by prevHash, hashes
  * recomputed; each checkpoint must match its org's chain and, given `publicKey`, its signature).
  */
-export function verifyExport(input: Uint8Array | string, options: { publicKey?: string } = {}): ExportReport {
-  const key = options.publicKey !== undefined ? parsePublicKey(options.publicKey) : null;
+export function verifyExport(input: Uint8Array | string, options: { publicKey?: string; publicKeys?: readonly string[] } = {}): ExportReport {
+  // Several keys: an export that spans a key rotation has checkpoints signed by each, told apart by keyId.
+  const given = [...(options.publicKeys ?? []), ...(options.publicKey !== undefined ? [options.publicKey] : [])];
+  const key = given.length ? new Map(given.map((k) => parsePublicKey(k)).map((k) => [k.keyId, k.key])) : null;
   const report = (malformed: ExportReport["malformed"], orgs: OrgReport[]): ExportReport => ({
     valid: malformed === null && orgs.every((o) => o.valid),
     malformed,
@@ -447,7 +449,7 @@ function verifyOrganization(
   orgId: string,
   entries: Entry[],
   checkpoints: CheckpointLine[],
-  key: { key: KeyObject; keyId: string } | null,
+  key: Map<string, KeyObject> | null,
 ): OrgReport {
   const problems: Problem[] = [];
   const chain: string[] = []; // chain[seq - 1] = hash, for the prefix that verified
@@ -505,12 +507,13 @@ function verifyOrganization(
       continue;
     }
     if (key) {
-      if (c.keyId !== key.keyId) {
-        problems.push({ seq: c.seq, reason: "checkpoint_key_mismatch", message: `line ${c.line}: signed by key ${c.keyId}, not by ${key.keyId}` });
+      const signer = key.get(c.keyId);
+      if (!signer) {
+        problems.push({ seq: c.seq, reason: "checkpoint_key_mismatch", message: `line ${c.line}: signed by key ${c.keyId}, not by any given key (${[...key.keys()].join(", ")})` });
         continue;
       }
       const { signature: _signature, ...body } = c.record;
-      const ok = verifySignature(null, Buffer.from(canonicalJson(body), "utf8"), key.key, Buffer.from(c.signature, "base64"));
+      const ok = verifySignature(null, Buffer.from(canonicalJson(body), "utf8"), signer, Buffer.from(c.signature, "base64"));
       if (!ok) {
         problems.push({ seq: c.seq, reason: "checkpoint_signature_invalid", message: `line ${c.line}: signature does not verify` });
         continue;
@@ -561,12 +564,14 @@ export function formatReport(report: ExportReport): string[] {
   });
 }
 
-const USAGE = "usage: audit-verify <export.jsonl | -> [--public-key <base64 of the raw 32-byte Ed25519 public key>]";
+const USAGE =
+  "usage: audit-verify <export.jsonl | -> [--public-key <base64 of the raw 32-byte Ed25519 public key>]...\n" +
+  "       (repeat --public-key for an export that spans a key rotation)";
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: readonly string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number {
   let file: string | undefined;
-  let publicKey: string | undefined;
+  const publicKeys: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") {
@@ -574,13 +579,14 @@ export function main(argv: readonly string[], out: (line: string) => void = cons
       return 0;
     }
     if (arg === "--public-key") {
-      publicKey = argv[++i];
-      if (publicKey === undefined) {
+      const value = argv[++i];
+      if (value === undefined) {
         err(USAGE);
         return 2;
       }
+      publicKeys.push(value);
     } else if (arg.startsWith("--public-key=")) {
-      publicKey = arg.slice("--public-key=".length);
+      publicKeys.push(arg.slice("--public-key=".length));
     } else if (arg.startsWith("--") || file !== undefined) {
       err(`unexpected argument '${arg}'\n${USAGE}`);
       return 2;
@@ -602,7 +608,7 @@ export function main(argv: readonly string[], out: (line: string) => void = cons
   }
   let report: ExportReport;
   try {
-    report = verifyExport(input, publicKey !== undefined ? { publicKey } : {});
+    report = verifyExport(input, { publicKeys });
   } catch (error) {
     err((error as Error).message);
     return 2;

@@ -109,6 +109,22 @@ describe("tools/audit-verify", () => {
     expect(() => parseStrictJson('"a\tb"')).toThrow(/control character/);
   });
 
+  it("verifies an export that spans a key rotation when given both public keys, and names an unknown signer", () => {
+    const next = generateAuditKeyPair();
+    const entries = appendEntries(null, makeChanges(4, "org_r"));
+    const before = signCheckpoint(keys.privateKey, { orgId: "org_r", seq: 2, hash: entries[1]!.hash, time: "2026-03-02T10:00:00.000Z" });
+    const after = signCheckpoint(next.privateKey, { orgId: "org_r", seq: 4, hash: entries[3]!.hash, time: "2026-03-03T10:00:00.000Z" });
+    const exported = toJsonLines(entries, [before, after]);
+
+    const both = verifyExport(exported, { publicKeys: [keys.publicKey, next.publicKey] });
+    const oldOnly = verifyExport(exported, { publicKeys: [keys.publicKey] });
+
+    expect(both.valid).toBe(true);
+    expect(both.orgs[0]!.signaturesVerified).toBe(2);
+    expect(oldOnly.valid).toBe(false);
+    expect(oldOnly.orgs[0]).toMatchObject({ firstInvalidSeq: 4, reason: "checkpoint_key_mismatch" });
+  });
+
   describe("as a process", () => {
     it("exits 0 with a one-line summary for a valid export", async () => {
       const run = await runCli([tempFile(exportA), "--public-key", keys.publicKey]);
