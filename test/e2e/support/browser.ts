@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,7 +19,11 @@ export const FLAGS = [
 ];
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
-export const SCREENSHOTS = resolve(import.meta.dirname, "../screenshots");
+/**
+ * Every run saves its screenshots in a git-ignored folder; `npm run screenshots` (UPDATE_SCREENSHOTS=1)
+ * writes the committed ones the README shows, so an ordinary test run leaves the work tree clean.
+ */
+export const SCREENSHOTS = resolve(import.meta.dirname, process.env.UPDATE_SCREENSHOTS === "1" ? "../screenshots" : "../.screenshots");
 export const WEB_DIST = resolve(import.meta.dirname, "../../../web/dist");
 
 /** Waits for Chromium while its apt install is still running (CI installs it before the tests). */
@@ -107,8 +111,9 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(" ")) }));
 }
 
-/** Saves a screenshot of the viewport to test/e2e/screenshots/<name>.png. */
+/** Saves a screenshot of the viewport as <name>.png (see SCREENSHOTS for where). */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
   // Let fonts and the last frame settle; the caller has already waited for the content it shows.
   await page.evaluate(async () => {
     await document.fonts.ready;
