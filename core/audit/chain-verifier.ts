@@ -1,6 +1,6 @@
 import { verify, type KeyObject } from "node:crypto";
-import { checkpointSigningBytes, describeMalformedCheckpoint, describeMalformedEntry, isPositiveSeq, isRecord, type VerifyFailureReason, type VerifyResult } from "./chain";
-import { AUDIT_FORMAT_VERSION, GENESIS_HASH, hashEntry, type AuditEntry, type Checkpoint } from "./entry";
+import { checkEntry, checkpointSigningBytes, describeMalformedCheckpoint, isPositiveSeq, isRecord, type VerifyFailureReason, type VerifyResult } from "./chain";
+import type { AuditEntry, Checkpoint } from "./entry";
 
 /**
  * `verifyChain` (chain.ts) for a chain read a page at a time: the same rules, the same order of checks
@@ -36,12 +36,6 @@ export interface ChainVerifier {
   result(): VerifyResult & { lastCheckpointSeq: number };
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const KEY_ID = /^[0-9a-f]{16}$/;
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const ENTRY_MEMBERS = ["action", "actor", "entity", "hash", "kind", "orgId", "prevHash", "seq", "source", "summary", "time", "v"];
-const CHECKPOINT_MEMBERS = ["hash", "keyId", "kind", "orgId", "seq", "signature", "time", "v"];
-const ACTIONS = new Set(["insert", "modify", "remove"]);
 
 export function createChainVerifier({ orgId, publicKeys }: ChainVerifierOptions): ChainVerifier {
   let hashes = Buffer.alloc(32 * 1024); // hash of seq n at [32(n-1), 32n)
@@ -67,42 +61,6 @@ export function createChainVerifier({ orgId, publicKeys }: ChainVerifierOptions)
     }
     hashes.write(hash, 32 * length, "hex");
     length += 1;
-  }
-
-  function checkEntry(entry: unknown): Failure | null {
-    const expected = length + 1;
-    const malformed = describeMalformedEntry(entry);
-    if (malformed) return { seq: expected, reason: "malformed_entry", message: `Entry at seq ${expected}: ${malformed}.` };
-    const e = entry as AuditEntry;
-    let hash: string;
-    try {
-      hash = hashEntry(e);
-    } catch (error) {
-      return { seq: expected, reason: "malformed_entry", message: `Entry at seq ${expected} cannot be canonicalized: ${(error as Error).message}.` };
-    }
-    if (hash !== e.hash) {
-      return { seq: expected, reason: "hash_mismatch", message: `The entry at seq ${expected} does not match its hash: its content was changed.` };
-    }
-    if (e.orgId !== orgId) {
-      return { seq: expected, reason: "org_mismatch", message: `The entry at seq ${expected} belongs to '${e.orgId}', not '${orgId}'.` };
-    }
-    if (e.seq !== expected) {
-      if (e.seq > expected) {
-        return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found seq ${e.seq}: entries are missing or out of order.` };
-      }
-      if (hashAt(e.seq) === e.hash) {
-        return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found a repeat of seq ${e.seq}.` };
-      }
-      return { seq: e.seq, reason: "seq_mismatch", message: `Expected seq ${expected}, found a second, different entry with seq ${e.seq}.` };
-    }
-    if (e.prevHash !== (hashAt(expected - 1) ?? GENESIS_HASH)) {
-      return {
-        seq: Math.max(1, expected - 1),
-        reason: "prev_hash_mismatch",
-        message: `Entry ${expected} does not link to entry ${expected - 1}: one of them was replaced.`,
-      };
-    }
-    return null;
   }
 
   function checkCheckpoint(checkpoint: unknown): Failure | "skip" | null {
@@ -146,7 +104,7 @@ export function createChainVerifier({ orgId, publicKeys }: ChainVerifierOptions)
     addEntry(entry) {
       if (checkpointsStarted) throw new Error("Entries must all be added before the first checkpoint.");
       if (entryFailure) return false;
-      entryFailure = checkEntry(entry);
+      entryFailure = checkEntry(entry, length + 1, hashAt, orgId);
       if (entryFailure) {
         fail(entryFailure);
         return false;

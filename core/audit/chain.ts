@@ -205,7 +205,7 @@ export function verifyChain(
   let entryFailure: Failure | null = null;
   for (const entry of entries) {
     const expected = hashes.length + 1;
-    entryFailure = checkEntry(entry, expected, hashes, orgId);
+    entryFailure = checkEntry(entry, expected, (seq) => hashes[seq - 1], orgId);
     if (entryFailure) break;
     hashes.push((entry as AuditEntry).hash);
   }
@@ -245,7 +245,12 @@ export function verifyChain(
  * Checks one entry against the verified prefix. The entry's own hash comes first: a changed seq or
  * prevHash then shows as what it is, a changed entry, and only intact entries are judged by position.
  */
-function checkEntry(entry: unknown, expected: number, verified: readonly string[], orgId: string | undefined): Failure | null {
+export function checkEntry(
+  entry: unknown,
+  expected: number,
+  hashAt: (seq: number) => string | undefined,
+  orgId: string | undefined,
+): Failure | null {
   const malformed = describeMalformedEntry(entry);
   if (malformed) return { seq: expected, reason: "malformed_entry", message: `Entry at seq ${expected}: ${malformed}.` };
   const e = entry as AuditEntry;
@@ -261,8 +266,8 @@ function checkEntry(entry: unknown, expected: number, verified: readonly string[
   if (orgId !== undefined && e.orgId !== orgId) {
     return { seq: expected, reason: "org_mismatch", message: `The entry at seq ${expected} belongs to '${e.orgId}', not '${orgId}'.` };
   }
-  if (e.seq !== expected) return seqMismatch(e, expected, verified);
-  const prevHash = verified[expected - 2] ?? GENESIS_HASH;
+  if (e.seq !== expected) return seqMismatch(e, expected, hashAt);
+  const prevHash = hashAt(expected - 1) ?? GENESIS_HASH;
   if (e.prevHash !== prevHash) {
     // Either this entry or the one before it was replaced; the earlier of the two is where trust ends.
     return {
@@ -279,11 +284,11 @@ function checkEntry(entry: unknown, expected: number, verified: readonly string[
  * repeated line (same hash as the entry verified at that seq) or a second, different entry with that
  * seq, a fork, which makes the log untrustworthy from that seq on.
  */
-function seqMismatch(e: AuditEntry, expected: number, verified: readonly string[]): Failure {
+function seqMismatch(e: AuditEntry, expected: number, hashAt: (seq: number) => string | undefined): Failure {
   if (e.seq > expected) {
     return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found seq ${e.seq}: entries are missing or out of order.` };
   }
-  if (verified[e.seq - 1] === e.hash) {
+  if (hashAt(e.seq) === e.hash) {
     return { seq: expected, reason: "seq_mismatch", message: `Expected seq ${expected}, found a repeat of seq ${e.seq}.` };
   }
   return { seq: e.seq, reason: "seq_mismatch", message: `Expected seq ${expected}, found a second, different entry with seq ${e.seq}.` };
