@@ -9,11 +9,13 @@ export type ErrorKind =
   | "not_found"
   | "conflict"
   | "quota_exceeded"
+  | "rate_limited"
   | "payload_too_large"
   | "unsupported_media_type"
   | "method_not_allowed"
   | "upstream_failed"
-  | "upstream_timeout";
+  | "upstream_timeout"
+  | "unavailable";
 
 /** One offending field of a request, named by its path (`tier`, `quotas.agents`). */
 export interface FieldError {
@@ -52,5 +54,16 @@ export const conflict = (message: string, code = "conflict", details: Record<str
 
 export const quotaExceeded = (message: string, code: string, details: Record<string, unknown>) =>
   new DomainError("quota_exceeded", code, message, details);
+
+/** Too many requests for a rate limit; `retryAfterSeconds` says when the next one can pass. */
+export const rateLimited = (message: string, details: Record<string, unknown> & { retryAfterSeconds: number }, code = "rate_limited") =>
+  new DomainError("rate_limited", code, message, details);
+
+/**
+ * A dependency (the database, a queue) cannot be reached right now: 503, and the client may retry after
+ * `retryAfterSeconds`. Never used for a fault of the request itself.
+ */
+export const unavailable = (message: string, retryAfterSeconds = 1, code = "service_unavailable") =>
+  new DomainError("unavailable", code, message, { retryAfterSeconds });
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;

@@ -65,15 +65,16 @@ export function http<R extends HttpRouteSpec>(
 }
 
 /**
- * Everything a route needs before its logic runs: body size and JSON parsing, zod validation of path,
- * query and body (offending fields listed), and authentication at the route's level.
+ * Everything a route needs before its logic runs: authentication at the route's level first (an
+ * unauthenticated caller gets 401 and learns nothing about the route's schema or its ids), then body
+ * size and JSON parsing, and zod validation of path, query and body (offending fields listed).
  */
 export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatewayProxyEventV2): Promise<Request<R>> {
   const requestId = event.requestContext?.requestId ?? "unknown";
+  const principal = route.auth === "public" ? undefined : await authenticate(route, event);
   const params = parseParams(route, event);
   const query = parse(route.query, event.queryStringParameters ?? {}, "query");
   const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
-  const principal = route.auth === "public" ? undefined : await authenticate(route, event);
   return { params, query, body, principal, requestId, event } as Request<R>;
 }
 

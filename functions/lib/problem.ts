@@ -12,8 +12,10 @@ const STATUS: Record<ErrorKind, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   quota_exceeded: 429,
+  rate_limited: 429,
   upstream_failed: 502,
   upstream_timeout: 504,
+  unavailable: 503,
 };
 
 const TITLE: Record<number, string> = {
@@ -28,6 +30,7 @@ const TITLE: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
+  503: "Service Unavailable",
   504: "Gateway Timeout",
 };
 
@@ -83,7 +86,9 @@ export function problemResponse(
   };
   if (problem.status === 401) headers["www-authenticate"] = 'Bearer realm="agentorg"';
   if (problem.status === 405 && Array.isArray(problem.allowed)) headers.allow = problem.allowed.join(", ");
-  if (problem.status === 429 && typeof problem.resetsAt === "string") {
+  if (typeof problem.retryAfterSeconds === "number" && Number.isFinite(problem.retryAfterSeconds)) {
+    headers["retry-after"] = String(Math.max(1, Math.ceil(problem.retryAfterSeconds)));
+  } else if (problem.status === 429 && typeof problem.resetsAt === "string") {
     const seconds = Math.max(1, Math.ceil((Date.parse(problem.resetsAt) - Date.now()) / 1000));
     headers["retry-after"] = String(seconds);
   }
