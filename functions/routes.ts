@@ -2,7 +2,7 @@ import type { HttpRouteSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.
 import { auditConsumer, auditRoutes } from "./manifest/audit";
 import { organizationRoutes } from "./manifest/organizations";
 import { fallback, platformRoutes } from "./manifest/platform";
-import { Ping, wsRouteKeys } from "./manifest/realtime";
+import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
 import { ticketRoutes } from "./manifest/tickets";
 import { agentRoutes } from "./manifest/agents";
@@ -25,7 +25,7 @@ export const http = {
 export const ws = wsRouteKeys;
 
 /** Stream consumers fed by the table's stream (deployed: event source mappings; locally: local/stream-poller.ts). */
-export const streams: StreamConsumerSpec[] = [auditConsumer];
+export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer];
 
 export { fallback, Ping };
 

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { invalidInput } from "../errors";
 
 export interface ClientOptions {
@@ -22,6 +24,16 @@ export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocum
 /** Is this the error DynamoDB raises when a ConditionExpression is false? */
 export const isConditionFailed = (error: unknown): boolean =>
   error instanceof Error && error.name === "ConditionalCheckFailedException";
+
+/**
+ * The item as it was when a condition failed (a write sent with ReturnValuesOnConditionCheckFailure
+ * ALL_OLD), as plain values; undefined if the item did not exist. The document client does not
+ * unmarshall it on the error.
+ */
+export function conditionFailedItem(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+  return item ? unmarshall(item) : undefined;
+}
 
 /** Opaque pagination cursor from a LastEvaluatedKey (base64url JSON) and back. */
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>

@@ -62,6 +62,7 @@ export const Organization = z
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().optional(),
+    version: z.number().int().optional().meta({ description: "Incremented by every change (optimistic concurrency)" }),
   })
   .meta({ id: "Organization" });
 

@@ -3,7 +3,8 @@ import { createApiKeyStore } from "../../core/db/api-key.repository";
 import { createConnectionStore } from "../../core/db/connection.repository";
 import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createUsageStore } from "../../core/db/usage.repository";
-import { createApiKeys, createAuthenticator } from "../../core/tenants/api-keys";
+import { createApiKeys, createAuthenticator, createCredentialCheck } from "../../core/tenants/api-keys";
+import { createSessions } from "../../core/realtime/sessions";
 import { createOrganizations } from "../../core/tenants/organizations";
 import { createMeteringStore, createRoutingSettingsStore } from "../../core/db/metering.repository";
 import { createChatService } from "../../core/chat/chat-service";
@@ -85,6 +86,9 @@ function build() {
   const agentTools: { extra: (context: ToolContext) => AgentTool[] } = { extra: () => itsmTools };
   const runtime = createAgentRuntime({ chat, agents, store: agentRepos.agents, extraTools: (context) => agentTools.extra(context) });
   const auditStore = createAuditStore(options);
+  const credentials = createCredentialCheck({ keys: keyStore, orgs: orgStore });
+  // Revocation closes WebSocket sessions through the @connections API (AGENTORG_WS_ENDPOINT).
+  const sessions = createSessions({ connections, pusher: () => createPusher(managementEndpoint()) });
   const auditKeys = createAuditKeyRegistry(options);
   let auditConsumer: Promise<AuditConsumer> | undefined;
   return {
@@ -118,10 +122,12 @@ function build() {
     agents,
     runtime,
     agentTools,
-    wsTokens: createWsTokens({ store: createWsTokenStore(options) }),
+    wsTokens: createWsTokens({ store: createWsTokenStore(options), credentials }),
     authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
-    organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options) }),
-    apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
+    credentials,
+    sessions,
+    organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options), sessions, credentials }),
+    apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore, sessions, credentials }),
     tickets,
     connections,
   };
