@@ -3,7 +3,8 @@ import { conflict, notFound } from "../errors";
 import type { AgentRecord, MessageRecord } from "../agents/agent.schema";
 import type { AgentStore, AgentWrite, HierarchyState, Memory, MessageStore, RoleHolders, RoleStore } from "../agents/ports";
 import type { Role } from "../agents/roles";
-import { conditionFailedItem, decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { conditionFailedItem, isConditionFailed } from "./client";
+import { processCursors } from "./cursor";
 import { pageSize, queryAll, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -351,7 +352,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
   };
 }
 
-export function createMessageStore({ client, table }: RepositoryOptions): MessageStore {
+export function createMessageStore({ client, table, cursors = processCursors }: RepositoryOptions): MessageStore {
   return {
     async deliver(orgId, messages) {
       // Each message and its inbox counter in one transaction (2 items each; 100 items per transaction).
@@ -382,11 +383,11 @@ export function createMessageStore({ client, table }: RepositoryOptions): Messag
           ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.inboxPrefix(agentId) },
           ScanIndexForward: false,
           Limit: pageSize(limit),
-          ExclusiveStartKey: decodeCursor(cursor, { pk: keys.tenantPk(orgId) }),
+          ExclusiveStartKey: cursors.decode(cursor, `inbox:${orgId}:${agentId}`, { pk: keys.tenantPk(orgId) }),
         }),
       );
       const items = (result.Items ?? []).map((i) => toEntity<MessageRecord>(i)!);
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, `inbox:${orgId}:${agentId}`);
       return next ? { items, cursor: next } : { items };
     },
 

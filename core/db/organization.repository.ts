@@ -2,16 +2,19 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { conflict, notFound } from "../errors";
 import type { Organization } from "../tenants/organization.schema";
 import type { Actor, OrganizationStore, Page, PageRequest } from "../tenants/ports";
-import { conditionFailedItem, decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { conditionFailedItem, isConditionFailed } from "./client";
+import { type CursorCodec, processCursors } from "./cursor";
 import { toEntity, pageSize } from "./item";
 import { keys } from "./keys";
 
 export interface RepositoryOptions {
   client: DynamoDBDocumentClient;
   table: string;
+  /** Signs and checks pagination cursors; default: a secret of this process (tests, tools). */
+  cursors?: CursorCodec;
 }
 
-export function createOrganizationStore({ client, table }: RepositoryOptions): OrganizationStore {
+export function createOrganizationStore({ client, table, cursors = processCursors }: RepositoryOptions): OrganizationStore {
   const item = (org: Organization, actor: Actor) => ({
     ...keys.organization(org.id),
     ...keys.organizationIndex(org.id),
@@ -49,11 +52,11 @@ export function createOrganizationStore({ client, table }: RepositoryOptions): O
           KeyConditionExpression: "gsi1pk = :p",
           ExpressionAttributeValues: { ":p": keys.organizationsPartition },
           Limit: pageSize(limit),
-          ExclusiveStartKey: decodeCursor(cursor, { gsi1pk: keys.organizationsPartition }),
+          ExclusiveStartKey: cursors.decode(cursor, "organizations", { gsi1pk: keys.organizationsPartition }),
         }),
       );
       const items = (result.Items ?? []).map((i) => stripOrgId(i)!);
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, "organizations");
       return next ? { items, cursor: next } : { items };
     },
 

@@ -37,6 +37,7 @@ export const UpdateOrganizationBody = z
     spendLimitUsd: z
       .number()
       .min(0)
+      .max(1_000_000_000, "must be at most 1,000,000,000")
       .nullable()
       .optional()
       .meta({ description: "A monthly model-spend cap below the tier's budget; null removes it" }),

@@ -1,4 +1,5 @@
 import { createDocumentClient } from "../../core/db/client";
+import { createCursorCodec } from "../../core/db/cursor";
 import { createApiKeyStore } from "../../core/db/api-key.repository";
 import { createConnectionStore } from "../../core/db/connection.repository";
 import { createOrganizationStore } from "../../core/db/organization.repository";
@@ -40,7 +41,7 @@ function build() {
     region: cfg.region,
     ...(cfg.dynamoDbEndpoint ? { endpoint: cfg.dynamoDbEndpoint } : {}),
   });
-  const options = { client, table: cfg.tableName };
+  const options = { client, table: cfg.tableName, cursors: createCursorCodec(cfg.cursorSecret) };
   const orgStore = createOrganizationStore(options);
   const keyStore = createApiKeyStore(options);
   const connections = createConnectionStore(options);

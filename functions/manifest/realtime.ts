@@ -17,7 +17,7 @@ export const TOPICS = ["messages", "tickets", "usage", "channel"] as const;
 export const SubscribeFrame = z
   .strictObject({
     action: z.literal("subscribe"),
-    topics: z.array(z.enum(TOPICS)).min(1).default([...TOPICS]),
+    topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length).default([...TOPICS]),
   })
   .meta({ id: "SubscribeFrame" });
 
