@@ -1,7 +1,8 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
 import type { Connection, ConnectionPusher } from "../../core/realtime/ports";
 import { keyIdOf } from "../../core/realtime/sessions";
-import { unauthorized } from "../../core/errors";
+import { invalidInput, unauthorized } from "../../core/errors";
+import { findIllFormedText } from "../../core/shared/text";
 import { createPusher, managementEndpoint } from "./connections";
 import { logger } from "./logger";
 import { problemOf } from "./problem";
@@ -39,6 +40,8 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
       frame = undefined;
     }
     try {
+      const bad = findIllFormedText(frame);
+      if (bad) throw invalidInput(`The frame holds text that is not accepted: ${bad.field} ${bad.message}.`, [bad], "invalid_text");
       const result = await logic({ event, connectionId, requestId, frame, pusher });
       return result ?? { statusCode: 200 };
     } catch (error) {
