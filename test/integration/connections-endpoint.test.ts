@@ -69,7 +69,7 @@ async function signed(
   method: string,
   target: string,
   body: string,
-  options: { secret?: string; signingDate?: Date; sendBody?: string } = {},
+  options: { secret?: string; signingDate?: Date; sendBody?: string; sendPath?: string } = {},
 ): Promise<Response> {
   const signer = new SignatureV4({
     credentials: { accessKeyId: platform.connectionsCredentials.accessKeyId, secretAccessKey: options.secret ?? platform.connectionsCredentials.secretAccessKey },
@@ -81,7 +81,7 @@ async function signed(
     { method, protocol: "http:", hostname: endpoint.hostname, port: Number(endpoint.port), path: target, query: {}, headers: { host: endpoint.host, "content-type": "application/json" }, body },
     { signingDate: options.signingDate ?? new Date() },
   );
-  return fetch(`${endpoint.origin}${target}`, { method, headers: request.headers as Record<string, string>, body: method === "GET" ? undefined : (options.sendBody ?? body) });
+  return fetch(`${endpoint.origin}${options.sendPath ?? target}`, { method, headers: request.headers as Record<string, string>, body: method === "GET" ? undefined : (options.sendBody ?? body) });
 }
 
 describe("@connections endpoint", () => {
@@ -147,15 +147,17 @@ describe("@connections endpoint", () => {
     socket.close();
   });
 
-  it("refuses a stale signature and a body other than the one signed", async () => {
+  it("refuses a stale signature, a body other than the one signed, and a signature made for another connection", async () => {
     const { socket, connectionId } = await openTracked();
 
     const stale = await signed("POST", path(connectionId), JSON.stringify(forged), { signingDate: new Date(Date.now() - 10 * 60_000) });
     const swapped = await signed("POST", path(connectionId), JSON.stringify({ type: "pong" }), { sendBody: JSON.stringify(forged) });
+    const retargeted = await signed("POST", path("another-connection="), JSON.stringify(forged), { sendPath: path(connectionId) });
     const fresh = await signed("POST", path(connectionId), JSON.stringify({ type: "hand-signed" }));
 
     expect(stale.status).toBe(403);
     expect(swapped.status).toBe(403);
+    expect(retargeted.status).toBe(403);
     expect(fresh.status).toBe(200); // the same signing code, with a current date and the signed body, is accepted
     expect(await socket.next("hand-signed")).toMatchObject({ type: "hand-signed" });
     await expect(socket.next("chat.done", 300)).rejects.toThrow(/no 'chat.done'/);
