@@ -11,12 +11,13 @@ type WsHandler = (event: unknown) => Promise<APIGatewayProxyResultV2 | undefined
 /**
  * What one connection may hold. API Gateway's frame limit is 128 KiB (bigger: close 1009; invalid
  * UTF-8 in a text frame: 1007, both from the `ws` library). Frames wait their turn per connection;
- * past MAX_QUEUED_FRAMES or MAX_QUEUED_BYTES waiting, the client is flooding: close 1008 and drop
- * what waits. A client that does not read what we send gets cut past MAX_UNREAD_BYTES.
+ * past maxQueuedFrames or maxQueuedBytes waiting, the client is flooding: close 1008 and drop
+ * what waits. A client that does not read what we send gets cut past maxUnreadBytes.
  */
 export const WS_LIMITS = {
   maxFrameBytes: 128 * 1024,
   maxQueuedFrames: 64,
+  /** Counted in characters of the frames' text (base64 for binary frames). */
   maxQueuedBytes: 1024 * 1024,
   maxUnreadBytes: 4 * 1024 * 1024,
   /** After a flood close, how long the client gets to complete the closing handshake. */
