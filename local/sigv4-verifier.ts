@@ -67,6 +67,19 @@ function parseQuery(search: string): Record<string, string | string[]> | undefin
  * signed payload hash. A local stand-in for the IAM check in front of API Gateway's @connections API.
  */
 export function createSigV4Verifier({ credentials, service, maxSkewMs = 5 * 60_000, now = Date.now }: SigV4VerifierOptions) {
+  // One signer per region: it caches the derived signing key (four HMACs) for the day. Few regions
+  // are ever used; the bound only stops a caller from growing the map.
+  const signers = new Map<string, SignatureV4>();
+  const signerFor = (region: string): SignatureV4 => {
+    let signer = signers.get(region);
+    if (!signer) {
+      if (signers.size >= 8) signers.clear();
+      signer = new SignatureV4({ credentials, region, service, sha256: Sha256, applyChecksum: false });
+      signers.set(region, signer);
+    }
+    return signer;
+  };
+
   /** Cheap checks that need no body: run them before reading one, so an unsigned caller costs nothing. */
   function precheck(req: IncomingMessage): Verdict & { parsed?: RegExpExecArray; date?: Date } {
     const authorization = req.headers.authorization;
@@ -106,7 +119,7 @@ export function createSigV4Verifier({ credentials, service, maxSkewMs = 5 * 60_0
       if (value === undefined) return { ok: false, reason: `Signed header '${name}' is missing` };
       headers[name] = Array.isArray(value) ? value.join(",") : value;
     }
-    const signer = new SignatureV4({ credentials, region: region!, service, sha256: Sha256, applyChecksum: false });
+    const signer = signerFor(region!);
     const signed = await signer.sign(
       { method: req.method ?? "GET", protocol: "http:", hostname: headers.host ?? "", path: rawPath, query, headers, body },
       { signingDate: first.date!, signableHeaders: new Set(names) },
