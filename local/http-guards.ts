@@ -59,6 +59,10 @@ export function createGuardedServer(onRequest: RequestListener, onUpgrade?: Upgr
       }
     },
   );
+  // Once listening, a server error (accept failing with EMFILE when file descriptors run out) must not
+  // be an unhandled 'error' event; Node keeps accepting when descriptors free up again. Before that,
+  // listen errors (a port in use) go to whoever called listen().
+  server.once("listening", () => server.on("error", (error) => log("server error", error)));
   if (onUpgrade) {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Node removes its own socket error listener before 'upgrade': until the WebSocket library adds
