@@ -6,7 +6,9 @@
  * A policy lets `ratePerSecond` units through on average with bursts of up to `burst` units. Each unit
  * moves the TAT `T = 1 / rate` later ("emission interval"); a request of `cost` units at time `now`
  * passes when `max(TAT, now) + cost·T - now <= burst·T`, i.e. when its units still fit in the bucket.
- * An absent TAT, or one in the past, is a full bucket, which is why state can expire with a TTL.
+ * An absent TAT, or one in the past, is a full bucket, which is why state can expire with a TTL. A TAT
+ * beyond `now + burst·T` cannot arise under one policy; it means the policy changed, and the limiter
+ * cuts such a bucket down before asking this module (./limiter.ts).
  *
  * Time is in integer microseconds: one unit of a 2,000,000 tokens-per-minute policy is 30 µs, and
  * integers keep the values DynamoDB compares exact (a µs epoch stays below 2^53 until the year 2255).

@@ -62,6 +62,10 @@ const EXPIRY_MARGIN_SECONDS = 60;
  * a request, the store would too. Such requests are refused without any write, so a flood costs one
  * write per process each time a refusal's retry time has passed, not one per request. Only refusals
  * are decided locally; every admission is a conditional write, exact under any concurrency.
+ *
+ * A changed limit applies to the next request: the policy comes with each request, the bucket only
+ * holds a time. A bucket left with more debt than the new policy's whole bucket (say, a near-zero
+ * rate was lifted) is cut to an empty bucket at the new limit, which then refills at the new rate.
  */
 export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_000, maxAttempts = 4 }: RateLimiterDeps) {
   const known = new Map<string, number>();
@@ -76,14 +80,41 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
     while (known.size > cacheSize) known.delete(known.keys().next().value as string);
   };
 
-  /** Takes `cost` units from one bucket: at most `maxAttempts` conditional writes, none when the known TAT already refuses. */
-  async function take(check: LimitCheck, now: number) {
+  /** Now, in microseconds. */
+  const clockNow = () => clock.now().getTime() * 1000;
+
+  /**
+   * Takes `cost` units from one bucket: at most `maxAttempts` conditional writes, none when the known
+   * TAT already refuses.
+   *
+   * Which time a retry judges by matters. A refused write reports a TAT set by a request that may have
+   * read the clock after this one: judged by this request's older time, the bucket looks fuller than it
+   * is, so a retry reads the clock afresh. But when the store said "busy" (its TAT is after the time we
+   * wrote with), the retry must be the write for a busy bucket, even if by the fresh time that TAT has
+   * already passed (a slow store, a write queue longer than one emission interval): otherwise two
+   * requests can keep restarting the bucket in turn and neither gets through. So it judges by the
+   * fresh time, but at most a microsecond before the reported TAT. Judging by an earlier time is only
+   * ever stricter (less has refilled), never more generous.
+   */
+  async function take(check: LimitCheck) {
     const { ref, policy } = check;
     const cost = check.cost ?? 1;
     const increment = cost * emissionInterval(policy);
-    const expiresAt = Math.ceil((now + tolerance(policy)) / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
     let tat = known.get(keyOf(ref));
+    let now = clockNow();
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const full = now + tolerance(policy);
+      const expiresAt = Math.ceil(full / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
+      if (tat !== undefined && tat > full) {
+        // More debt than this policy's whole bucket: written under a slower or larger limit that the
+        // operator has since changed. Cut it to an empty bucket at the new limit, which then refills
+        // at its own rate (no unit is granted by this, so nothing is overrun).
+        const result = await store.rebase(ref, { from: tat, to: full, expiresAt });
+        remember(ref, result.tat);
+        tat = result.tat;
+        now = Math.max(now, clockNow());
+        continue;
+      }
       const step = gcra(policy, tat, now, cost);
       // `tat` is the stored TAT or a lower bound of it: a refusal here is the store's refusal too.
       if (!step.allowed) return step;
@@ -91,14 +122,20 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
       // refused write, which reports the stored TAT for the next attempt.
       const result =
         tat !== undefined && tat > now
-          ? await store.advance(ref, { now, increment, atMost: now + tolerance(policy) - increment, expiresAt })
+          ? await store.advance(ref, { now, increment, atMost: full - increment, expiresAt })
           : await store.restart(ref, { now, next: step.tat, expiresAt });
       remember(ref, result.tat);
       if (result.ok) return { allowed: true as const, tat: result.tat, ...stateOf(policy, result.tat, now) };
+      const busy = result.tat !== undefined && result.tat > now;
+      const fresh = Math.max(now, clockNow());
       tat = result.tat;
+      now = busy ? Math.min(fresh, result.tat! - 1) : fresh;
     }
-    // Other requests kept changing the bucket between our attempts: refuse rather than guess.
-    return { allowed: false as const, retryAfter: emissionInterval(policy), ...stateOf(policy, tat, now) };
+    // Other requests kept taking the units that came free between our attempts (a flood at the edge of
+    // a full bucket): refuse rather than write on. Nothing is available to this request, so it reports
+    // none, and to come back when the next unit is due.
+    const interval = emissionInterval(policy);
+    return { allowed: false as const, retryAfter: interval, remaining: 0, resetSeconds: Math.max(1, Math.ceil(interval / MICROS_PER_SECOND)) };
   }
 
   return {
@@ -119,15 +156,17 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
           );
         }
       }
-      const now = clock.now().getTime() * 1000;
+      const now = clockNow();
       for (const check of checks) {
         const tat = known.get(keyOf(check.ref));
+        // A bucket fuller than its policy allows (its limit was changed) is left to `take`, which cuts it down.
+        if (tat !== undefined && tat > now + tolerance(check.policy)) continue;
         const step = gcra(check.policy, tat, now, check.cost ?? 1);
         if (!step.allowed) throw new RateLimitExceeded([{ policy: check.policy, ...stateOf(check.policy, tat, now) }], check.policy, step.retryAfter);
       }
       const states: LimitState[] = [];
       for (const check of checks) {
-        const step = await take(check, now);
+        const step = await take(check);
         const state: LimitState = { policy: check.policy, remaining: step.remaining, resetSeconds: step.resetSeconds };
         if (!step.allowed) throw new RateLimitExceeded([...states, state], check.policy, step.retryAfter);
         states.push(state);

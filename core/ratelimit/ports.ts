@@ -1,6 +1,6 @@
 /**
  * Persistence of rate-limit buckets (adapter: core/db/rate-limit.repository.ts). A bucket holds one
- * number, its TAT (./gcra.ts), and is changed only by these two conditional writes, so concurrent
+ * number, its TAT (./gcra.ts), and is changed only by these conditional writes, so concurrent
  * requests in any number of processes can never let more through than the policy allows: each write
  * is checked against the value it replaces. Neither needs a read first: a refused write reports the
  * stored TAT (DynamoDB's ReturnValuesOnConditionCheckFailure), which is all the caller needs to decide.
@@ -29,4 +29,9 @@ export interface RateLimitStore {
    * Refused when the bucket is idle (TAT at or before `now`, or none) or has no room (TAT > `atMost`).
    */
   advance(ref: BucketRef, write: { now: number; increment: number; atMost: number; expiresAt: number }): Promise<WriteResult>;
+  /**
+   * Compare-and-set: TAT := `to`, only if the stored TAT is exactly `from`. Used once after a limit
+   * changed, to cut a bucket that holds more than the new policy's whole bucket down to an empty one.
+   */
+  rebase(ref: BucketRef, write: { from: number; to: number; expiresAt: number }): Promise<WriteResult>;
 }

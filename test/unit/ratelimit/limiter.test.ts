@@ -29,6 +29,13 @@ function memoryStore() {
       tats.set(key(ref), tat + increment);
       return settle<WriteResult>({ ok: true, tat: tat + increment });
     },
+    async rebase(ref, { from, to }) {
+      writes++;
+      const tat = tats.get(key(ref));
+      if (tat !== from) return settle<WriteResult>({ ok: false, tat });
+      tats.set(key(ref), to);
+      return settle<WriteResult>({ ok: true, tat: to });
+    },
   };
   return { store, tats, writes: () => writes };
 }
@@ -174,6 +181,9 @@ describe("rate limiter", () => {
         tat = now - 1; // and it drained again: idle
         return { ok: false, tat };
       },
+      async rebase() {
+        throw new Error("not reached");
+      },
     };
     const limiter = createRateLimiter({ store: racing, clock, maxAttempts: 4 });
 
@@ -181,6 +191,29 @@ describe("rate limiter", () => {
 
     expect(result).toBe(429);
     expect(writes).toBe(4);
+  });
+
+  it("applies a changed limit at the next request: a bucket deep in debt under a near-zero rate refills at the new rate", async () => {
+    const { store, writes } = memoryStore();
+    const clock = fakeClock();
+    const limiter = createRateLimiter({ store, clock });
+    const bucketRef = ref("org");
+    const tiny = { ref: bucketRef, policy: perSecondPolicy("organization", 0.001, 3) }; // 1,000 s a request
+    for (let i = 0; i < 3; i++) await limiter.admit([tiny]);
+    expect(await outcome(limiter.admit([tiny]))).toBe(429); // 3,000 s of debt, known to this process
+    const lifted = { ref: bucketRef, policy: perSecondPolicy("organization", 10, 5) }; // the operator lifts it
+    const before = writes();
+
+    const first = await limiter.admit([lifted]).catch((e: RateLimitExceeded) => e);
+    const cutDown = writes() - before;
+    clock.advance(100);
+    const second = await outcome(limiter.admit([lifted]));
+
+    // Cut to an empty bucket at the new limit (one write, no unit granted), then refilled at 10 a second.
+    expect(first).toBeInstanceOf(RateLimitExceeded);
+    expect((first as RateLimitExceeded).details.retryAfterSeconds).toBe(1);
+    expect(cutDown).toBe(1);
+    expect(second).toBe("ok");
   });
 
   it("keeps its cache bounded", async () => {
