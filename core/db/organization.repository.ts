@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
 import type { Organization } from "../tenants/organization.schema";
 import type { Actor, OrganizationStore, Page, PageRequest } from "../tenants/ports";
@@ -63,6 +63,28 @@ export function createOrganizationStore({ client, table }: RepositoryOptions): O
         );
       } catch (error) {
         if (isConditionFailed(error)) throw notFound("Organization", org.id);
+        throw error;
+      }
+    },
+
+    async setRateLimits(orgId, override, actor, at) {
+      // One attribute and the change stamps, nothing read first: a concurrent change of any other
+      // attribute (a PATCH, a close) is neither lost nor able to undo this one.
+      const stamps = "updatedAt = :at, updatedBy = :by";
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.organization(orgId),
+            UpdateExpression: override ? `SET rateLimits = :limits, ${stamps}` : `SET ${stamps} REMOVE rateLimits`,
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":at": at, ":by": actor, ...(override ? { ":limits": override } : {}) },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return stripOrgId(Attributes)!;
+      } catch (error) {
+        if (isConditionFailed(error)) throw notFound("Organization", orgId);
         throw error;
       }
     },

@@ -1,3 +1,4 @@
+import type { RateLimitOverride } from "../ratelimit/rate-limit.schema";
 import type { Organization } from "./organization.schema";
 
 /** A page of a list, with an opaque cursor for the next one. */
@@ -22,6 +23,11 @@ export interface OrganizationStore {
   list(page: PageRequest): Promise<Page<Organization>>;
   /** Replaces the mutable fields; fails with `not_found` if the organization does not exist. */
   save(org: Organization, actor: Actor): Promise<void>;
+  /**
+   * Sets (or, with null, removes) the operator's rate-limit override, touching only that attribute and
+   * the change stamps; returns the organization as stored. `not_found` if it does not exist.
+   */
+  setRateLimits(orgId: string, override: RateLimitOverride | null, actor: Actor, at: string): Promise<Organization>;
 }
 
 /** An API key as stored: never the secret, only its SHA-256. */
