@@ -4,6 +4,7 @@ import { ID_PATTERN, newId, randomHex } from "../ids";
 import { type Principal, actorOf, assertCanSee } from "../auth/principal";
 import { type Clock, systemClock } from "../shared/clock";
 import type { ApiKey, CreatedApiKey } from "./api-key.schema";
+import type { Organization } from "./organization.schema";
 import type { ApiKeyRecord, ApiKeyStore, OrganizationStore } from "./ports";
 
 /**
@@ -73,17 +74,25 @@ export interface AuthenticatorDeps {
   operatorKeySha256: string;
 }
 
+/** Who is calling, and for an organization key the organization as read to check it. */
+export interface Identified {
+  principal: Principal;
+  /** The key's organization (organization keys only): its tier and rate limits, without another read. */
+  org?: Organization;
+}
+
 /**
- * Turns an `Authorization` header into a principal, or fails with 401. Every failure gives the same
- * answer, whether the key is malformed, unknown, revoked or its organization closed.
+ * Turns an `Authorization` header into a principal (and the organization it read on the way), or fails
+ * with 401. Every failure gives the same answer, whether the key is malformed, unknown, revoked or its
+ * organization closed.
  */
-export function createAuthenticator({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
-  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+export function createIdentifier({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
+  return async function identify(authorization: string | undefined): Promise<Identified> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match?.[1]) throw unauthorized();
     const presented = match[1];
     const hash = sha256Hex(presented);
-    if (sameHash(hash, operatorKeySha256)) return { kind: "operator" };
+    if (sameHash(hash, operatorKeySha256)) return { principal: { kind: "operator" } };
 
     const parts = KEY_PATTERN.exec(presented);
     if (!parts) throw unauthorized("The API key is not valid.", "invalid_api_key");
@@ -92,8 +101,17 @@ export function createAuthenticator({ keys, orgs, operatorKeySha256 }: Authentic
     if (!record || record.revokedAt || !sameHash(hash, record.secretHash) || !org || org.status !== "active") {
       throw unauthorized("The API key is not valid.", "invalid_api_key");
     }
-    return { kind: "org", orgId, keyId };
+    return { principal: { kind: "org", orgId, keyId }, org };
+  };
+}
+
+/** `createIdentifier`, for callers that need only the principal. */
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  const identify = createIdentifier(deps);
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    return (await identify(authorization)).principal;
   };
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
+export type Identify = ReturnType<typeof createIdentifier>;
