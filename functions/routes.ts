@@ -3,7 +3,7 @@ import { auditConsumer, auditRoutes } from "./manifest/audit";
 import { organizationRoutes } from "./manifest/organizations";
 import { rateLimitRoutes } from "./manifest/rate-limits";
 import { fallback, platformRoutes } from "./manifest/platform";
-import { Ping, wsRouteKeys } from "./manifest/realtime";
+import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
 import { ticketRoutes } from "./manifest/tickets";
 import { agentRoutes } from "./manifest/agents";
@@ -27,7 +27,7 @@ export const http = {
 export const ws = wsRouteKeys;
 
 /** Stream consumers fed by the table's stream (deployed: event source mappings; locally: local/stream-poller.ts). */
-export const streams: StreamConsumerSpec[] = [auditConsumer];
+export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer];
 
 export { fallback, Ping };
 

@@ -5,10 +5,16 @@ import { allowedMethods, matchRoute } from "../functions/lib/route-match";
 import { fallback } from "../functions/routes";
 import { CORS } from "../functions/lib/cors";
 import type { ResponseSink, StreamingHandler } from "../functions/lib/streaming";
+import { invalidInput, DomainError } from "../core/errors";
+import { problemResponse } from "../functions/lib/problem";
 import { loadHandler } from "./handlers";
+import { decodePath, readBoundedBody, refuse } from "./http-guards";
 
-/** API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). */
-const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+/**
+ * API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). A body
+ * declared bigger is refused unread; a chunked one stops being read at the limit.
+ */
+export const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
@@ -24,8 +30,23 @@ const CORS_HEADERS = {
  * result back as API Gateway would.
  */
 export function createHttpGateway({ domainName }: { domainName: string }) {
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", `http://${domainName}`);
+  /** Refuses before any handler runs, as API Gateway does: problem+json, connection closed (body unread). */
+  const refuseProblem = (res: ServerResponse, error: DomainError, path: string) => {
+    const requestId = randomUUID();
+    const problem = problemResponse(error, requestId, path.slice(0, 200));
+    refuse(res, problem.statusCode, { ...CORS_HEADERS, ...(problem.headers as Record<string, string>), "apigw-requestid": requestId }, String(problem.body));
+  };
+
+  /** `target`: the request's path (still percent-encoded) and query, already split by the caller. */
+  return async function handle(req: IncomingMessage, res: ServerResponse, target: { path: string; search: string }): Promise<void> {
+    // A path with a bad escape (`%ZZ`, a cut UTF-8 sequence) names no resource: 400 before routing,
+    // since route matching decodes path parameters.
+    if (decodePath(target.path) === undefined) {
+      refuseProblem(res, invalidInput("The request path is not valid percent-encoding.", [], "bad_request_path"), target.path);
+      return;
+    }
+    // Built from our own authority, so no request target (`//host:99999`) can make it throw.
+    const url = new URL(`http://${domainName}${target.path}${target.search}`);
     const method = (req.method ?? "GET").toUpperCase();
 
     if (method === "OPTIONS" && req.headers["access-control-request-method"]) {
@@ -35,10 +56,13 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
       return;
     }
 
-    const body = await readBody(req);
+    const body = await readBoundedBody(req, GATEWAY_MAX_BODY);
     if (body === "too_large") {
-      res.writeHead(413, { "content-type": "application/json", ...CORS_HEADERS });
-      res.end(JSON.stringify({ message: "Request Entity Too Large" }));
+      refuseProblem(
+        res,
+        new DomainError("payload_too_large", "payload_too_large", `A request body is at most ${GATEWAY_MAX_BODY} bytes.`, { limit: GATEWAY_MAX_BODY }),
+        target.path,
+      );
       return;
     }
 
@@ -85,21 +109,6 @@ function responseSink(res: ServerResponse, requestId: string): ResponseSink {
       return started;
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | "too_large"> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > GATEWAY_MAX_BODY) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on("end", () => resolve(tooLarge ? "too_large" : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 const TEXTUAL = /^(application\/(json|([\w.+-]+\+json)|x-www-form-urlencoded|xml|javascript)|text\/)/i;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -8,16 +8,21 @@ import { streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
+import { createConnectionsEndpoint } from "./connections-endpoint";
 import { StartupError } from "./errors";
 import { createHttpGateway } from "./http-gateway";
+import { createGuardedServer, hasBody, refuse, requestTarget } from "./http-guards";
 import { reservePort } from "./ports";
 import { createStaticSite } from "./static";
 import { createStreamPoller } from "./stream-poller";
 import { createWsGateway } from "./ws-gateway";
+import type { LocalCredentials } from "./sigv4-verifier";
 
 export interface PlatformOptions {
   /** HTTP port for API, WebSocket and dashboard; 0 = any free port. */
   port: number;
+  /** Port of the @connections management endpoint (on 127.0.0.1 only); unset or 0 = any free port. */
+  connectionsPort?: number;
   /** Data folder (DynamoDB Local files, operator key, stream checkpoints); unset = everything in memory. */
   dataDir?: string;
   dynamoDbPort?: number;
@@ -42,8 +47,13 @@ export interface Platform {
   url: string;
   apiUrl: string;
   wsUrl: string;
-  /** The @connections endpoint for the API Gateway Management API client. */
+  /**
+   * The @connections endpoint for the API Gateway Management API client: its own listener on
+   * 127.0.0.1, answering only calls signed (SigV4) with `connectionsCredentials`.
+   */
   connectionsEndpoint: string;
+  /** The per-run credentials the in-process handlers sign @connections calls with (also in process.env). */
+  connectionsCredentials: LocalCredentials;
   dynamoDbEndpoint: string;
   tableName: string;
   operatorKey: string;
@@ -59,6 +69,15 @@ export interface Platform {
 }
 
 const WS_STAGE = "ws";
+
+/**
+ * Per-run credentials for the @connections endpoint, made once per process: every platform this
+ * process starts shares them, so a management client cached by the handlers keeps working across a
+ * restart inside one test file. DynamoDB Local ignores credentials.
+ */
+let localCredentials: LocalCredentials | undefined;
+const credentialsForThisRun = (): LocalCredentials =>
+  (localCredentials ??= { accessKeyId: `LOCAL${randomBytes(8).toString("hex").toUpperCase()}`, secretAccessKey: randomBytes(30).toString("base64") });
 
 function operatorKeyFrom(options: PlatformOptions): { key: string; generated: boolean } {
   if (options.operatorKey) {
@@ -120,7 +139,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     const region = process.env.AWS_REGION ?? "us-east-1";
     const domainName = `${host}:${port}`;
-    const connectionsEndpoint = `http://${domainName}/${WS_STAGE}`;
+    const credentials = credentialsForThisRun();
+    const connectionsPort = await reservePort(options.connectionsPort ?? 0, "agentorg @connections");
+    const connectionsEndpoint = `http://127.0.0.1:${connectionsPort}/${WS_STAGE}`;
 
     // The handlers run in this process: give them the environment a deployed function gets.
     Object.assign(process.env, {
@@ -131,9 +152,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // The audit consumer signs checkpoints with it (in AWS it reads an SSM parameter instead).
       AGENTORG_AUDIT_SIGNING_KEY: auditSigningKey,
       AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
-      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+      // What the handlers' management client signs @connections calls with (the endpoint checks them).
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     });
+    delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
     auditKeySetByPlatform = auditSigningKey;
     for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -161,43 +184,51 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const httpGateway = createHttpGateway({ domainName });
     const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
     const site = createStaticSite(options.webRoot ?? resolve(import.meta.dirname, "../web/dist"));
-    const managementPath = new RegExp(`^/${WS_STAGE}/@connections/([^/]+)$`);
 
-    const server: Server = createServer((req, res) => {
-      const path = (req.url ?? "/").split("?")[0]!;
-      const management = managementPath.exec(path);
-      const handled = management
-        ? wsGateway.management(req, res, decodeURIComponent(management[1]!))
-        : path.startsWith("/api/")
-          ? httpGateway(req, res)
-          : Promise.resolve(site(req, res));
-      handled.catch((error: unknown) => {
-        console.error(JSON.stringify({ level: "ERROR", message: "local gateway error", error: String(error) }));
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ message: "Internal Server Error" }));
-      });
-    });
-    server.on("upgrade", (req, socket, head) => {
-      if ((req.url ?? "").split("?")[0] !== `/${WS_STAGE}`) {
-        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
-        return;
-      }
-      wsGateway.upgrade(req, socket, head).catch(() => socket.destroy());
-    });
-    await new Promise<void>((resolveListen, reject) => {
-      server.once("error", (error: NodeJS.ErrnoException) =>
-        reject(error.code === "EADDRINUSE" ? new StartupError(`Port ${port} is already in use.`) : error),
-      );
-      server.listen(port, () => resolveListen());
-    });
-    cleanups.unshift(
-      () => wsGateway.close(),
-      () =>
-        new Promise<void>((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+    const server: Server = createGuardedServer(
+      async (req, res) => {
+        const target = requestTarget(req.url);
+        if (!target) {
+          refuse(res, 400, { "content-type": "text/plain; charset=utf-8" }, "Bad Request");
+          return;
+        }
+        if (target.path.startsWith("/api/")) return httpGateway(req, res, target);
+        // The management API lives on its own loopback listener (connectionsEndpoint), never here.
+        if (target.path === `/${WS_STAGE}/@connections` || target.path.startsWith(`/${WS_STAGE}/@connections/`)) {
+          refuse(res, 404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
+          return;
+        }
+        // The dashboard reads no body: a request that sends one is answered and its connection closed.
+        if (hasBody(req)) res.shouldKeepAlive = false;
+        site(req, res, target.path);
+      },
+      async (req, socket, head) => {
+        if (requestTarget(req.url)?.path !== `/${WS_STAGE}`) {
+          socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+          return;
+        }
+        await wsGateway.upgrade(req, socket, head);
+      },
     );
+    const connections = createConnectionsEndpoint({ stage: WS_STAGE, credentials, management: wsGateway.management });
+    const listen = (listener: Server, listenPort: number, listenHost?: string) =>
+      new Promise<void>((resolveListen, reject) => {
+        listener.once("error", (error: NodeJS.ErrnoException) =>
+          reject(error.code === "EADDRINUSE" ? new StartupError(`Port ${listenPort} is already in use.`) : error),
+        );
+        if (listenHost) listener.listen(listenPort, listenHost, () => resolveListen());
+        else listener.listen(listenPort, () => resolveListen());
+      });
+    const closeServer = (listener: Server) => () =>
+      new Promise<void>((done) => {
+        listener.closeAllConnections();
+        listener.close(() => done());
+      });
+    await listen(server, port);
+    cleanups.unshift(() => wsGateway.close(), closeServer(server));
+    // Loopback only: in AWS this API is reachable only with IAM credentials, never from a browser.
+    await listen(connections, connectionsPort, "127.0.0.1");
+    cleanups.unshift(closeServer(connections));
 
     const url = `http://${domainName}`;
     return {
@@ -205,6 +236,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       apiUrl: `${url}/api/v1`,
       wsUrl: `ws://${domainName}/${WS_STAGE}`,
       connectionsEndpoint,
+      connectionsCredentials: credentials,
       dynamoDbEndpoint: dynamo.endpoint,
       tableName,
       operatorKey,

@@ -8,6 +8,22 @@ import { loadHandler } from "./handlers";
 
 type WsHandler = (event: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
 
+/**
+ * What one connection may hold. API Gateway's frame limit is 128 KiB (bigger: close 1009; invalid
+ * UTF-8 in a text frame: 1007, both from the `ws` library). Frames wait their turn per connection;
+ * past maxQueuedFrames or maxQueuedBytes waiting, the client is flooding: close 1008 and drop
+ * what waits. A client that does not read what we send gets cut past maxUnreadBytes.
+ */
+export const WS_LIMITS = {
+  maxFrameBytes: 128 * 1024,
+  maxQueuedFrames: 64,
+  /** Counted in characters of the frames' text (base64 for binary frames). */
+  maxQueuedBytes: 1024 * 1024,
+  maxUnreadBytes: 4 * 1024 * 1024,
+  /** After a flood close, how long the client gets to complete the closing handshake. */
+  closeGraceMs: 2_000,
+} as const;
+
 interface LiveConnection {
   id: string;
   socket: WebSocket;
@@ -32,7 +48,7 @@ export interface WsGatewayOptions {
  * (POST/GET/DELETE), which the real ApiGatewayManagementApi client talks to.
  */
 export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 128 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_LIMITS.maxFrameBytes });
   const live = new Map<string, LiveConnection>();
   const routes = new Map(wsRoutes.map((r) => [r.routeKey, r]));
 
@@ -109,43 +125,91 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection: LiveConnection = { ...base, socket: ws, lastActiveAt: Date.now(), headers };
       live.set(connection.id, connection);
-      // Frames of one connection are handled in order, one at a time, like API Gateway's per-connection ordering.
-      let queue = Promise.resolve();
-      ws.on("message", (data, isBinary) => {
-        connection.lastActiveAt = Date.now();
-        const text = isBinary ? Buffer.from(data as Buffer).toString("base64") : data.toString();
-        queue = queue.then(async () => {
-          const routeKey = isBinary ? "$default" : selectRoute(text);
+      // Without this listener, a bad frame (invalid UTF-8, too big) would be an unhandled 'error' event
+      // and take the process down; `ws` has already sent the close frame with the right code (1007, 1009).
+      ws.on("error", (error: Error & { code?: string }) =>
+        console.warn(JSON.stringify({ level: "WARN", message: "ws frame refused", connectionId: connection.id, code: error.code, error: error.message })),
+      );
+      // Answering pings is `ws`'s job; a client that sends pings but never reads the pongs would pile
+      // them up in our send buffer.
+      ws.on("ping", () => {
+        if (ws.bufferedAmount > WS_LIMITS.maxUnreadBytes) ws.terminate();
+      });
+
+      // Frames of one connection are handled in order, one at a time, like API Gateway's per-connection
+      // ordering; the backlog is bounded so a flooding client cannot grow our memory.
+      const waiting: { text: string; isBinary: boolean }[] = [];
+      let waitingBytes = 0;
+      let running = false;
+      let flooded = false;
+      let disconnected = false;
+
+      const runNext = async (): Promise<void> => {
+        running = true;
+        for (let frame = waiting.shift(); frame; frame = waiting.shift()) {
+          waitingBytes -= frame.text.length;
+          const routeKey = frame.isBinary ? "$default" : selectRoute(frame.text);
           await invoke(routeKey, {
             requestContext: { ...context(connection, routeKey, "MESSAGE"), messageId: randomBytes(6).toString("base64") },
-            body: text,
-            isBase64Encoded: isBinary,
+            body: frame.text,
+            isBase64Encoded: frame.isBinary,
           });
+        }
+        running = false;
+        if (disconnected) await disconnect();
+      };
+
+      let closeInfo: { code: number; reason: string } | undefined;
+      const disconnect = async () => {
+        disconnected = false;
+        await invoke("$disconnect", {
+          headers,
+          requestContext: {
+            ...context(connection, "$disconnect", "DISCONNECT"),
+            disconnectStatusCode: closeInfo?.code ?? 1006,
+            disconnectReason: closeInfo?.reason ?? "",
+          },
+          isBase64Encoded: false,
         });
+      };
+
+      ws.on("message", (data, isBinary) => {
+        if (flooded) return;
+        connection.lastActiveAt = Date.now();
+        const text = isBinary ? Buffer.from(data as Buffer).toString("base64") : data.toString();
+        if (waiting.length >= WS_LIMITS.maxQueuedFrames || waitingBytes + text.length > WS_LIMITS.maxQueuedBytes) {
+          flooded = true;
+          waiting.length = 0;
+          waitingBytes = 0;
+          console.warn(JSON.stringify({ level: "WARN", message: "ws client flooding: closed", connectionId: connection.id }));
+          ws.close(1008, "Too many frames waiting");
+          setTimeout(() => ws.terminate(), WS_LIMITS.closeGraceMs).unref();
+          return;
+        }
+        waiting.push({ text, isBinary });
+        waitingBytes += text.length;
+        if (!running) void runNext();
       });
       ws.on("close", (code, reason) => {
         live.delete(connection.id);
-        queue = queue.then(async () => {
-          await invoke("$disconnect", {
-            headers,
-            requestContext: {
-              ...context(connection, "$disconnect", "DISCONNECT"),
-              disconnectStatusCode: code,
-              disconnectReason: reason.toString(),
-            },
-            isBase64Encoded: false,
-          });
-        });
+        closeInfo = { code, reason: reason.toString() };
+        // Frames not started yet belong to a connection that is gone: drop them. `$disconnect` runs after
+        // the frame in progress, if any, as API Gateway runs it after the connection's last message.
+        waiting.length = 0;
+        waitingBytes = 0;
+        if (running) disconnected = true;
+        else void disconnect();
       });
     });
   }
 
-  /** `{stage}/@connections/{id}`: POST sends, GET describes, DELETE closes. A closed id is 410 GoneException. */
-  async function management(req: IncomingMessage, res: ServerResponse, connectionId: string): Promise<void> {
+  /**
+   * `{stage}/@connections/{id}`: POST sends, GET describes, DELETE closes. A closed id is 410
+   * GoneException. The caller (local/connections-endpoint.ts) has authenticated the request and read
+   * its bounded body.
+   */
+  async function management(method: string, connectionId: string, body: Buffer, res: ServerResponse): Promise<void> {
     const connection = live.get(connectionId);
-    const method = req.method ?? "GET";
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
       // The SDK maps a 410 to GoneException only when this header names it.
       res.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" });
@@ -153,9 +217,15 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
       return;
     }
     if (method === "POST") {
-      const data = Buffer.concat(chunks);
+      if (connection.socket.bufferedAmount > WS_LIMITS.maxUnreadBytes) {
+        // The client stopped reading: cut it rather than buffer without end (the post finds it gone).
+        connection.socket.terminate();
+        res.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" });
+        res.end(JSON.stringify({ message: null }));
+        return;
+      }
       await new Promise<void>((resolve, reject) =>
-        connection.socket.send(data, { binary: false }, (error) => (error ? reject(error) : resolve())),
+        connection.socket.send(body, { binary: false }, (error) => (error ? reject(error) : resolve())),
       );
       res.writeHead(200, { "content-type": "application/json" });
       res.end();

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from "../shared/clock";
 import type { OrganizationStore, PageRequest } from "../tenants/ports";
 import type { AgentRecord, CreateAgentInput, CreateRoleInput, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
 import { assertPlacement, buildTree, get, route, subtree } from "./hierarchy";
-import type { AgentStore, MessageStore, RoleStore } from "./ports";
+import type { AgentStore, AgentWrite, MessageStore, RoleHolders, RoleStore } from "./ports";
 import { BUILT_IN_ROLES, LEVEL_NAMES, type Role, builtInRole } from "./roles";
 
 export interface AgentServiceDeps {
@@ -36,6 +36,27 @@ export interface Acting {
   actor: string;
 }
 
+/** Attempts of a change that keeps losing to concurrent changes before it answers 409. */
+const MAX_ATTEMPTS = 6;
+
+/** The holder-count change of giving (+1) or taking (-1) a role: custom roles only. */
+function holding(role: Role | undefined, delta: number): RoleHolders {
+  return role && !role.builtIn ? { [role.id]: delta } : {};
+}
+
+/**
+ * Runs a read-decide-write until its conditional write goes through: `attempt` returns undefined when
+ * it lost to a concurrent change, and is then run again on fresh reads (bounded, with jitter).
+ */
+async function retrying<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let n = 1; ; n++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+    if (n >= MAX_ATTEMPTS) throw conflict("The hierarchy kept changing while this change was applied; read it again and retry.", "concurrent_modification");
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** n));
+  }
+}
+
 export function actingOf(principal: Principal): Acting {
   if (principal.kind !== "org") throw forbidden("Agents belong to an organization: use its API key.", "org_key_required");
   return { orgId: principal.orgId, actor: `key:${principal.keyId}` };
@@ -54,6 +75,12 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
 
   async function tree(orgId: string) {
     return buildTree(await agents.list(orgId));
+  }
+
+  /** The tree and the hierarchy state it belongs to (read first: a change in between fails the write). */
+  async function snapshot(orgId: string) {
+    const state = await agents.hierarchyState(orgId);
+    return { state, tree: await tree(orgId) };
   }
 
   async function send(acting: Acting, senderId: string, input: SendMessageInput): Promise<MessageRecord[]> {
@@ -98,21 +125,23 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
       const { orgId, actor } = actingOf(principal);
       const now = clock.now().toISOString();
       const role: Role = { id: newId(), ...input, builtIn: false, createdAt: now, updatedAt: now };
-      await roles.put(orgId, role, actor, "create");
-      return role;
+      await roles.create(orgId, role, actor);
+      return { ...role, version: 1 };
     },
 
     async updateRole(principal: Principal, id: string, input: UpdateRoleInput): Promise<Role> {
       const { orgId, actor } = actingOf(principal);
-      const role = await roleOf(orgId, id);
-      if (role.builtIn) throw conflict(`Built-in role '${id}' cannot be changed: create a custom role instead.`, "built_in_role");
-      if (input.level !== undefined && input.level !== role.level) {
-        const holders = (await agents.list(orgId)).filter((a) => a.roleId === id);
-        if (holders.length) throw conflict("The level of a role in use cannot change: agents' places in the hierarchy depend on it.", "role_in_use");
-      }
-      const updated: Role = { ...role, ...input, updatedAt: clock.now().toISOString() };
-      await roles.put(orgId, updated, actor, "replace");
-      return updated;
+      return retrying(async () => {
+        const role = await roleOf(orgId, id);
+        if (role.builtIn) throw conflict(`Built-in role '${id}' cannot be changed: create a custom role instead.`, "built_in_role");
+        if (input.level !== undefined && input.level !== role.level) {
+          const holders = (await agents.list(orgId)).filter((a) => a.roleId === id);
+          if (holders.length) throw conflict("The level of a role in use cannot change: agents' places in the hierarchy depend on it.", "role_in_use");
+        }
+        const expected = role.version ?? 0;
+        const updated: Role = { ...role, ...input, updatedAt: clock.now().toISOString(), version: expected + 1 };
+        return (await roles.replace(orgId, updated, expected, actor)) === "ok" ? updated : undefined;
+      });
     },
 
     async deleteRole(principal: Principal, id: string): Promise<void> {
@@ -137,28 +166,32 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
     /** A new agent under a manager of a higher level; the tier's agent quota holds under concurrency. */
     async createAgent(principal: Principal, input: CreateAgentInput): Promise<AgentRecord> {
       const { orgId, actor } = actingOf(principal);
-      const [org, role, t] = await Promise.all([orgs.get(orgId), roleOf(orgId, input.roleId), tree(orgId)]);
-      if (!org) throw notFound("Organization", orgId);
-      assertPlacement(t, { level: role.level }, input.managerId);
-      const now = clock.now().toISOString();
-      const agent: AgentRecord = {
-        id: newId(),
-        name: input.name,
-        roleId: role.id,
-        level: role.level,
-        managerId: input.managerId,
-        status: input.status,
-        routing: input.routing,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const outcome = await agents.create({ ...agent, orgId }, org.quotas.agents, actor);
-      if (outcome === "quota") {
-        throw quotaExceeded(`The ${org.tier} tier allows ${org.quotas.agents} agents.`, "agent_quota_exceeded", { limit: "agents", quota: org.quotas.agents });
-      }
-      if (outcome === "manager_gone") throw notFound("Agent", input.managerId!);
-      if (outcome === "root_exists") throw conflict("The organization already has a root agent.", "root_exists");
-      return agent;
+      return retrying(async () => {
+        const [org, role, { state, tree: t }] = await Promise.all([orgs.get(orgId), roleOf(orgId, input.roleId), snapshot(orgId)]);
+        if (!org) throw notFound("Organization", orgId);
+        assertPlacement(t, { level: role.level }, input.managerId);
+        const now = clock.now().toISOString();
+        const agent: AgentRecord = {
+          id: newId(),
+          name: input.name,
+          roleId: role.id,
+          level: role.level,
+          managerId: input.managerId,
+          status: input.status,
+          routing: input.routing,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const outcome = await agents.create({ ...agent, orgId }, org.quotas.agents, holding(role, 1), state, actor);
+        if (outcome === "conflict") return undefined;
+        if (outcome === "quota") {
+          throw quotaExceeded(`The ${org.tier} tier allows ${org.quotas.agents} agents.`, "agent_quota_exceeded", { limit: "agents", quota: org.quotas.agents });
+        }
+        if (outcome === "manager_gone") throw notFound("Agent", input.managerId!);
+        if (outcome === "root_exists") throw conflict("The organization already has a root agent.", "root_exists");
+        if (outcome === "role_gone") throw notFound("Role", input.roleId);
+        return { ...agent, version: 1 };
+      });
     },
 
     /**
@@ -167,67 +200,75 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
      */
     async updateAgent(principal: Principal, id: string, input: UpdateAgentInput): Promise<AgentRecord> {
       const { orgId, actor } = actingOf(principal);
-      const t = await tree(orgId);
-      const current = get(t, id);
-      const role = input.roleId ? await roleOf(orgId, input.roleId) : await roleOf(orgId, current.roleId);
-      const managerId = input.managerId === undefined ? current.managerId : input.managerId;
-      const moved = managerId !== current.managerId;
-      const reports = t.children.get(id) ?? [];
-      const updated: AgentRecord = {
-        ...current,
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.status !== undefined ? { status: input.status } : {}),
-        ...(input.routing !== undefined ? { routing: input.routing } : {}),
-        roleId: role.id,
-        level: role.level,
-        managerId,
-        updatedAt: clock.now().toISOString(),
-      };
-      const changed: AgentRecord[] = [updated];
-      if (moved || role.level !== current.level) assertPlacement(t, updated, managerId);
-      if (moved && reports.length) {
-        if (!input.reassignReportsTo) {
-          throw conflict(`${current.name} has ${reports.length} direct report(s): say where they go with reassignReportsTo ("self" keeps them).`, "reports_need_reassignment", { reports: reports.map((r) => r.id) });
-        }
-        if (input.reassignReportsTo !== "self") {
-          const target = get(t, input.reassignReportsTo);
-          for (const report of reports) {
-            if (target.id === report.id) throw conflict("Reports cannot be reassigned to one of themselves.", "hierarchy_cycle");
-            assertPlacement(t, report, target.id);
-            changed.push({ ...report, managerId: target.id, updatedAt: updated.updatedAt });
+      return retrying(async () => {
+        const { state, tree: t } = await snapshot(orgId);
+        const current = get(t, id);
+        const [role, previousRole] = await Promise.all([roleOf(orgId, input.roleId ?? current.roleId), roleOf(orgId, current.roleId).catch(() => undefined)]);
+        const managerId = input.managerId === undefined ? current.managerId : input.managerId;
+        const moved = managerId !== current.managerId;
+        const reports = t.children.get(id) ?? [];
+        const updated: AgentRecord = {
+          ...current,
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.status !== undefined ? { status: input.status } : {}),
+          ...(input.routing !== undefined ? { routing: input.routing } : {}),
+          roleId: role.id,
+          level: role.level,
+          managerId,
+          updatedAt: clock.now().toISOString(),
+        };
+        const writes: AgentWrite[] = [{ agent: updated, expectedVersion: current.version ?? 0 }];
+        if (moved || role.level !== current.level) assertPlacement(t, updated, managerId);
+        if (moved && reports.length) {
+          if (!input.reassignReportsTo) {
+            throw conflict(`${current.name} has ${reports.length} direct report(s): say where they go with reassignReportsTo ("self" keeps them).`, "reports_need_reassignment", { reports: reports.map((r) => r.id) });
+          }
+          if (input.reassignReportsTo !== "self") {
+            const target = get(t, input.reassignReportsTo);
+            for (const report of reports) {
+              if (target.id === report.id) throw conflict("Reports cannot be reassigned to one of themselves.", "hierarchy_cycle");
+              assertPlacement(t, report, target.id);
+              writes.push({ agent: { ...report, managerId: target.id, updatedAt: updated.updatedAt }, expectedVersion: report.version ?? 0 });
+            }
           }
         }
-      }
-      // Reports that stay must still sit below the agent's (possibly new) level.
-      const staying = moved && input.reassignReportsTo && input.reassignReportsTo !== "self" ? [] : reports;
-      for (const report of staying) {
-        if (report.level <= updated.level) throw conflict(`${report.name} (level ${report.level}) would no longer be below ${updated.name} (level ${updated.level}).`, "manager_level_invalid");
-      }
-      await agents.save(orgId, changed, actor);
-      return updated;
+        // Reports that stay must still sit below the agent's (possibly new) level.
+        const staying = moved && input.reassignReportsTo && input.reassignReportsTo !== "self" ? [] : reports;
+        for (const report of staying) {
+          if (report.level <= updated.level) throw conflict(`${report.name} (level ${report.level}) would no longer be below ${updated.name} (level ${updated.level}).`, "manager_level_invalid");
+        }
+        // A move or a level change relies on the whole tree as read: it is structural.
+        const structural = moved || role.level !== current.level;
+        const holders = role.id === current.roleId ? {} : { ...holding(role, 1), ...holding(previousRole, -1) };
+        const saved = await agents.save(orgId, writes, holders, structural ? state : null, actor);
+        return saved === "ok" ? { ...updated, version: (current.version ?? 0) + 1 } : undefined;
+      });
     },
 
     /** Deletes an agent; one with direct reports needs `reassignReportsTo` (their new manager), else 409. */
     async deleteAgent(principal: Principal, id: string, reassignReportsTo?: string): Promise<void> {
       const { orgId, actor } = actingOf(principal);
-      const t = await tree(orgId);
-      const agent = get(t, id);
-      const reports = t.children.get(id) ?? [];
-      if (reports.length && !reassignReportsTo) {
-        throw conflict(`${agent.name} has ${reports.length} direct report(s): give reassignReportsTo.`, "reports_need_reassignment", { reports: reports.map((r) => r.id) });
-      }
-      const moved: AgentRecord[] = [];
-      if (reports.length) {
-        const target = get(t, reassignReportsTo!);
-        if (target.id === id || subtree(t, id).some((a) => a.id === target.id)) {
-          throw conflict("Reports must go to an agent outside the deleted agent's subtree.", "hierarchy_cycle");
+      await retrying(async () => {
+        const { state, tree: t } = await snapshot(orgId);
+        const agent = get(t, id);
+        const reports = t.children.get(id) ?? [];
+        if (reports.length && !reassignReportsTo) {
+          throw conflict(`${agent.name} has ${reports.length} direct report(s): give reassignReportsTo.`, "reports_need_reassignment", { reports: reports.map((r) => r.id) });
         }
-        for (const report of reports) {
-          assertPlacement(t, report, target.id);
-          moved.push({ ...report, managerId: target.id, updatedAt: clock.now().toISOString() });
+        const moved: AgentWrite[] = [];
+        if (reports.length) {
+          const target = get(t, reassignReportsTo!);
+          if (target.id === id || subtree(t, id).some((a) => a.id === target.id)) {
+            throw conflict("Reports must go to an agent outside the deleted agent's subtree.", "hierarchy_cycle");
+          }
+          for (const report of reports) {
+            assertPlacement(t, report, target.id);
+            moved.push({ agent: { ...report, managerId: target.id, updatedAt: clock.now().toISOString() }, expectedVersion: report.version ?? 0 });
+          }
         }
-      }
-      await agents.remove(orgId, agent, moved, actor);
+        const role = await roleOf(orgId, agent.roleId).catch(() => undefined);
+        return (await agents.remove(orgId, agent, moved, holding(role, -1), state, actor)) === "ok" ? true : undefined;
+      });
     },
 
     /** The organization's tree with each agent's queued messages. */

@@ -61,6 +61,7 @@ export const Agent = z
     routing: z.enum(["auto", "off"]).meta({ description: "off: the role's fixed tier (or the SLM) for every query" }),
     createdAt: z.string(),
     updatedAt: z.string(),
+    version: z.number().int().optional().meta({ description: "Incremented by every change (optimistic concurrency)" }),
   })
   .meta({ id: "Agent" });
 

@@ -5,9 +5,17 @@ import type { Role } from "./roles";
 export interface RoleStore {
   list(orgId: string): Promise<Role[]>;
   get(orgId: string, id: string): Promise<Role | undefined>;
-  /** `create` fails with conflict if the id exists; `replace` with not_found if it does not. */
-  put(orgId: string, role: Role, actor: string, mode: "create" | "replace"): Promise<void>;
-  /** Fails with conflict while agents still have the role. */
+  /** Stores a new custom role; fails with conflict if the id exists. */
+  create(orgId: string, role: Role, actor: string): Promise<void>;
+  /**
+   * Replaces a custom role still at `expectedVersion` (bumping it); "conflict" when it changed meanwhile,
+   * not_found when it is gone.
+   */
+  replace(orgId: string, role: Role, expectedVersion: number, actor: string): Promise<"ok" | "conflict">;
+  /**
+   * Fails with conflict while agents still have the role: checked against its holder count, which every
+   * agent write keeps in the same transaction (RoleHolders), so a concurrent agent create cannot slip in.
+   */
   remove(orgId: string, id: string): Promise<void>;
 }
 
@@ -23,6 +31,30 @@ export interface Memory {
   turns: ConversationTurn[];
 }
 
+/**
+ * What a hierarchy decision was based on. `version` is bumped by every structural change (an agent
+ * moved, deleted, or its level changed), each conditional on the version it read, so structural
+ * changes are serialized. `agents` is the agent count, which every create moves: a structural change
+ * also requires it unchanged, so it never misses an agent created under one it reshapes; creates check
+ * `version` without bumping it, so they do not serialize among themselves.
+ */
+export interface HierarchyState {
+  version: number;
+  agents: number;
+}
+
+/** An agent to write, and the version it had when the decision to write it was made. */
+export interface AgentWrite {
+  agent: AgentRecord;
+  expectedVersion: number;
+}
+
+/**
+ * How the number of agents holding each custom role changes with a write (role id -> +1/-1). Built-in
+ * roles are not stored and not counted. A role that is gone fails the write.
+ */
+export type RoleHolders = Record<string, number>;
+
 export interface AgentStore {
   /** Every agent of the organization (bounded by the agent quota). */
   list(orgId: string): Promise<AgentRecord[]>;
@@ -32,13 +64,22 @@ export interface AgentStore {
    * exceed the quota), the manager's existence, and for a root the organization's single root marker.
    * Fails with quota_exceeded, not_found (manager) or conflict (root exists).
    */
-  create(agent: AgentRecord & { orgId: string }, limit: number, actor: string): Promise<"ok" | "quota" | "manager_gone" | "root_exists">;
-  /** Saves changes to agents in one transaction (a move with its reports); each must still exist. */
-  save(orgId: string, agents: AgentRecord[], actor: string): Promise<void>;
-  /** Deletes the agent (and its memory) and gives its quota slot back, after moving its reports. */
-  remove(orgId: string, agent: AgentRecord, reports: AgentRecord[], actor: string): Promise<void>;
-  getMemory(orgId: string, agentId: string): Promise<Memory>;
-  putMemory(orgId: string, agentId: string, memory: Memory): Promise<void>;
+  create(agent: AgentRecord & { orgId: string }, limit: number, holders: RoleHolders, hierarchy: HierarchyState, actor: string): Promise<"ok" | "quota" | "manager_gone" | "root_exists" | "role_gone" | "conflict">;
+  /** The hierarchy's state (read it before the agents, so that a change in between fails the write). */
+  hierarchyState(orgId: string): Promise<HierarchyState>;
+  /**
+   * Saves changes to agents in one transaction (a move with its reports): each still at the version it
+   * was read at and, for a structural change, the hierarchy still at version `hierarchy` (null: not
+   * structural, a rename), so two concurrent moves can never build a cycle or a level inversion.
+   * "conflict": read again and decide again.
+   */
+  save(orgId: string, agents: AgentWrite[], holders: RoleHolders, hierarchy: HierarchyState | null, actor: string): Promise<"ok" | "conflict">;
+  /** Deletes the agent (and its memory) and gives its quota slot back, after moving its reports; versions as in `save`. */
+  remove(orgId: string, agent: AgentRecord, reports: AgentWrite[], holders: RoleHolders, hierarchy: HierarchyState, actor: string): Promise<"ok" | "conflict">;
+  /** The agent's memory and its version (0 when it has none yet). */
+  getMemory(orgId: string, agentId: string): Promise<Memory & { version: number }>;
+  /** Writes the memory if it is still at `expectedVersion`; "conflict" when another turn wrote first. */
+  putMemory(orgId: string, agentId: string, memory: Memory, expectedVersion: number): Promise<"ok" | "conflict">;
   /** Keeps a run's steps (model calls and tool calls) for inspection; expires after 30 days. */
   recordRun(orgId: string, run: AgentRun): Promise<void>;
 }

@@ -21,6 +21,8 @@ export interface Role {
   builtIn: boolean;
   createdAt?: string;
   updatedAt?: string;
+  /** Custom roles: incremented by every change (optimistic concurrency). */
+  version?: number;
 }
 
 export const HIERARCHY_TOOLS = ["delegate_task", "escalate", "send_message", "broadcast"] as const;

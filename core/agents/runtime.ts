@@ -49,6 +49,9 @@ const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n 
  * Folds the oldest turns into the rolling summary, keeping the last `keep` verbatim. Extractive (the
  * start of each folded turn) so that it costs no model call and cannot invent anything; bounded.
  */
+/** Attempts to add a turn to an agent's memory while other turns with it keep writing first. */
+const MEMORY_ATTEMPTS = 8;
+
 export function foldMemory(memory: Memory, keep: number): Memory {
   if (memory.turns.length <= keep) return memory;
   const folded = memory.turns.slice(0, memory.turns.length - keep);
@@ -66,6 +69,23 @@ export function foldMemory(memory: Memory, keep: number): Memory {
  */
 export function createAgentRuntime({ chat, agents, store, extraTools, options }: RuntimeDeps) {
   const settings = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
+
+  /**
+   * Adds a turn to the agent's memory. Memory is read at the start of a turn and written at its end,
+   * seconds later; a concurrent turn with the same agent may have written in between. The write is
+   * conditional on the version read, and on a conflict the turn is added to the newer memory instead,
+   * so no turn is lost (bounded attempts).
+   */
+  async function remember(orgId: string, agentId: string, read: Memory & { version: number }, turns: Memory["turns"]): Promise<void> {
+    let base = read;
+    for (let attempt = 1; ; attempt++) {
+      const next = foldMemory({ summary: base.summary, turns: [...base.turns, ...turns] }, settings.memoryTurns);
+      if ((await store.putMemory(orgId, agentId, next, base.version)) === "ok") return;
+      if (attempt >= MEMORY_ATTEMPTS) throw new DomainError("conflict", "concurrent_modification", "The agent's memory kept changing; the turn was answered but not remembered.");
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+      base = await store.getMemory(orgId, agentId);
+    }
+  }
 
   function describe(tree: Tree, agent: AgentRecord, roleName: string): string {
     const manager = agent.managerId ? tree.byId.get(agent.managerId) : undefined;
@@ -216,7 +236,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     }
 
     const now = new Date().toISOString();
-    await store.putMemory(orgId, agentId, foldMemory({ summary: memory.summary, turns: [...memory.turns, { role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }] }, settings.memoryTurns));
+    await remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }]);
     const run: AgentRun = { id: newId(), agentId, input, reply, steps, startedAt, finishedAt: now, depth };
     await store.recordRun(orgId, run);
     const totals = steps.reduce((s, x) => ({ i: s.i + x.inputTokens, o: s.o + x.outputTokens, c: s.c + x.costMicroUsd }), { i: 0, o: 0, c: 0 });

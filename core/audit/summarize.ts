@@ -32,6 +32,8 @@ export const NOISE_ENTITY_TYPES = [
   "inbox",
   "usageDay",
   "agentMemory",
+  // The hierarchy's version number: bumped by every structural change of agents, which are audited.
+  "hierarchyVersion",
 ] as const;
 
 /** The audit log's own items: auditing them would make every append produce another append. */

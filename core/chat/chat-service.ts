@@ -204,32 +204,41 @@ export function createChatService({ catalog, providers, classifier, metering, se
     async *stream(p: Plan): AsyncGenerator<StreamEvent | { type: "record"; record: UsageRecord }> {
       const attempts: Attempt[] = [];
       let last: unknown;
-      for (const model of [p.model, catalog.fallbackFor(p.model)]) {
-        const started = Date.now();
-        let streamed = false;
-        try {
-          for await (const event of providerOf(model).stream({ ...p.request, model })) {
-            if (event.type === "delta") {
-              streamed = true;
-              yield event;
-            } else {
-              attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
-              const record = toRecord(p, model, event.result, attempts, true);
-              await metering.settle(p.period, p.reservedMicroUsd, record);
-              await announce(record);
-              yield event;
-              yield { type: "record", record };
-              return;
+      // Settled or released: until then the reservation is open, and a consumer that stops reading
+      // (a client gone, a write that threw) must not leave it counted against the budget.
+      let closed = false;
+      try {
+        for (const model of [p.model, catalog.fallbackFor(p.model)]) {
+          const started = Date.now();
+          let streamed = false;
+          try {
+            for await (const event of providerOf(model).stream({ ...p.request, model })) {
+              if (event.type === "delta") {
+                streamed = true;
+                yield event;
+              } else {
+                attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
+                const record = toRecord(p, model, event.result, attempts, true);
+                closed = true;
+                await metering.settle(p.period, p.reservedMicroUsd, record);
+                await announce(record);
+                yield event;
+                yield { type: "record", record };
+                return;
+              }
             }
+            throw new ProviderError("failed", "The model's stream ended without a result.");
+          } catch (error) {
+            last = error;
+            attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
+            if (streamed) break;
           }
-          throw new ProviderError("failed", "The model's stream ended without a result.");
-        } catch (error) {
-          last = error;
-          attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
-          if (streamed) break;
         }
+        closed = true;
+        await fail(p, attempts, last);
+      } finally {
+        if (!closed) await metering.release(p.org.id, p.period, p.reservedMicroUsd).catch(() => undefined);
       }
-      await fail(p, attempts, last);
     },
 
     async getSettings(principal: Principal): Promise<RoutingSettings> {

@@ -36,14 +36,18 @@ const Tool = z.object({
   }),
 });
 
+/** The most output tokens a request may ask for (about the largest context window of the catalog's models). */
+export const MAX_OUTPUT_TOKENS = 1_048_576;
+
 export const ChatCompletionRequest = z
   .object({
     model: z.string().min(1, "must name a model or be \"auto\"").meta({ description: '"auto" routes by complexity; a catalog model id pins' }),
     messages: z.array(Message).min(1, "must contain at least one message"),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-    max_tokens: z.number().int().positive().nullish(),
-    max_completion_tokens: z.number().int().positive().nullish(),
+    // Bounded by the largest context window in the catalog: a larger bound would only inflate the budget reservation.
+    max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
+    max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
     n: z.literal(1, "only n=1 is supported").nullish(),

@@ -1,9 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
 import type { AgentRecord, MessageRecord } from "../agents/agent.schema";
-import type { AgentStore, Memory, MessageStore, RoleStore } from "../agents/ports";
+import type { AgentStore, AgentWrite, HierarchyState, Memory, MessageStore, RoleHolders, RoleStore } from "../agents/ports";
 import type { Role } from "../agents/roles";
-import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { conditionFailedItem, isConditionFailed } from "./client";
+import { processCursors } from "./cursor";
 import { pageSize, queryAll, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -15,39 +16,196 @@ function cancelledAt(error: unknown): number[] {
   return reasons.flatMap((r, i) => (r.Code === "ConditionalCheckFailed" ? [i] : []));
 }
 
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number];
+
+/** `version = expected` (items written before versions existed have none: version 0). */
+function versionIs(expected: number): { expression: string; values: Record<string, unknown> } {
+  return expected === 0
+    ? { expression: "attribute_not_exists(#version)", values: {} }
+    : { expression: "#version = :expected", values: { ":expected": expected } };
+}
+
+/** A failed transaction: cancelled by a condition or a concurrent transaction (re-read and retry). */
+function isCancelled(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "TransactionConflictException") return true;
+  const codes = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
+  return error.name === "TransactionCanceledException" && codes.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict");
+}
+
 export function createRoleStore({ client, table }: RepositoryOptions): RoleStore {
+  const item = (orgId: string, role: Role, actor: string) => ({ ...keys.role(orgId, role.id), entity: "role", orgId, ...role, updatedBy: actor });
+
   return {
     async list(orgId) {
-      return (await queryAll(client, table, keys.tenantPk(orgId), keys.rolePrefix)).map((i) => toEntity<Role>(i)!);
+      return (await queryAll(client, table, keys.tenantPk(orgId), keys.rolePrefix)).map((i) => roleOf(i)!);
     },
     async get(orgId, id) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.role(orgId, id), ConsistentRead: true }));
-      return toEntity<Role>(Item);
+      return roleOf(Item);
     },
-    async put(orgId, role, actor, mode) {
+    async create(orgId, role, actor) {
       try {
         await client.send(
-          new PutCommand({
-            TableName: table,
-            Item: { ...keys.role(orgId, role.id), entity: "role", orgId, ...role, updatedBy: actor },
-            ConditionExpression: mode === "create" ? "attribute_not_exists(pk)" : "attribute_exists(pk)",
-          }),
+          new PutCommand({ TableName: table, Item: { ...item(orgId, { ...role, version: 1 }, actor), holders: 0 }, ConditionExpression: "attribute_not_exists(pk)" }),
         );
       } catch (error) {
-        if (isConditionFailed(error)) throw mode === "create" ? conflict(`Role '${role.id}' exists.`) : notFound("Role", role.id);
+        if (isConditionFailed(error)) throw conflict(`Role '${role.id}' exists.`);
         throw error;
       }
     },
+    async replace(orgId, role, expectedVersion, actor) {
+      const { version: _v, ...fields } = role;
+      const names: Record<string, string> = { "#version": "version" };
+      const values: Record<string, unknown> = { ":one": 1, ":zero": 0, ":actor": actor, ...versionIs(expectedVersion).values };
+      const sets = ["#version = if_not_exists(#version, :zero) + :one", "updatedBy = :actor"];
+      Object.entries(fields).forEach(([name, value], i) => {
+        if (value === undefined || name === "id") return;
+        names[`#f${i}`] = name;
+        values[`:f${i}`] = value;
+        sets.push(`#f${i} = :f${i}`);
+      });
+      try {
+        // The attributes of the role only: its holder count belongs to the agent writes.
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.role(orgId, role.id),
+            UpdateExpression: `SET ${sets.join(", ")}`,
+            ConditionExpression: `attribute_exists(pk) AND ${versionIs(expectedVersion).expression}`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        return "ok";
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        if (!conditionFailedItem(error)) throw notFound("Role", role.id);
+        return "conflict";
+      }
+    },
     async remove(orgId, id) {
+      // Agents written before holder counts existed are found by this query; later ones by the count.
       const agents = (await queryAll(client, table, keys.tenantPk(orgId), keys.agentPrefix)).filter((a) => a.roleId === id);
       if (agents.length) throw conflict(`Role '${id}' is used by ${agents.length} agent(s): give them another role first.`, "role_in_use", { agents: agents.map((a) => a.id) });
-      await client.send(new DeleteCommand({ TableName: table, Key: keys.role(orgId, id) }));
+      try {
+        await client.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: keys.role(orgId, id),
+            ConditionExpression: "attribute_not_exists(holders) OR holders <= :zero",
+            ExpressionAttributeValues: { ":zero": 0 },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error)) throw conflict(`Role '${id}' was given to an agent meanwhile: give it another role first.`, "role_in_use");
+        throw error;
+      }
     },
   };
 }
 
+/** A stored role without its bookkeeping (`holders` is the table's, not the API's). */
+function roleOf(item: Record<string, unknown> | undefined): Role | undefined {
+  const entity = toEntity<Role & { holders?: number; orgId?: string }>(item);
+  if (!entity) return undefined;
+  const { holders: _holders, orgId: _org, ...role } = entity;
+  return role;
+}
+
 export function createAgentStore({ client, table }: RepositoryOptions): AgentStore {
   const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), entity: "agent", orgId, ...agent, updatedBy: actor });
+
+  /** The holder-count updates of a write: each custom role must still exist. */
+  const holderUpdates = (orgId: string, holders: RoleHolders): TransactItem[] =>
+    Object.entries(holders)
+      .filter(([, delta]) => delta !== 0)
+      .map(([roleId, delta]) => ({
+        Update: {
+          TableName: table,
+          Key: keys.role(orgId, roleId),
+          UpdateExpression: "ADD holders :delta",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":delta": delta },
+        },
+      }));
+
+  /** An agent written at the next version, conditional on the version it was read at. */
+  const versionedPut = (orgId: string, { agent, expectedVersion }: AgentWrite, actor: string): TransactItem => {
+    const condition = versionIs(expectedVersion);
+    return {
+      Put: {
+        TableName: table,
+        Item: item(orgId, { ...agent, version: expectedVersion + 1 }, actor),
+        ConditionExpression: `attribute_exists(pk) AND ${condition.expression}`,
+        ExpressionAttributeNames: { "#version": "version" },
+        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
+      },
+    };
+  };
+
+  /** A create's check that no structural change happened since its read. */
+  const hierarchyCheck = (orgId: string, expected: number): TransactItem => {
+    const condition = versionIs(expected);
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.hierarchy(orgId),
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { "#version": "version" },
+        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
+      },
+    };
+  };
+
+  /** `count = expected` on the agents counter (missing counts as 0). */
+  const countIs = (expected: number) =>
+    expected === 0
+      ? { expression: "(attribute_not_exists(#count) OR #count = :count)", values: { ":count": 0 } }
+      : { expression: "#count = :count", values: { ":count": expected } };
+
+  /** A structural change's claim on the hierarchy: still at the version read, then the next one. */
+  const hierarchyBump = (orgId: string, expected: number): TransactItem => {
+    const condition = versionIs(expected);
+    return {
+      Update: {
+        TableName: table,
+        Key: keys.hierarchy(orgId),
+        UpdateExpression: "SET #version = if_not_exists(#version, :zero) + :one, entity = :entity, orgId = :org, id = :id",
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":entity": "hierarchyVersion", ":org": orgId, ":id": "hierarchy", ...condition.values },
+      },
+    };
+  };
+
+  /** No agent was created since the decision (creates move the count; deletes also bump the version). */
+  const agentsUnchanged = (orgId: string, hierarchy: HierarchyState): TransactItem => {
+    const condition = countIs(hierarchy.agents);
+    return {
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.counter(orgId, "agents"),
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { "#count": "count" },
+        ExpressionAttributeValues: condition.values,
+      },
+    };
+  };
+
+  async function transact(items: TransactItem[]): Promise<"ok" | "conflict"> {
+    if (items.length > 100) {
+      throw conflict(`This change touches ${items.length} items; one atomic change holds at most 100: move fewer reports at once.`, "change_too_large");
+    }
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return "ok";
+    } catch (error) {
+      if (isCancelled(error)) return "conflict";
+      throw error;
+    }
+  }
 
   return {
     async list(orgId) {
@@ -59,10 +217,19 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
       return toEntity<AgentRecord>(Item);
     },
 
-    async create(agent, limit, actor) {
+    async hierarchyState(orgId) {
+      // Two strongly consistent reads, before the agents are listed.
+      const [version, count] = await Promise.all([
+        client.send(new GetCommand({ TableName: table, Key: keys.hierarchy(orgId), ConsistentRead: true, ProjectionExpression: "#v", ExpressionAttributeNames: { "#v": "version" } })),
+        client.send(new GetCommand({ TableName: table, Key: keys.counter(orgId, "agents"), ConsistentRead: true, ProjectionExpression: "#c", ExpressionAttributeNames: { "#c": "count" } })),
+      ]);
+      return { version: (version.Item?.version as number | undefined) ?? 0, agents: (count.Item?.count as number | undefined) ?? 0 };
+    },
+
+    async create(agent, limit, holders, hierarchy, actor) {
       const { orgId } = agent;
       const { orgId: _org, ...record } = agent;
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
+      const items: TransactItem[] = [
         {
           // The quota: the counter only moves while below the limit, so racing creates cannot pass it.
           Update: {
@@ -74,7 +241,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
             ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":entity": "counter", ":org": orgId, ":id": "agents" },
           },
         },
-        { Put: { TableName: table, Item: item(orgId, record, actor), ConditionExpression: "attribute_not_exists(pk)" } },
+        { Put: { TableName: table, Item: item(orgId, { ...record, version: 1 }, actor), ConditionExpression: "attribute_not_exists(pk)" } },
         agent.managerId
           ? { ConditionCheck: { TableName: table, Key: keys.agent(orgId, agent.managerId), ConditionExpression: "attribute_exists(pk)" } }
           : {
@@ -84,6 +251,8 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             },
+        hierarchyCheck(orgId, hierarchy.version),
+        ...holderUpdates(orgId, holders),
       ];
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -92,61 +261,56 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
         const failed = cancelledAt(error);
         if (failed.includes(0)) return "quota";
         if (failed.includes(2)) return agent.managerId ? "manager_gone" : "root_exists";
+        if (failed.some((i) => i >= 4)) return "role_gone";
+        if (failed.includes(3) || isCancelled(error)) return "conflict";
         throw error;
       }
     },
 
-    async save(orgId, agents, actor) {
-      if (!agents.length) return;
-      try {
-        for (let i = 0; i < agents.length; i += 100) {
-          await client.send(
-            new TransactWriteCommand({
-              TransactItems: agents.slice(i, i + 100).map((agent) => ({
-                Put: { TableName: table, Item: item(orgId, agent, actor), ConditionExpression: "attribute_exists(pk)" },
-              })),
-            }),
-          );
-        }
-      } catch (error) {
-        if (cancelledAt(error).length) throw conflict("An agent changed or disappeared meanwhile; retry.", "agent_changed");
-        throw error;
-      }
+    async save(orgId, writes, holders, hierarchy, actor) {
+      if (!writes.length) return "ok";
+      const structural: TransactItem[] = hierarchy === null ? [] : [hierarchyBump(orgId, hierarchy.version), agentsUnchanged(orgId, hierarchy)];
+      return transact([...writes.map((w) => versionedPut(orgId, w, actor)), ...structural, ...holderUpdates(orgId, holders)]);
     },
 
-    async remove(orgId, agent, reports, actor) {
-      const moved = reports.map((report) => ({
-        Put: { TableName: table, Item: item(orgId, report, actor), ConditionExpression: "attribute_exists(pk)" },
-      }));
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Delete: { TableName: table, Key: keys.agent(orgId, agent.id), ConditionExpression: "attribute_exists(pk)" } },
-              {
-                Update: {
-                  TableName: table,
-                  Key: keys.counter(orgId, "agents"),
-                  UpdateExpression: "ADD #count :minus",
-                  ExpressionAttributeNames: { "#count": "count" },
-                  ExpressionAttributeValues: { ":minus": -1 },
-                },
-              },
-              { Delete: { TableName: table, Key: keys.agentMemory(orgId, agent.id) } },
-              ...(agent.managerId ? [] : [{ Delete: { TableName: table, Key: keys.agentRoot(orgId) } }]),
-              ...moved,
-            ],
-          }),
-        );
-      } catch (error) {
-        if (cancelledAt(error).length) throw conflict("The agent or one of its reports changed meanwhile; retry.", "agent_changed");
-        throw error;
-      }
+    async remove(orgId, agent, reports, holders, hierarchy, actor) {
+      const condition = versionIs(agent.version ?? 0);
+      return transact([
+        {
+          Delete: {
+            TableName: table,
+            Key: keys.agent(orgId, agent.id),
+            ConditionExpression: `attribute_exists(pk) AND ${condition.expression}`,
+            ExpressionAttributeNames: { "#version": "version" },
+            ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
+          },
+        },
+        {
+          Update: {
+            TableName: table,
+            Key: keys.counter(orgId, "agents"),
+            UpdateExpression: "ADD #count :minus",
+            // No agent created since the decision (it could be under the one deleted).
+            ConditionExpression: countIs(hierarchy.agents).expression,
+            ExpressionAttributeNames: { "#count": "count" },
+            ExpressionAttributeValues: { ":minus": -1, ...countIs(hierarchy.agents).values },
+          },
+        },
+        { Delete: { TableName: table, Key: keys.agentMemory(orgId, agent.id) } },
+        ...(agent.managerId ? [] : [{ Delete: { TableName: table, Key: keys.agentRoot(orgId) } }]),
+        ...reports.map((w) => versionedPut(orgId, w, actor)),
+        hierarchyBump(orgId, hierarchy.version),
+        ...holderUpdates(orgId, holders),
+      ]);
     },
 
     async getMemory(orgId, agentId) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.agentMemory(orgId, agentId), ConsistentRead: true }));
-      return { summary: (Item?.summary as string | undefined) ?? "", turns: (Item?.turns as Memory["turns"] | undefined) ?? [] };
+      return {
+        summary: (Item?.summary as string | undefined) ?? "",
+        turns: (Item?.turns as Memory["turns"] | undefined) ?? [],
+        version: (Item?.version as number | undefined) ?? 0,
+      };
     },
 
     async recordRun(orgId, run) {
@@ -166,18 +330,29 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
       );
     },
 
-    async putMemory(orgId, agentId, memory) {
-      await client.send(
-        new PutCommand({
-          TableName: table,
-          Item: { ...keys.agentMemory(orgId, agentId), entity: "agentMemory", orgId, id: agentId, ...memory, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
-        }),
-      );
+    async putMemory(orgId, agentId, memory, expectedVersion) {
+      const condition = versionIs(expectedVersion);
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...keys.agentMemory(orgId, agentId), entity: "agentMemory", orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
+            // Two turns with the same agent at once: the second re-reads and adds its turn to the first's.
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: { "#version": "version" },
+            ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
+          }),
+        );
+        return "ok";
+      } catch (error) {
+        if (isConditionFailed(error)) return "conflict";
+        throw error;
+      }
     },
   };
 }
 
-export function createMessageStore({ client, table }: RepositoryOptions): MessageStore {
+export function createMessageStore({ client, table, cursors = processCursors }: RepositoryOptions): MessageStore {
   return {
     async deliver(orgId, messages) {
       // Each message and its inbox counter in one transaction (2 items each; 100 items per transaction).
@@ -208,11 +383,11 @@ export function createMessageStore({ client, table }: RepositoryOptions): Messag
           ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.inboxPrefix(agentId) },
           ScanIndexForward: false,
           Limit: pageSize(limit),
-          ExclusiveStartKey: decodeCursor(cursor, { pk: keys.tenantPk(orgId) }),
+          ExclusiveStartKey: cursors.decode(cursor, `inbox:${orgId}:${agentId}`, { pk: keys.tenantPk(orgId) }),
         }),
       );
       const items = (result.Items ?? []).map((i) => toEntity<MessageRecord>(i)!);
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, `inbox:${orgId}:${agentId}`);
       return next ? { items, cursor: next } : { items };
     },
 

@@ -3,7 +3,8 @@ import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, Qu
 import type { AppendCommit, AuditKeyRegistry, AuditStore } from "../audit/ports";
 import { canonicalJson } from "../audit/entry";
 import { invalidInput } from "../errors";
-import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { isConditionFailed } from "./client";
+import { processCursors } from "./cursor";
 import { pageSize } from "./item";
 import { AUDIT_SEQ_DIGITS, keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -36,7 +37,7 @@ export interface AuditStoreFaults {
   afterCommit?(append: AppendCommit): Promise<void> | void;
 }
 
-export function createAuditStore({ client, table, faults }: RepositoryOptions & { faults?: AuditStoreFaults }): AuditStore {
+export function createAuditStore({ client, table, faults, cursors = processCursors }: RepositoryOptions & { faults?: AuditStoreFaults }): AuditStore {
   async function* pages(orgId: string, prefix: string): AsyncIterable<unknown[]> {
     let start: Record<string, unknown> | undefined;
     do {
@@ -55,8 +56,8 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
   }
 
   /** A cursor we issued for this tenant and this kind of item; anything else is a 400, not a DynamoDB error. */
-  function startKey(orgId: string, cursor: string | undefined, prefix: string) {
-    const key = decodeCursor(cursor, { pk: keys.tenantPk(orgId) });
+  function startKey(orgId: string, cursor: string | undefined, prefix: string, scope: string) {
+    const key = cursors.decode(cursor, scope, { pk: keys.tenantPk(orgId) });
     if (key && !(typeof key.sk === "string" && key.sk.startsWith(prefix))) {
       throw invalidInput("The cursor is not valid.", [{ field: "cursor", message: "not a cursor issued by this API" }], "invalid_cursor");
     }
@@ -150,6 +151,7 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
 
     async listEntries(orgId, { limit, cursor, fromSeq }) {
       const prefix = keys.auditEntryPrefix;
+      const scope = `audit-entries:${orgId}:${fromSeq ?? "newest"}`;
       const result = await client.send(
         new QueryCommand({
           TableName: table,
@@ -164,16 +166,17 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
               }),
           ScanIndexForward: Boolean(fromSeq),
           Limit: pageSize(limit),
-          ExclusiveStartKey: startKey(orgId, cursor, prefix),
+          ExclusiveStartKey: startKey(orgId, cursor, prefix, scope),
         }),
       );
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, scope);
       const items = (result.Items ?? []).map(readRecord);
       return next ? { items, cursor: next } : { items };
     },
 
     async listCheckpoints(orgId, { limit, cursor }) {
       const prefix = keys.auditCheckpointPrefix;
+      const scope = `audit-checkpoints:${orgId}`;
       const result = await client.send(
         new QueryCommand({
           TableName: table,
@@ -181,10 +184,10 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
           ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
           ScanIndexForward: false,
           Limit: pageSize(limit),
-          ExclusiveStartKey: startKey(orgId, cursor, prefix),
+          ExclusiveStartKey: startKey(orgId, cursor, prefix, scope),
         }),
       );
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, scope);
       const items = (result.Items ?? []).map(readRecord);
       return next ? { items, cursor: next } : { items };
     },

@@ -1,4 +1,5 @@
-import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailed } from "./client";
 import type { Connection, ConnectionStore } from "../realtime/ports";
 import { queryAll, toEntity } from "./item";
 import { keys } from "./keys";
@@ -41,12 +42,29 @@ export function createConnectionStore({ client, table }: RepositoryOptions): Con
 
     find,
 
-    async remove(connectionId) {
-      const connection = await find(connectionId);
-      if (!connection) return;
-      await client.send(
-        new DeleteCommand({ TableName: table, Key: keys.connection(connection.orgId, connectionId) }),
-      );
+    async remove(connectionId, orgId) {
+      const owner = orgId ?? (await find(connectionId))?.orgId;
+      if (!owner) return;
+      await client.send(new DeleteCommand({ TableName: table, Key: keys.connection(owner, connectionId) }));
+    },
+
+    async setTopics(connectionId, orgId, topics) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.connection(orgId, connectionId),
+            UpdateExpression: "SET topics = :topics",
+            // Only a connection that still exists: a revoked (removed) one must not come back.
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":topics": topics },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
     },
 
     async listByOrg(orgId) {

@@ -61,6 +61,8 @@ export const keys = {
   agentMemory: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `AGENTMEM#${id}` }),
   agentRoot: (orgId: string): Key => ({ pk: tenant(orgId), sk: "AGENTROOT" }),
   agentRun: (orgId: string, agentId: string, runId: string): Key => ({ pk: tenant(orgId), sk: `RUN#${agentId}#${runId}` }),
+  /** The version of the organization's hierarchy: structural changes are serialized on it. */
+  hierarchy: (orgId: string): Key => ({ pk: tenant(orgId), sk: "HIERARCHY" }),
 
   /** A message in its recipient's inbox (ids sort by time), and the inbox's queued counter. */
   message: (orgId: string, agentId: string, id: string): Key => ({ pk: tenant(orgId), sk: `MSG#${agentId}#${id}` }),

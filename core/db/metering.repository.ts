@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RoutingSettings } from "../chat/chat.schema";
 import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
-import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { isConditionFailed } from "./client";
+import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -10,7 +11,7 @@ import type { RepositoryOptions } from "./organization.repository";
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
 const MODEL_PREFIX = "model:";
 
-export function createMeteringStore({ client, table }: RepositoryOptions): MeteringStore {
+export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
   return {
     async reserve(orgId, period, amount, limit) {
       if (amount > limit) return false;
@@ -121,11 +122,11 @@ export function createMeteringStore({ client, table }: RepositoryOptions): Meter
           ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.usageRecordPrefix },
           ScanIndexForward: false,
           Limit: pageSize(limit),
-          ExclusiveStartKey: decodeCursor(cursor, { pk: keys.tenantPk(orgId) }),
+          ExclusiveStartKey: cursors.decode(cursor, `records:${orgId}`, { pk: keys.tenantPk(orgId) }),
         }),
       );
       const items = (result.Items ?? []).map((i) => toEntity<UsageRecord>(i)!);
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, `records:${orgId}`);
       return next ? { items, cursor: next } : { items };
     },
 

@@ -2,22 +2,26 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { conflict, notFound } from "../errors";
 import type { Organization } from "../tenants/organization.schema";
 import type { Actor, OrganizationStore, Page, PageRequest } from "../tenants/ports";
-import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { conditionFailedItem, isConditionFailed } from "./client";
+import { type CursorCodec, processCursors } from "./cursor";
 import { toEntity, pageSize } from "./item";
 import { keys } from "./keys";
 
 export interface RepositoryOptions {
   client: DynamoDBDocumentClient;
   table: string;
+  /** Signs and checks pagination cursors; default: a secret of this process (tests, tools). */
+  cursors?: CursorCodec;
 }
 
-export function createOrganizationStore({ client, table }: RepositoryOptions): OrganizationStore {
+export function createOrganizationStore({ client, table, cursors = processCursors }: RepositoryOptions): OrganizationStore {
   const item = (org: Organization, actor: Actor) => ({
     ...keys.organization(org.id),
     ...keys.organizationIndex(org.id),
     entity: "organization",
     orgId: org.id,
     ...org,
+    version: org.version ?? 1,
     updatedBy: actor,
   });
 
@@ -48,22 +52,74 @@ export function createOrganizationStore({ client, table }: RepositoryOptions): O
           KeyConditionExpression: "gsi1pk = :p",
           ExpressionAttributeValues: { ":p": keys.organizationsPartition },
           Limit: pageSize(limit),
-          ExclusiveStartKey: decodeCursor(cursor, { gsi1pk: keys.organizationsPartition }),
+          ExclusiveStartKey: cursors.decode(cursor, "organizations", { gsi1pk: keys.organizationsPartition }),
         }),
       );
       const items = (result.Items ?? []).map((i) => stripOrgId(i)!);
-      const next = encodeCursor(result.LastEvaluatedKey);
+      const next = cursors.encode(result.LastEvaluatedKey, "organizations");
       return next ? { items, cursor: next } : { items };
     },
 
-    async save(org, actor) {
+    async update(orgId, changes, expected, at, actor) {
+      const names: Record<string, string> = { "#status": "status", "#version": "version" };
+      const values: Record<string, unknown> = { ":active": "active", ":at": at, ":actor": actor, ":one": 1, ":zero": 0 };
+      const sets = ["updatedAt = :at", "updatedBy = :actor", "#version = if_not_exists(#version, :zero) + :one"];
+      Object.entries(changes).forEach(([name, value], i) => {
+        if (value === undefined) return;
+        names[`#c${i}`] = name;
+        values[`:c${i}`] = value;
+        sets.push(`#c${i} = :c${i}`);
+      });
+      // Conditions on exactly what the decision read: an update of other attributes does not conflict.
+      const conditions = ["attribute_exists(pk)", "#status = :active"];
+      Object.entries(expected).forEach(([name, value], i) => {
+        names[`#e${i}`] = name;
+        values[`:e${i}`] = value;
+        conditions.push(`#e${i} = :e${i}`);
+      });
       try {
-        await client.send(
-          new PutCommand({ TableName: table, Item: item(org, actor), ConditionExpression: "attribute_exists(pk)" }),
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.organization(orgId),
+            UpdateExpression: `SET ${sets.join(", ")}`,
+            ConditionExpression: conditions.join(" AND "),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
         );
+        return stripOrgId(Attributes)!;
       } catch (error) {
-        if (isConditionFailed(error)) throw notFound("Organization", org.id);
-        throw error;
+        if (!isConditionFailed(error)) throw error;
+        if (!conditionFailedItem(error)) throw notFound("Organization", orgId);
+        return "conflict";
+      }
+    },
+
+    async close(orgId, at, actor) {
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.organization(orgId),
+            // Only the status and its timestamps: a concurrent update of other attributes cannot undo it,
+            // and it cannot undo them. Closing twice keeps the first closedAt.
+            UpdateExpression: "SET #status = :closed, closedAt = if_not_exists(closedAt, :at), updatedAt = :at, updatedBy = :actor, #version = if_not_exists(#version, :zero) + :one",
+            ConditionExpression: "attribute_exists(pk) AND #status <> :closed",
+            ExpressionAttributeNames: { "#status": "status", "#version": "version" },
+            ExpressionAttributeValues: { ":closed": "closed", ":at": at, ":actor": actor, ":zero": 0, ":one": 1 },
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+        return stripOrgId(Attributes)!;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+        const old = conditionFailedItem(error);
+        if (!old) throw notFound("Organization", orgId);
+        return stripOrgId(old)!; // closed already
       }
     },
 

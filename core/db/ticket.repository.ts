@@ -3,7 +3,8 @@ import { conflict } from "../errors";
 import { NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
 import type { TicketQuery, TicketRecord, TicketSettingsStore, TicketStore, TicketWrite } from "../tickets/ports";
 import { FINAL_STATES, isFinal } from "../tickets/state-machines";
-import { decodeCursor, encodeCursor, isConditionFailed } from "./client";
+import { isConditionFailed } from "./client";
+import { processCursors } from "./cursor";
 import { pageSize } from "./item";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
@@ -43,7 +44,7 @@ function fromItem(item: Item | undefined): TicketRecord | undefined {
   return record as unknown as TicketRecord;
 }
 
-export function createTicketStore({ client, table }: RepositoryOptions): TicketStore {
+export function createTicketStore({ client, table, cursors = processCursors }: RepositoryOptions): TicketStore {
   /** The ticket's attributes as written by create and save (never `breachAnnounced`: announceBreach owns it). */
   function attributes(ticket: TicketRecord): Item {
     const { breachAnnounced: _announced, ...record } = ticket;
@@ -228,7 +229,9 @@ export function createTicketStore({ client, table }: RepositoryOptions): TicketS
         useIndex ? { pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk } : { pk: item.pk, sk: item.sk };
 
       // A cursor is where the previous page stopped: pinned to this tenant (and index partition).
-      let start: Item | undefined = decodeCursor(cursor, useIndex ? { pk, gsi1pk: partition } : { pk });
+      // The scope names the list and its filters: a cursor only continues the listing it came from.
+      const scope = `tickets:${orgId}:${JSON.stringify({ ...query, accept: undefined, words: query.words ?? [] })}`;
+      let start: Item | undefined = cursors.decode(cursor, scope, useIndex ? { pk, gsi1pk: partition } : { pk });
       const found: { ticket: TicketRecord; key: Item }[] = [];
       let rounds = 0;
       do {
@@ -260,7 +263,7 @@ export function createTicketStore({ client, table }: RepositoryOptions): TicketS
       // that were evaluated are evaluated again, never skipped). Otherwise it starts where the query
       // stopped (everything before was returned or rejected).
       const items = found.slice(0, size);
-      const next = found.length > size ? encodeCursor(items.at(-1)!.key) : encodeCursor(start);
+      const next = found.length > size ? cursors.encode(items.at(-1)!.key, scope) : cursors.encode(start, scope);
       return next ? { items: items.map((f) => f.ticket), cursor: next } : { items: items.map((f) => f.ticket) };
     },
 

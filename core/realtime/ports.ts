@@ -4,6 +4,8 @@ export interface Connection {
   orgId: string;
   /** "operator" or "key:<keyId>" (later: the subject of a short-lived token). */
   actor: string;
+  /** The API key the connection acts for (also in `actor`); revoking that key closes the connection. */
+  keyId?: string;
   connectedAt: string;
   /** Organization event topics the connection subscribed to. */
   topics: string[];
@@ -14,7 +16,13 @@ export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   /** By id alone: `$disconnect` and route events carry nothing else. */
   find(connectionId: string): Promise<Connection | undefined>;
-  remove(connectionId: string): Promise<void>;
+  /** Forgets a connection; `orgId`, when known, saves looking it up by id. */
+  remove(connectionId: string, orgId?: string): Promise<void>;
+  /**
+   * Changes the topics of a connection that still exists (an update of that attribute only: a
+   * connection removed meanwhile is not brought back). False when it is gone.
+   */
+  setTopics(connectionId: string, orgId: string, topics: string[]): Promise<boolean>;
   listByOrg(orgId: string): Promise<Connection[]>;
 }
 
@@ -22,4 +30,6 @@ export interface ConnectionStore {
 export interface ConnectionPusher {
   /** Resolves false when the connection is gone (410), true when sent. */
   post(connectionId: string, frame: unknown): Promise<boolean>;
+  /** Closes the connection (`DELETE @connections/{id}`); false when it was gone already. */
+  disconnect(connectionId: string): Promise<boolean>;
 }

@@ -31,7 +31,14 @@ const sha256 = (v: string) => createHash("sha256").update(v).digest("hex");
  * on a WebSocket, and an API key does not belong in a URL): `POST /api/v1/ws-tokens` with an API key,
  * then `wss://.../?token=...`.
  */
-export function createWsTokens({ store, clock = systemClock }: { store: WsTokenStore; clock?: Clock }) {
+export interface WsTokensDeps {
+  store: WsTokenStore;
+  /** Whether the key that minted a token may still act: a token outlives neither its key nor its organization. */
+  credentials: { stillValid(orgId: string, keyId: string): Promise<boolean> };
+  clock?: Clock;
+}
+
+export function createWsTokens({ store, credentials, clock = systemClock }: WsTokensDeps) {
   return {
     async issue(principal: Principal): Promise<{ token: string; expiresAt: string }> {
       if (principal.kind !== "org") throw forbidden("WebSocket connections belong to an organization: use its API key.", "org_key_required");
@@ -42,8 +49,11 @@ export function createWsTokens({ store, clock = systemClock }: { store: WsTokenS
       return { token, expiresAt };
     },
 
-    /** Checks and uses up a token; every failure is the same 401. */
-    async redeem(token: string | undefined): Promise<{ orgId: string; actor: string }> {
+    /**
+     * Checks and uses up a token; every failure is the same 401: malformed, unknown, expired, used, or
+     * minted by a key that has been revoked since (or whose organization was closed).
+     */
+    async redeem(token: string | undefined): Promise<{ orgId: string; actor: string; keyId: string }> {
       const parts = PATTERN.exec(token ?? "");
       if (!parts) throw unauthorized("A valid WebSocket token is required (?token=..., from POST /api/v1/ws-tokens).", "invalid_ws_token");
       const [, orgId, id] = parts as unknown as [string, string, string];
@@ -54,8 +64,11 @@ export function createWsTokens({ store, clock = systemClock }: { store: WsTokenS
         timingSafeEqual(Buffer.from(hash, "hex"), Buffer.from(record.secretHash, "hex")) &&
         Date.parse(record.expiresAt) > clock.now().getTime() &&
         (await store.consume(orgId, id));
-      if (!valid) throw unauthorized("The WebSocket token is invalid, expired or already used.", "invalid_ws_token");
-      return { orgId: record!.orgId, actor: record!.actor };
+      const keyId = record?.actor.startsWith("key:") ? record.actor.slice(4) : "";
+      if (!valid || !keyId || !(await credentials.stillValid(orgId, keyId))) {
+        throw unauthorized("The WebSocket token is invalid, expired or already used.", "invalid_ws_token");
+      }
+      return { orgId: record!.orgId, actor: record!.actor, keyId };
     },
   };
 }

@@ -24,10 +24,14 @@ const toPublic = ({ secretHash: _secret, ...key }: ApiKeyRecord): ApiKey => key;
 export interface ApiKeysDeps {
   keys: ApiKeyStore;
   orgs: OrganizationStore;
+  /** Ends the WebSocket sessions of a revoked key (best effort here; the stream backstop retries). */
+  sessions?: { end(orgId: string, keyId?: string): Promise<number> };
+  /** Forgets cached "still valid" answers of this instance. */
+  credentials?: { forget(orgId: string, keyId?: string): void };
   clock?: Clock;
 }
 
-export function createApiKeys({ keys, orgs, clock = systemClock }: ApiKeysDeps) {
+export function createApiKeys({ keys, orgs, sessions, credentials, clock = systemClock }: ApiKeysDeps) {
   async function activeOrg(principal: Principal, orgId: string) {
     assertCanSee(principal, orgId);
     const org = await orgs.get(orgId);
@@ -59,10 +63,22 @@ export function createApiKeys({ keys, orgs, clock = systemClock }: ApiKeysDeps) 
       return (await keys.list(orgId)).map(toPublic);
     },
 
+    /**
+     * Revokes at once: HTTP requests with the key fail from the next one on, its unused WebSocket
+     * tokens are refused, and its open connections are closed here (or, should that fail, by the
+     * revocations stream consumer within seconds).
+     */
     async revoke(principal: Principal, orgId: string, keyId: string): Promise<ApiKey> {
       await activeOrg(principal, orgId);
       if (!ID_PATTERN.test(keyId)) throw notFound("API key", keyId);
-      return toPublic(await keys.revoke(orgId, keyId, clock.now().toISOString(), actorOf(principal)));
+      const revoked = toPublic(await keys.revoke(orgId, keyId, clock.now().toISOString(), actorOf(principal)));
+      credentials?.forget(orgId, keyId);
+      try {
+        await sessions?.end(orgId, keyId);
+      } catch {
+        // The backstop (functions/stream/revocations.ts) closes them.
+      }
+      return revoked;
     },
   };
 }
@@ -115,3 +131,49 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
 export type Identify = ReturnType<typeof createIdentifier>;
+
+/**
+ * How long a warm function instance trusts a "still valid" answer for a key it already checked. Bounds
+ * the revocation window of long-lived WebSocket connections for the rare case where a revocation's
+ * own disconnect did not reach them (docs in SECURITY.md); invalid answers are never cached as valid.
+ */
+export const CREDENTIAL_CHECK_TTL_MS = 2_000;
+
+export interface CredentialCheckDeps {
+  keys: Pick<ApiKeyStore, "get">;
+  orgs: Pick<OrganizationStore, "get">;
+  clock?: Clock;
+  ttlMs?: number;
+}
+
+/**
+ * Is a principal established earlier (a WebSocket connection, a token) still allowed to act: its key
+ * exists and is not revoked, and its organization is active. Reads both with strong consistency; a
+ * positive answer is reused for `ttlMs` (a chat turn does not pay two reads per frame), a negative one
+ * is final (revocation and closing cannot be undone).
+ */
+export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
+  const validUntil = new Map<string, number>();
+  const MAX_CACHED = 10_000;
+  return {
+    async stillValid(orgId: string, keyId: string): Promise<boolean> {
+      const cacheKey = `${orgId}/${keyId}`;
+      const now = clock.now().getTime();
+      if ((validUntil.get(cacheKey) ?? 0) > now) return true;
+      const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
+      const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
+      if (valid) {
+        if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
+        validUntil.set(cacheKey, now + ttlMs);
+      } else validUntil.delete(cacheKey);
+      return valid;
+    },
+    /** Drop what this instance remembers about an organization (or one of its keys) after revoking it. */
+    forget(orgId: string, keyId?: string): void {
+      if (keyId) validUntil.delete(`${orgId}/${keyId}`);
+      else for (const cacheKey of [...validUntil.keys()]) if (cacheKey.startsWith(`${orgId}/`)) validUntil.delete(cacheKey);
+    },
+  };
+}
+
+export type CredentialCheck = ReturnType<typeof createCredentialCheck>;

@@ -38,6 +38,7 @@ export const UpdateOrganizationBody = z
     spendLimitUsd: z
       .number()
       .min(0)
+      .max(1_000_000_000, "must be at most 1,000,000,000")
       .nullable()
       .optional()
       .meta({ description: "A monthly model-spend cap below the tier's budget; null removes it" }),
@@ -66,6 +67,7 @@ export const Organization = z
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().optional(),
+    version: z.number().int().optional().meta({ description: "Incremented by every change (optimistic concurrency)" }),
   })
   .meta({ id: "Organization" });
 

@@ -1,4 +1,4 @@
-import { forbidden, notFound } from "../errors";
+import { conflict, forbidden, notFound } from "../errors";
 import { newId } from "../ids";
 import { type Principal, actorOf, assertCanSee } from "../auth/principal";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
@@ -8,20 +8,41 @@ import type {
   OrganizationUsage,
   UpdateOrganizationInput,
 } from "./organization.schema";
-import type { OrganizationStore, Page, PageRequest, UsageStore } from "./ports";
+import type { OrganizationChanges, OrganizationStore, Page, PageRequest, UsageStore } from "./ports";
 import { planOf } from "./tiers";
 
 export interface OrganizationsDeps {
   store: OrganizationStore;
   usage: UsageStore;
+  /** Ends the WebSocket sessions of a closed organization (best effort here; the stream backstop retries). */
+  sessions?: { end(orgId: string, keyId?: string): Promise<number> };
+  /** Forgets cached "still valid" answers of this instance. */
+  credentials?: { forget(orgId: string, keyId?: string): void };
   clock?: Clock;
+  sleep?: (ms: number) => Promise<void>;
 }
 
+/** Attempts of an update that keeps losing to concurrent changes before it answers 409. */
+const MAX_UPDATE_ATTEMPTS = 6;
+
 const MICRO = 1_000_000;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const usd = (micro: number) => Math.round(micro) / MICRO;
 
 /** Organization (tenant) use cases. Authorization rules live here, not in handlers. */
-export function createOrganizations({ store, usage, clock = systemClock }: OrganizationsDeps) {
+export function createOrganizations({ store, usage, sessions, credentials, clock = systemClock, sleep = pause }: OrganizationsDeps) {
+  /**
+   * The revocation has been written; its sessions are closed now, or (if this fails) by the
+   * revocations stream consumer within seconds. A failure here never undoes or fails the revocation.
+   */
+  async function endSessions(orgId: string, keyId?: string): Promise<void> {
+    try {
+      await sessions?.end(orgId, keyId);
+    } catch {
+      // The backstop (functions/stream/revocations.ts) closes them.
+    }
+  }
+
   async function load(principal: Principal, orgId: string): Promise<Organization> {
     assertCanSee(principal, orgId);
     const org = await store.get(orgId);
@@ -46,6 +67,7 @@ export function createOrganizations({ store, usage, clock = systemClock }: Organ
         basePriceUsd: plan.basePriceUsd,
         createdAt: now,
         updatedAt: now,
+        version: 1,
       };
       await store.create(org, actorOf(principal));
       return org;
@@ -65,41 +87,49 @@ export function createOrganizations({ store, usage, clock = systemClock }: Organ
     /**
      * Name, industry and size may be changed by the organization itself; the tier (hence quotas and
      * price) only by the operator. A tier change re-derives the quotas.
+     *
+     * Concurrency: only the attributes the request changes are written (an update expression), on
+     * condition that the organization is still active and still has what the decision read (the tier,
+     * when the request names one), so no concurrent change is undone: two renames both land, a rename
+     * never reopens a closed organization or restores a tier. A lost race reads again and decides again,
+     * a bounded number of times. The version counts every change.
      */
     async update(principal: Principal, orgId: string, input: UpdateOrganizationInput): Promise<Organization> {
-      const org = await load(principal, orgId);
-      if (input.tier !== undefined && input.tier !== org.tier && principal.kind !== "operator") {
-        throw forbidden("Only the platform operator can change an organization's tier.", "tier_change_forbidden");
+      for (let attempt = 1; ; attempt++) {
+        const org = await load(principal, orgId);
+        if (input.tier !== undefined && input.tier !== org.tier && principal.kind !== "operator") {
+          throw forbidden("Only the platform operator can change an organization's tier.", "tier_change_forbidden");
+        }
+        if (org.status === "closed") throw forbidden("The organization is closed.", "organization_closed");
+        const changes: OrganizationChanges = {};
+        if (input.name !== undefined) changes.name = input.name;
+        if (input.industry !== undefined) changes.industry = input.industry;
+        if (input.size !== undefined) changes.size = input.size;
+        if (input.spendLimitUsd !== undefined) changes.spendLimitUsd = input.spendLimitUsd;
+        if (input.tier !== undefined && input.tier !== org.tier) {
+          const plan = planOf(input.tier);
+          Object.assign(changes, { tier: input.tier, quotas: { ...plan.quotas }, basePriceUsd: plan.basePriceUsd });
+        }
+        const updated = await store.update(orgId, changes, input.tier !== undefined ? { tier: org.tier } : {}, clock.now().toISOString(), actorOf(principal));
+        if (updated !== "conflict") return updated;
+        if (attempt >= MAX_UPDATE_ATTEMPTS) {
+          throw conflict("The organization kept changing while this update was applied; read it again and retry.", "concurrent_modification");
+        }
+        await sleep(Math.random() * 10 * 2 ** attempt);
       }
-      if (org.status === "closed") throw forbidden("The organization is closed.", "organization_closed");
-      const tier = input.tier ?? org.tier;
-      const plan = planOf(tier);
-      const updated: Organization = {
-        ...org,
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.industry !== undefined ? { industry: input.industry } : {}),
-        ...(input.size !== undefined ? { size: input.size } : {}),
-        ...(input.spendLimitUsd !== undefined ? { spendLimitUsd: input.spendLimitUsd } : {}),
-        tier,
-        quotas: { ...plan.quotas },
-        basePriceUsd: plan.basePriceUsd,
-        updatedAt: clock.now().toISOString(),
-      };
-      await store.save(updated, actorOf(principal));
-      return updated;
     },
 
     /**
-     * Operator only. Closing revokes access (every key of the organization stops working) and keeps the
-     * data; `npm run org:purge` removes it. Closing twice is a no-op.
+     * Operator only. Closing revokes access (every key of the organization stops working, its open
+     * WebSocket connections are closed) and keeps the data; `npm run org:purge` removes it. Closing
+     * twice is a no-op. Only the status is written, so no concurrent update can reopen it.
      */
     async close(principal: Principal, orgId: string): Promise<Organization> {
-      const org = await load(principal, orgId);
+      await load(principal, orgId);
       if (principal.kind !== "operator") throw forbidden("Only the platform operator can close an organization.");
-      if (org.status === "closed") return org;
-      const now = clock.now().toISOString();
-      const closed: Organization = { ...org, status: "closed", closedAt: now, updatedAt: now };
-      await store.save(closed, actorOf(principal));
+      const closed = await store.close(orgId, clock.now().toISOString(), actorOf(principal));
+      credentials?.forget(orgId);
+      await endSessions(orgId);
       return closed;
     },
 

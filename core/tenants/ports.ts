@@ -21,14 +21,23 @@ export interface OrganizationStore {
   create(org: Organization, actor: Actor): Promise<void>;
   get(orgId: string): Promise<Organization | undefined>;
   list(page: PageRequest): Promise<Page<Organization>>;
-  /** Replaces the mutable fields; fails with `not_found` if the organization does not exist. */
-  save(org: Organization, actor: Actor): Promise<void>;
+  /**
+   * Sets the given attributes (and only those) of an organization that is still active and still has
+   * the `expected` values the decision was based on, and bumps its version. "conflict" when it changed
+   * (or was closed) since it was read: the caller re-reads and decides again. `not_found` if missing.
+   */
+  update(orgId: string, changes: OrganizationChanges, expected: Partial<Pick<Organization, "tier">>, at: string, actor: Actor): Promise<Organization | "conflict">;
+  /** Closes it, whatever else changed meanwhile; closing a closed organization changes nothing. */
+  close(orgId: string, at: string, actor: Actor): Promise<Organization>;
   /**
    * Sets (or, with null, removes) the operator's rate-limit override, touching only that attribute and
    * the change stamps; returns the organization as stored. `not_found` if it does not exist.
    */
   setRateLimits(orgId: string, override: RateLimitOverride | null, actor: Actor, at: string): Promise<Organization>;
 }
+
+/** The attributes an update may set. */
+export type OrganizationChanges = Partial<Pick<Organization, "name" | "industry" | "size" | "tier" | "quotas" | "basePriceUsd" | "spendLimitUsd">>;
 
 /** An API key as stored: never the secret, only its SHA-256. */
 export interface ApiKeyRecord {

@@ -72,8 +72,13 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
 
 /** Most links one ticket keeps (a problem may gather many incidents; the item must stay far below 400 KB). */
 export const MAX_LINKS = 200;
-/** Retries of a read-modify-write that lost a race with another writer of the same ticket. */
-const MAX_ATTEMPTS = 5;
+/**
+ * Attempts of a read-modify-write that keeps losing races with other writers of the same ticket. With
+ * the backoff below (full jitter, doubling to RETRY_CAP_MS) they span a few seconds: enough for dozens
+ * of concurrent comments on one ticket to all land, each re-decided on the state it applies to.
+ */
+const MAX_ATTEMPTS = 16;
+const RETRY_CAP_MS = 250;
 
 const RESOLUTION_CODES: Partial<Record<TicketType, readonly string[]>> = {
   incident: INCIDENT_RESOLUTION_CODES,
@@ -225,7 +230,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         return await work();
       } catch (error) {
         if (!isConcurrentModification(error) || attempt >= MAX_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(RETRY_CAP_MS, 5 * 2 ** attempt)));
       }
     }
   }

@@ -81,6 +81,7 @@ export type Priority = keyof typeof PRIORITY_LABELS;
 export const TICKET_NUMBER_PATTERN = /^(INC|REQ|CHG|PRB)\d{7,}$/i;
 export const TicketRef = z
   .string()
+  .max(40)
   .refine((value) => ID_PATTERN.test(value) || TICKET_NUMBER_PATTERN.test(value), "must be a ticket id or number (INC0001001)")
   .meta({ description: "A ticket id or its number (INC0001001)" });
 

@@ -38,12 +38,17 @@ export const handler = streamingHttp(routes.http.chatCompletions, async ({ princ
   let next = await events.next();
   sink.head(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers(plan.model.id, plan.model.tier) });
   let result;
-  while (!next.done) {
-    const event = next.value;
-    if (event.type === "delta") sink.write(writer.delta(event));
-    else if (event.type === "done") result = event.result;
-    else if (result) sink.write(writer.finish(result, event.record));
-    next = await events.next();
+  try {
+    while (!next.done) {
+      const event = next.value;
+      if (event.type === "delta") sink.write(writer.delta(event));
+      else if (event.type === "done") result = event.result;
+      else if (result) sink.write(writer.finish(result, event.record));
+      next = await events.next();
+    }
+  } finally {
+    // Stopped early (a write threw): closing the stream releases its budget reservation.
+    if (!next.done) await events.return(undefined);
   }
   sink.end();
 });

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { z } from "zod";
 import type { ModelSettings } from "../../core/models/catalog";
 
@@ -11,6 +11,8 @@ const Env = z
       .regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256")
       .optional(),
     DYNAMODB_ENDPOINT: z.url().optional(),
+    /** Signs pagination cursors; unset = derived from the operator key's hash (same in every function). */
+    AGENTORG_CURSOR_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     AWS_REGION: z.string().default("us-east-1"),
     /** @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local one). */
     AGENTORG_WS_ENDPOINT: z.url().optional(),
@@ -47,6 +49,8 @@ export interface Config {
   models: ModelSettings;
   tableName: string;
   operatorKeySha256: string;
+  /** Key of the pagination cursors' HMAC (core/db/cursor.ts). */
+  cursorSecret: Buffer;
   dynamoDbEndpoint?: string;
   region: string;
   wsEndpoint?: string;
@@ -73,10 +77,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = result.data;
+  const operatorKeySha256 = e.AGENTORG_OPERATOR_KEY_SHA256 ?? createHash("sha256").update(e.AGENTORG_OPERATOR_KEY!).digest("hex");
   return {
     tableName: e.TABLE_NAME,
-    operatorKeySha256:
-      e.AGENTORG_OPERATOR_KEY_SHA256 ?? createHash("sha256").update(e.AGENTORG_OPERATOR_KEY!).digest("hex"),
+    operatorKeySha256,
+    // A secret every function of a deployment shares without another parameter: a key derived from the
+    // operator key's hash for this one purpose (the hash itself authenticates nothing).
+    cursorSecret: e.AGENTORG_CURSOR_SECRET
+      ? Buffer.from(e.AGENTORG_CURSOR_SECRET, "utf8")
+      : createHmac("sha256", Buffer.from(operatorKeySha256, "hex")).update("agentorg/cursor/v1").digest(),
     ...(e.DYNAMODB_ENDPOINT ? { dynamoDbEndpoint: e.DYNAMODB_ENDPOINT } : {}),
     region: e.AWS_REGION,
     ...(e.AGENTORG_WS_ENDPOINT ? { wsEndpoint: e.AGENTORG_WS_ENDPOINT } : {}),

@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
@@ -33,6 +34,15 @@ export function createPusher(endpoint: string): ConnectionPusher {
         await api.send(
           new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
         );
+        return true;
+      } catch (error) {
+        if (error instanceof GoneException) return false;
+        throw error;
+      }
+    },
+    async disconnect(connectionId) {
+      try {
+        await api.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
         return true;
       } catch (error) {
         if (error instanceof GoneException) return false;

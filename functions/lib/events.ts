@@ -29,7 +29,7 @@ export function createEventPublisher({ connections, pusher }: { connections: Con
         const post = pusher();
         await boundedAll(targets, FANOUT_CONCURRENCY, async (connection) => {
           try {
-            if (!(await post.post(connection.connectionId, { type: "event", event }))) await connections.remove(connection.connectionId);
+            if (!(await post.post(connection.connectionId, { type: "event", event }))) await connections.remove(connection.connectionId, event.orgId);
           } catch (error) {
             logger.warn("event push failed", { connectionId: connection.connectionId, error: String(error) });
           }

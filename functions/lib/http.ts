@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { z } from "zod";
 import { DomainError, type FieldError, forbidden, invalidInput, notFound } from "../../core/errors";
+import { findIllFormedText } from "../../core/shared/text";
 import type { Principal } from "../../core/auth/principal";
 import type { LimitState } from "../../core/ratelimit/limiter";
 import type { HttpRouteSpec } from "../manifest.types";
@@ -92,6 +93,8 @@ export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatew
   const identified = route.auth === "public" ? undefined : await authenticate(route, event);
   const principal = identified?.principal;
   if (identified) rateLimits.push(...(await services().rateLimits.admitRequest(identified.principal, identified.org)));
+  assertText(event.pathParameters, "path");
+  assertText(event.queryStringParameters, "query");
   const params = parseParams(route, event);
   const query = parse(route.query, event.queryStringParameters ?? {}, "query");
   const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
@@ -144,11 +147,20 @@ function readJson(event: APIGatewayProxyEventV2): unknown {
     throw new DomainError("unsupported_media_type", "unsupported_media_type", "The request body must be JSON: send it with Content-Type: application/json.");
   }
   if (bytes.length === 0) return {};
+  let value: unknown;
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    value = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
     throw invalidInput(`The request body is not valid JSON: ${(error as Error).message}`, [], "malformed_json");
   }
+  assertText(value, "body");
+  return value;
+}
+
+/** Every string of a request part is well-formed Unicode without NUL (core/shared/text.ts says why). */
+function assertText(value: unknown, where: "body" | "query" | "path"): void {
+  const found = findIllFormedText(value);
+  if (found) throw invalidInput(`The request ${where} holds text that is not accepted: ${found.field} ${found.message}.`, [{ ...found, in: where } as FieldError], "invalid_text");
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, where: "body" | "query"): unknown {

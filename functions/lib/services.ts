@@ -1,9 +1,11 @@
 import { createDocumentClient } from "../../core/db/client";
+import { createCursorCodec } from "../../core/db/cursor";
 import { createApiKeyStore } from "../../core/db/api-key.repository";
 import { createConnectionStore } from "../../core/db/connection.repository";
 import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createUsageStore } from "../../core/db/usage.repository";
-import { createApiKeys, createAuthenticator, createIdentifier } from "../../core/tenants/api-keys";
+import { createApiKeys, createAuthenticator, createCredentialCheck, createIdentifier } from "../../core/tenants/api-keys";
+import { createSessions } from "../../core/realtime/sessions";
 import { createRateLimitStore } from "../../core/db/rate-limit.repository";
 import { createRateLimiter } from "../../core/ratelimit/limiter";
 import { createRateLimits } from "../../core/ratelimit/rate-limits";
@@ -42,7 +44,7 @@ function build() {
     region: cfg.region,
     ...(cfg.dynamoDbEndpoint ? { endpoint: cfg.dynamoDbEndpoint } : {}),
   });
-  const options = { client, table: cfg.tableName };
+  const options = { client, table: cfg.tableName, cursors: createCursorCodec(cfg.cursorSecret) };
   const orgStore = createOrganizationStore(options);
   const keyStore = createApiKeyStore(options);
   const connections = createConnectionStore(options);
@@ -91,6 +93,9 @@ function build() {
   const agentTools: { extra: (context: ToolContext) => AgentTool[] } = { extra: () => itsmTools };
   const runtime = createAgentRuntime({ chat, agents, store: agentRepos.agents, extraTools: (context) => agentTools.extra(context) });
   const auditStore = createAuditStore(options);
+  const credentials = createCredentialCheck({ keys: keyStore, orgs: orgStore });
+  // Revocation closes WebSocket sessions through the @connections API (AGENTORG_WS_ENDPOINT).
+  const sessions = createSessions({ connections, pusher: () => createPusher(managementEndpoint()) });
   const auditKeys = createAuditKeyRegistry(options);
   let auditConsumer: Promise<AuditConsumer> | undefined;
   return {
@@ -124,13 +129,15 @@ function build() {
     agents,
     runtime,
     agentTools,
-    wsTokens: createWsTokens({ store: createWsTokenStore(options) }),
+    wsTokens: createWsTokens({ store: createWsTokenStore(options), credentials }),
     authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
     /** Like `authenticate`, with the organization it read (its tier and rate limits). */
     identify: createIdentifier({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
     rateLimits,
-    organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options) }),
-    apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
+    credentials,
+    sessions,
+    organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options), sessions, credentials }),
+    apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore, sessions, credentials }),
     tickets,
     connections,
   };

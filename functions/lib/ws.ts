@@ -1,5 +1,8 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
-import type { ConnectionPusher } from "../../core/realtime/ports";
+import type { Connection, ConnectionPusher } from "../../core/realtime/ports";
+import { keyIdOf } from "../../core/realtime/sessions";
+import { invalidInput, unauthorized } from "../../core/errors";
+import { findIllFormedText } from "../../core/shared/text";
 import { createPusher, managementEndpoint } from "./connections";
 import { logger } from "./logger";
 import { problemOf } from "./problem";
@@ -37,6 +40,8 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
       frame = undefined;
     }
     try {
+      const bad = findIllFormedText(frame);
+      if (bad) throw invalidInput(`The frame holds text that is not accepted: ${bad.field} ${bad.message}.`, [bad], "invalid_text");
       const result = await logic({ event, connectionId, requestId, frame, pusher });
       return result ?? { statusCode: 200 };
     } catch (error) {
@@ -53,6 +58,36 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
       logger.removeKeys(["requestId", "connectionId", "routeKey"]);
     }
   };
+}
+
+/** A frame on an open connection, with the principal it acts for, checked again for this frame. */
+export interface WsActionRequest extends WsRequest {
+  /** The organization key the connection was opened with; still valid when the logic runs. */
+  principal: { kind: "org"; orgId: string; keyId: string };
+  connection: Connection;
+}
+
+/**
+ * Wraps a message route (every route but `$connect`/`$disconnect`): before the logic runs, the
+ * connection is looked up and its key and organization are checked again (at most
+ * CREDENTIAL_CHECK_TTL_MS old), so nothing runs, is billed or is answered on credentials that were
+ * revoked after the socket opened. A connection whose key was revoked, or whose organization was
+ * closed, gets a final 401 `credentials_revoked` error frame and is closed.
+ */
+export function wsAction(logic: (request: WsActionRequest) => Promise<APIGatewayProxyResultV2 | void>) {
+  return wsHandler(async (request) => {
+    const connection = await services().connections.find(request.connectionId);
+    if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
+    const keyId = keyIdOf(connection);
+    if (!keyId || !(await services().credentials.stillValid(connection.orgId, keyId))) {
+      const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
+      await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
+      await request.pusher.disconnect(request.connectionId).catch(() => false);
+      await services().connections.remove(request.connectionId, connection.orgId);
+      return { statusCode: 200 };
+    }
+    return logic({ ...request, connection, principal: { kind: "org", orgId: connection.orgId, keyId } });
+  });
 }
 
 export { services };

@@ -61,11 +61,12 @@ export const organizationRoutes = {
     handler: "functions/http/organizations.close",
     // Operator only, enforced in core after the visibility check: another tenant's id is 404, its own 403.
     auth: "key",
-    summary: "Close an organization: its keys stop working, its data is kept (purge: npm run org:purge)",
+    summary: "Close an organization: its keys stop working, its WebSocket connections are closed, its data is kept (purge: npm run org:purge)",
     tags: ["organizations"],
     params: IdParams,
     response: { status: 200, description: "The closed organization", schema: Organization },
-    permissions: ["table:write"],
+    // Closing ends the organization's WebSocket sessions (DELETE @connections/{id}).
+    permissions: ["table:write", "connections:manage"],
   }),
   organizationUsage: httpRoute({
     method: "GET",
@@ -111,10 +112,11 @@ export const organizationRoutes = {
     path: "/api/v1/organizations/{id}/api-keys/{keyId}",
     handler: "functions/http/api-keys.revoke",
     auth: "key",
-    summary: "Revoke an API key",
+    summary: "Revoke an API key: requests with it fail at once, its WebSocket tokens are refused and its connections closed",
     tags: ["api keys"],
     params: z.object({ id: Id, keyId: Id }),
     response: { status: 200, description: "The revoked key", schema: ApiKey },
-    permissions: ["table:write"],
+    // Revoking ends the key's WebSocket sessions (DELETE @connections/{id}).
+    permissions: ["table:write", "connections:manage"],
   }),
 } as const;

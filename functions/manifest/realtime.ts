@@ -1,5 +1,5 @@
 import { z } from "../../core/shared/zod";
-import { wsRoute } from "../manifest.types";
+import { type StreamConsumerSpec, wsRoute } from "../manifest.types";
 
 export const Ping = z.strictObject({ action: z.literal("ping"), id: z.string().max(100).optional() }).meta({ id: "PingFrame" });
 
@@ -17,7 +17,7 @@ export const TOPICS = ["messages", "tickets", "usage", "channel"] as const;
 export const SubscribeFrame = z
   .strictObject({
     action: z.literal("subscribe"),
-    topics: z.array(z.enum(TOPICS)).min(1).default([...TOPICS]),
+    topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length).default([...TOPICS]),
   })
   .meta({ id: "SubscribeFrame" });
 
@@ -62,3 +62,19 @@ export const wsRouteKeys = {
     permissions: ["connections:manage"],
   }),
 } as const;
+
+/**
+ * The backstop of revocation: a key that becomes revoked, or an organization that becomes closed, has
+ * its WebSocket connections closed by this consumer too. The revoking request closes them itself at
+ * once; this covers a request that died after its write (the stream retries until it is done).
+ */
+export const revocationConsumer: StreamConsumerSpec = {
+  name: "revocations",
+  handler: "functions/stream/revocations.handler",
+  filterPatterns: [
+    { eventName: ["MODIFY"], dynamodb: { NewImage: { entity: { S: ["apiKey"] }, revokedAt: { S: [{ exists: true }] } } } },
+    { eventName: ["MODIFY"], dynamodb: { NewImage: { entity: { S: ["organization"] }, status: { S: ["closed"] } } } },
+  ],
+  batchSize: 100,
+  permissions: ["table:read", "table:write", "connections:manage"],
+};

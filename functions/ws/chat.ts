@@ -1,7 +1,6 @@
-import { invalidInput, unauthorized } from "../../core/errors";
-import type { Principal } from "../../core/auth/principal";
+import { invalidInput } from "../../core/errors";
 import { ChatFrame } from "../manifest/realtime";
-import { services, wsHandler } from "../lib/ws";
+import { services, wsAction } from "../lib/ws";
 
 /** Coalesce streamed text into frames this often: each frame is one @connections call in AWS. */
 const FLUSH_MS = 40;
@@ -11,13 +10,10 @@ const FLUSH_MS = 40;
  * root agent) streamed back as `chat.delta` frames and closed by `chat.done` with the model, tier and
  * usage. Errors come back as an `error` frame; the connection stays open.
  */
-export const handler = wsHandler(async ({ frame, connectionId, pusher }) => {
+export const handler = wsAction(async ({ frame, connectionId, pusher, connection, principal }) => {
   const parsed = ChatFrame.safeParse(frame);
   if (!parsed.success) throw invalidInput("Invalid chat frame.", parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(frame)", message: i.message })));
   const { agentId, message, id } = parsed.data;
-  const connection = await services().connections.find(connectionId);
-  if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
-  const principal: Principal = { kind: "org", orgId: connection.orgId, keyId: connection.actor.replace(/^key:/, "") };
 
   let target = agentId;
   if (!target) {

@@ -1,4 +1,4 @@
-import { forbidden } from "../../core/errors";
+import { forbidden, unauthorized } from "../../core/errors";
 import { actorOf } from "../../core/auth/principal";
 import { services, wsHandler } from "../lib/ws";
 
@@ -12,14 +12,23 @@ export const handler = wsHandler(async ({ event, connectionId }) => {
   const authorization = event.headers?.authorization ?? event.headers?.Authorization;
   let orgId: string;
   let actor: string;
+  let keyId: string;
   if (token !== undefined || !authorization) {
-    ({ orgId, actor } = await services().wsTokens.redeem(token));
+    ({ orgId, actor, keyId } = await services().wsTokens.redeem(token));
   } else {
     const principal = await services().authenticate(authorization);
     if (principal.kind !== "org") throw forbidden("WebSocket connections belong to an organization: use its API key.", "org_key_required");
     orgId = principal.orgId;
+    keyId = principal.keyId;
     actor = actorOf(principal);
   }
-  await services().connections.put({ connectionId, orgId, actor, connectedAt: new Date().toISOString(), topics: [] });
+  await services().connections.put({ connectionId, orgId, actor, keyId, connectedAt: new Date().toISOString(), topics: [] });
+  // A revocation that landed between the check above and this record could not see the connection to
+  // close it: check again now that it is recorded (uncached), and refuse the socket if so.
+  services().credentials.forget(orgId, keyId);
+  if (!(await services().credentials.stillValid(orgId, keyId))) {
+    await services().connections.remove(connectionId, orgId);
+    throw unauthorized("The key was revoked or its organization closed.", "credentials_revoked");
+  }
   return { statusCode: 200 };
 });

@@ -1,13 +1,13 @@
 import { invalidInput } from "../../core/errors";
 import { wsRoutes } from "../routes";
-import { wsHandler } from "../lib/ws";
+import { wsAction } from "../lib/ws";
 
 const actions = wsRoutes
   .map((r) => r.routeKey)
   .filter((key) => !key.startsWith("$"));
 
 /** `$default`: a frame that is not JSON or names no known action. The connection stays open. */
-export const handler = wsHandler(async ({ frame }) => {
+export const handler = wsAction(async ({ frame }) => {
   const action = (frame as { action?: unknown } | undefined)?.action;
   throw invalidInput(
     frame === undefined

@@ -1,9 +1,9 @@
 import { invalidInput } from "../../core/errors";
 import { Ping } from "../routes";
-import { wsHandler } from "../lib/ws";
+import { wsAction } from "../lib/ws";
 
-/** `ping`: answered with a `pong` frame sent back through the @connections API (the full push path). */
-export const handler = wsHandler(async ({ frame, connectionId, pusher }) => {
+/** `ping`: answered with a `pong` frame sent back through the @connections API (the full push path), while the connection's key is valid. */
+export const handler = wsAction(async ({ frame, connectionId, pusher }) => {
   const parsed = Ping.safeParse(frame);
   if (!parsed.success) {
     throw invalidInput(

@@ -84,7 +84,8 @@ describe("audit log through the local platform", () => {
       "modify apiKey key:" + a.keyId,
     ]);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(entries[2]!.summary).toMatchObject({ fields: ["name"], before: { name: "Audited A" }, after: { name: "Audited A, renamed" } });
+    // The organization's version counts its changes (optimistic concurrency): it changes with the name.
+    expect(entries[2]!.summary).toMatchObject({ fields: ["name", "version"], before: { name: "Audited A", version: 1 }, after: { name: "Audited A, renamed", version: 2 } });
     expect(entries[4]!.summary.fields).toContain("revokedAt");
   });
 
