@@ -72,12 +72,15 @@ export function isRateLimited(route: HttpRouteSpec | WsRouteSpec): boolean {
 
 /**
  * The permissions a route's function runs with: its declared ones, plus what the wrappers do for it:
- * an authenticated HTTP route reads the key and its organization (`table:read`, whatever the route
- * itself needs), and a rate-limited route updates its callers' buckets (`table:rate-limits`).
+ * an authenticated HTTP route reads the key and its organization, a WebSocket message route its
+ * connection, key and organization (`table:read`, whatever the route itself needs), and a
+ * rate-limited route updates its callers' buckets (`table:rate-limits`).
  */
 export function runtimePermissions(route: HttpRouteSpec | WsRouteSpec): Permission[] {
   const permissions = new Set<Permission>(route.permissions);
-  if (!("routeKey" in route) && route.auth !== "public") permissions.add("table:read");
+  // Authenticating reads the key and its organization; a WebSocket message route (functions/lib/ws.ts
+  // `wsAction`) reads its connection and checks its key and organization again.
+  if ("routeKey" in route ? isRateLimited(route) : route.auth !== "public") permissions.add("table:read");
   if (isRateLimited(route)) permissions.add("table:rate-limits");
   return [...permissions];
 }

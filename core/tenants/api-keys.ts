@@ -153,21 +153,28 @@ export interface CredentialCheckDeps {
  * is final (revocation and closing cannot be undone).
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
-  const validUntil = new Map<string, number>();
+  // The organization is kept with the answer: its tier and rate limits come with it, without a read.
+  const validUntil = new Map<string, { until: number; org: Organization }>();
   const MAX_CACHED = 10_000;
+  /** The key's organization if the key is still valid, else undefined (same rules and cache as `stillValid`). */
+  async function validOrg(orgId: string, keyId: string): Promise<Organization | undefined> {
+    const cacheKey = `${orgId}/${keyId}`;
+    const now = clock.now().getTime();
+    const cached = validUntil.get(cacheKey);
+    if (cached && cached.until > now) return cached.org;
+    const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
+    const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
+    if (valid) {
+      if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
+      validUntil.set(cacheKey, { until: now + ttlMs, org: org! });
+    } else validUntil.delete(cacheKey);
+    return valid ? org : undefined;
+  }
   return {
     async stillValid(orgId: string, keyId: string): Promise<boolean> {
-      const cacheKey = `${orgId}/${keyId}`;
-      const now = clock.now().getTime();
-      if ((validUntil.get(cacheKey) ?? 0) > now) return true;
-      const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
-      const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
-      if (valid) {
-        if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-        validUntil.set(cacheKey, now + ttlMs);
-      } else validUntil.delete(cacheKey);
-      return valid;
+      return (await validOrg(orgId, keyId)) !== undefined;
     },
+    validOrg,
     /** Drop what this instance remembers about an organization (or one of its keys) after revoking it. */
     forget(orgId: string, keyId?: string): void {
       if (keyId) validUntil.delete(`${orgId}/${keyId}`);

@@ -9,7 +9,8 @@ import { createRateLimiter, RateLimitExceeded } from "../../core/ratelimit/limit
 import type { RateLimitStore } from "../../core/ratelimit/ports";
 import { TIER_PLANS } from "../../core/tenants/tiers";
 import type { Platform } from "../../local/platform";
-import { call, type CallResult, createTenant, eventually, setRateLimits, startTestPlatform } from "../support/platform";
+import { call, type CallResult, createTenant, eventually, LIFTED_RATE_LIMITS, setRateLimits, startTestPlatform } from "../support/platform";
+import { TestSocket } from "../support/ws-client";
 
 let platform: Platform;
 
@@ -263,6 +264,91 @@ describe("chat completions: requests and tokens per minute, as OpenAI counts the
     expect(retryAfter).toBeGreaterThan(990);
     expect(retryAfter).toBeLessThanOrEqual(1_000);
     expect(refused.headers.get("ratelimit")).toContain(`"organization";r=0;t=${retryAfter}`);
+  });
+});
+
+describe("WebSocket frames and connections", () => {
+  const open = (key: string) => TestSocket.open(platform.wsUrl, { authorization: `Bearer ${key}` });
+
+  /** The answer to each frame, by the frame's id (pong or error: both echo it). */
+  function answers(socket: TestSocket) {
+    const byId = new Map<string, any>();
+    socket.socket.on("message", (data) => {
+      const frame = JSON.parse(data.toString());
+      if (typeof frame.id === "string") byId.set(frame.id, frame);
+    });
+    return (id: string) => eventually(async () => byId.get(id), 10_000, `an answer to frame ${id}`);
+  }
+
+  it("answers a frame over the key's limit with an error frame holding the 429 problem, and keeps the connection open", async () => {
+    const tenant = await createTenant(platform);
+    // Three for the key: the connection attempt takes one, two pings pass.
+    await setRateLimits(platform, tenant.org.id, { apiKey: only(3) });
+    const socket = await open(tenant.key);
+    const answer = answers(socket);
+
+    const ids = ["p1", "p2", "p3", "p4"];
+    for (const id of ids) socket.send({ action: "ping", id });
+    const frames = await Promise.all(ids.map(answer));
+    await setRateLimits(platform, tenant.org.id, LIFTED_RATE_LIMITS);
+    // The override reaches frames within the credential check's cache time (2 s): ping until it does.
+    let attempt = 0;
+    const pong = await eventually(async () => {
+      const id = `after${attempt++}`;
+      socket.send({ action: "ping", id });
+      const frame = await answer(id);
+      return frame.type === "pong" ? frame : undefined;
+    }, 10_000, "a pong once the limit is lifted");
+    socket.close();
+
+    const errors = frames.filter((f) => f.type === "error");
+    expect(frames.filter((f) => f.type === "pong")).toHaveLength(2);
+    expect(errors).toHaveLength(2);
+    for (const error of errors) {
+      expect(error.problem).toMatchObject({ status: 429, code: "rate_limited", policy: "api-key", "violated-policies": ["api-key"] });
+      expect(error.problem.retryAfterSeconds).toBeGreaterThan(900);
+    }
+    expect(pong.type).toBe("pong");
+  });
+
+  it("limits the organization's frames across all its connections and keys", async () => {
+    const tenant = await createTenant(platform);
+    const other = await secondKey(tenant.org.id);
+    // Two connection attempts, then four frames from either socket.
+    await setRateLimits(platform, tenant.org.id, { organization: only(6), apiKey: roomy });
+    const [a, b] = await Promise.all([open(tenant.key), open(other)]);
+    const [answerA, answerB] = [answers(a), answers(b)];
+
+    for (let i = 0; i < 5; i++) {
+      a.send({ action: "ping", id: `a${i}` });
+      b.send({ action: "ping", id: `b${i}` });
+    }
+    const frames = await Promise.all([0, 1, 2, 3, 4].flatMap((i) => [answerA(`a${i}`), answerB(`b${i}`)]));
+    a.close();
+    b.close();
+
+    expect(frames.filter((f) => f.type === "pong")).toHaveLength(4);
+    expect(frames.filter((f) => f.type === "error" && f.problem.code === "rate_limited" && f.problem.policy === "organization")).toHaveLength(6);
+  });
+
+  it("counts connection attempts once authenticated: over the limit, 429 and no socket", async () => {
+    const tenant = await createTenant(platform);
+    await setRateLimits(platform, tenant.org.id, { apiKey: only(1) });
+
+    const first = await open(tenant.key);
+    const second = await open(tenant.key).then(
+      () => 0,
+      (e: { status?: number }) => e.status,
+    );
+    const stranger = await TestSocket.open(platform.wsUrl, { authorization: `Bearer ${tenant.key.slice(0, -4)}ffff` }).then(
+      () => 0,
+      (e: { status?: number }) => e.status,
+    );
+    first.close();
+
+    expect(second).toBe(429);
+    // A bad key is refused as such (401), and charged to nobody.
+    expect(stranger).toBe(401);
   });
 });
 
