@@ -126,10 +126,12 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
           : await store.restart(ref, { now, next: step.tat, expiresAt });
       remember(ref, result.tat);
       if (result.ok) return { allowed: true as const, tat: result.tat, ...stateOf(policy, result.tat, now) };
-      const busy = result.tat !== undefined && result.tat > now;
+      // What this process knows now may be later than this answer (other requests' answers came in
+      // meanwhile): a bucket that filled up meanwhile is then refused without another write.
+      tat = known.get(keyOf(ref)) ?? result.tat;
+      const busy = tat !== undefined && tat > now;
       const fresh = Math.max(now, clockNow());
-      tat = result.tat;
-      now = busy ? Math.min(fresh, result.tat! - 1) : fresh;
+      now = busy ? Math.min(fresh, tat! - 1) : fresh;
     }
     // Other requests kept taking the units that came free between our attempts (a flood at the edge of
     // a full bucket): refuse rather than write on. Nothing is available to this request, so it reports
