@@ -10,8 +10,11 @@ export type AuthLevel = "public" | "operator" | "key";
 /**
  * What a function may do, turned into least-privilege IAM statements by the stacks
  * (stacks/permissions.ts) and documented per route in the OpenAPI document.
+ *
+ * `table:rate-limits`: update its callers' rate-limit buckets (UpdateItem on `T#<orgId>#RL#...`
+ * partitions only). Not declared by routes: `runtimePermissions` adds it to every rate-limited one.
  */
-export type Permission = "table:read" | "table:write" | "connections:manage" | "models:keys";
+export type Permission = "table:read" | "table:write" | "table:rate-limits" | "connections:manage" | "models:keys";
 
 export interface HttpRouteSpec {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -58,3 +61,26 @@ export interface StreamConsumerSpec {
 /** Preserves the literal types of a route so handlers get typed params, query and body. */
 export const httpRoute = <const R extends HttpRouteSpec>(route: R): R => route;
 export const wsRoute = <const R extends WsRouteSpec>(route: R): R => route;
+
+/**
+ * Whether the wrappers rate-limit a route: every authenticated HTTP route (functions/lib/http.ts
+ * `prepare`, streaming routes included) and every WebSocket route but `$disconnect` (functions/lib/ws.ts).
+ */
+export function isRateLimited(route: HttpRouteSpec | WsRouteSpec): boolean {
+  return "routeKey" in route ? route.routeKey !== "$disconnect" : route.auth !== "public";
+}
+
+/**
+ * The permissions a route's function runs with: its declared ones, plus what the wrappers do for it:
+ * an authenticated HTTP route reads the key and its organization, a WebSocket message route its
+ * connection, key and organization (`table:read`, whatever the route itself needs), and a
+ * rate-limited route updates its callers' buckets (`table:rate-limits`).
+ */
+export function runtimePermissions(route: HttpRouteSpec | WsRouteSpec): Permission[] {
+  const permissions = new Set<Permission>(route.permissions);
+  // Authenticating reads the key and its organization; a WebSocket message route (functions/lib/ws.ts
+  // `wsAction`) reads its connection and checks its key and organization again.
+  if ("routeKey" in route ? isRateLimited(route) : route.auth !== "public") permissions.add("table:read");
+  if (isRateLimited(route)) permissions.add("table:rate-limits");
+  return [...permissions];
+}

@@ -1,6 +1,7 @@
 import type { HttpRouteSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.types";
 import { auditConsumer, auditRoutes } from "./manifest/audit";
 import { organizationRoutes } from "./manifest/organizations";
+import { rateLimitRoutes } from "./manifest/rate-limits";
 import { fallback, platformRoutes } from "./manifest/platform";
 import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
@@ -16,6 +17,7 @@ import { agentRoutes } from "./manifest/agents";
 export const http = {
   ...platformRoutes,
   ...organizationRoutes,
+  ...rateLimitRoutes,
   ...routingRoutes,
   ...ticketRoutes,
   ...agentRoutes,

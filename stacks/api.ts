@@ -1,11 +1,13 @@
+import type { CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { FunctionUrlAuthType, HttpMethod, InvokeMode } from "aws-cdk-lib/aws-lambda";
 import { Api as HttpApi, type ApiRouteProps, Function as SstFunction, type StackContext, use } from "sst/constructs";
-import type { HttpRouteSpec } from "../functions/manifest.types";
+import { type HttpRouteSpec, runtimePermissions } from "../functions/manifest.types";
 import { fallback, httpRoutes } from "../functions/routes";
 import {
   applyStackSuppressions,
   baseEnvironment,
   constructId,
+  dependOnRoutes,
   LOG_RETENTION_NAME,
   manifestFunction,
   tableTarget,
@@ -21,6 +23,40 @@ export const EXPOSED_HEADERS = [...CORS.exposeHeaders];
 
 /** A streamed answer (a long model completion) is not bound by API Gateway's 30 s. */
 export const STREAMING_TIMEOUT = "5 minutes";
+
+/**
+ * The stage-wide ceiling (requests a second, and burst) of the HTTP API. Not a tenant limit (those are
+ * per organization and per key, in the handlers: docs/rate-limiting.md) but a cost ceiling for the
+ * whole platform, above the largest tier's limits (enterprise: 400 a second, bursts of 2,000) so that
+ * one tenant within its limits never meets it. It is what absorbs floods no tenant can be blamed for
+ * (no key, a bad key); past it API Gateway answers 429 itself, to everyone.
+ */
+export const API_THROTTLE = { rate: 1_000, burst: 2_000 } as const;
+
+/**
+ * Routes that need no key (health, the OpenAPI document, the audit public key) and unknown paths
+ * (`$default`): nobody to attribute them to, so they get a small ceiling of their own, and a flood of
+ * them cannot use up the stage's.
+ */
+export const PUBLIC_ROUTE_THROTTLE = { rate: 50, burst: 100 } as const;
+
+/**
+ * Reserved concurrency for the streaming functions (their function URLs bypass API Gateway's
+ * throttling), from `AGENTORG_STREAMING_CONCURRENCY` at deploy: a hard cost ceiling per function.
+ * Unset by default: the ceiling is shared by every tenant (a flood from one would take the others'
+ * chat down with it, the noisy neighbour again), and a new account's whole concurrency quota can be
+ * as small as 10, which a reservation can exceed (the deploy then fails). The handlers authenticate
+ * and rate-limit each call before any work, so a flood costs a short invocation each.
+ */
+export function streamingConcurrency(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.AGENTORG_STREAMING_CONCURRENCY;
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`AGENTORG_STREAMING_CONCURRENCY must be a whole number of at least 1 (reserved concurrency of each streaming function), not '${value}'.`);
+  }
+  return n;
+}
 
 /**
  * The HTTP API: one route per manifest entry, each its own function holding only its route's
@@ -46,11 +82,16 @@ export function Api({ stack }: StackContext) {
     const key = `${route.method} ${route.path}`;
     if (routes[key]) throw new Error(`The manifest declares ${key} twice.`);
     const id = `Http${constructId(key)}`;
-    const props = manifestFunction(stack, id, route, { environment, targets });
+    // Authenticated routes also update their callers' rate-limit buckets.
+    const props = manifestFunction(stack, id, { handler: route.handler, permissions: runtimePermissions(route) }, { environment, targets });
     if (route.streaming) {
       // The function URL runs the route's streamified export (`awslambda.streamifyResponse`).
       const handler = route.streamHandler ?? route.handler;
-      const url = streamingFunctionUrl(new SstFunction(stack, id, { ...props, handler, timeout: STREAMING_TIMEOUT }), route);
+      const reserved = streamingConcurrency();
+      const url = streamingFunctionUrl(
+        new SstFunction(stack, id, { ...props, handler, timeout: STREAMING_TIMEOUT, ...(reserved ? { reservedConcurrentExecutions: reserved } : {}) }),
+        route,
+      );
       streamingUrls[key] = url;
       // The function URL serves every path; the route's own path keeps the handler's view of the request.
       routes[key] = { type: "url", url: `${url}${route.path.replace(/^\//, "")}` };
@@ -65,10 +106,20 @@ export function Api({ stack }: StackContext) {
     cors: { ...CORS, allowMethods: ["ANY"], maxAge: "1 day" },
     accessLog: { retention: LOG_RETENTION_NAME },
     defaults: {
-      // A ceiling against runaway cost from a misbehaving client; tenant quotas are enforced in core.
-      throttle: { rate: 100, burst: 200 },
+      // A ceiling against runaway cost; tenants' rate limits are enforced by the handlers.
+      throttle: API_THROTTLE,
     },
   });
+  // Per-route ceilings for the routes nobody can be held to account for (SST sets only the default).
+  const stage = api.cdk.httpApi.defaultStage!.node.defaultChild as CfnStage;
+  // CfnStage.routeSettings is passed to CloudFormation as is: its property names must be CloudFormation's.
+  const publicThrottle = { ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rate, ThrottlingBurstLimit: PUBLIC_ROUTE_THROTTLE.burst };
+  stage.routeSettings = Object.fromEntries(
+    [...httpRoutes.filter((r) => r.auth === "public").map((r) => `${r.method} ${r.path}`), "$default"].map((key) => [key, publicThrottle]),
+  );
+  // API Gateway refuses route settings for a route that does not exist yet ("Unable to find Route by
+  // key"), and nothing else orders the stage after the routes.
+  dependOnRoutes(stage, api);
 
   suppressUnder(api, [
     {

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { RemovalPolicy, Stack as CdkStack } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { CfnRoute, type CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
 import type { FunctionProps, Stack, Table } from "sst/constructs";
 import type { Permission } from "../functions/manifest.types";
 import { TABLE_DEFINITION } from "../core/db/table";
@@ -194,4 +196,13 @@ export function applyStackSuppressions(stack: Stack): void {
         ]
       : [],
   );
+}
+
+/**
+ * Orders an API Gateway stage after every route under `scope`. A stage's per-route settings (throttles)
+ * name route keys, API Gateway refuses settings for a route that does not exist yet ("Unable to find
+ * Route by key ... within the provided RouteSettings"), and nothing else orders the stage after them.
+ */
+export function dependOnRoutes(stage: CfnStage, scope: Construct): void {
+  for (const node of scope.node.findAll()) if (node instanceof CfnRoute) stage.addDependency(node);
 }

@@ -26,6 +26,14 @@ export const TABLE_WRITE_ACTIONS = [
   "dynamodb:ConditionCheckItem",
 ] as const;
 
+/**
+ * `table:rate-limits`: the rate limiter's one write (core/db/rate-limit.repository.ts), allowed only on
+ * items whose partition key is a rate-limit bucket (`T#<orgId>#RL#<bucket>`, core/db/keys.ts), so a
+ * read-only route that is rate-limited still cannot change any tenant data.
+ */
+export const RATE_LIMIT_ACTIONS = ["dynamodb:UpdateItem"] as const;
+export const RATE_LIMIT_LEADING_KEYS = ["T#*#RL#*"] as const;
+
 /** `connections:manage`: post to, look up and close WebSocket connections. */
 export const CONNECTION_ACTIONS = ["execute-api:ManageConnections"] as const;
 
@@ -84,6 +92,15 @@ export function policyStatements(
   }
   if (wanted.has("table:write")) {
     statements.push(new PolicyStatement({ actions: [...TABLE_WRITE_ACTIONS], resources: [targets.table.arn] }));
+  } else if (wanted.has("table:rate-limits")) {
+    // A writer may update any item already; everyone else only the rate-limit partitions.
+    statements.push(
+      new PolicyStatement({
+        actions: [...RATE_LIMIT_ACTIONS],
+        resources: [targets.table.arn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...RATE_LIMIT_LEADING_KEYS] } },
+      }),
+    );
   }
   if (wanted.has("connections:manage")) {
     if (!targets.connections) {

@@ -1,10 +1,13 @@
 import { type StackContext, WebSocketApi, type WebSocketApiProps, use } from "sst/constructs";
 import type { Construct } from "constructs";
+import type { CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
+import { runtimePermissions } from "../functions/manifest.types";
 import { wsRoutes } from "../functions/routes";
 import {
   applyStackSuppressions,
   baseEnvironment,
   constructId,
+  dependOnRoutes,
   LOG_RETENTION_NAME,
   manifestFunction,
   tableTarget,
@@ -35,6 +38,15 @@ class ManifestWebSocketApi extends WebSocketApi {
 }
 
 /**
+ * Stage-wide ceilings of the WebSocket API: messages (frames) a second for every route, and a lower one
+ * for `$connect`, whose attempts cannot be attributed to a tenant until they are authenticated. Like
+ * the HTTP API's (stacks/api.ts), cost ceilings above any tenant's own limits, which the handlers
+ * enforce per organization and key.
+ */
+export const WS_THROTTLE = { rate: 1_000, burst: 2_000 } as const;
+export const WS_CONNECT_THROTTLE = { rate: 100, burst: 200 } as const;
+
+/**
  * The WebSocket API: one route per manifest entry (`$connect`, `$disconnect`, `$default`, `ping`, ...;
  * API Gateway selects custom routes on `$request.body.action`). Its functions find the @connections
  * endpoint in their event, so they need no AGENTORG_WS_ENDPOINT; the HTTP functions get it from here.
@@ -43,6 +55,7 @@ export function Realtime({ stack }: StackContext) {
   const { table } = use(Storage);
   const api = new ManifestWebSocketApi(stack, "Realtime", {
     accessLog: { retention: LOG_RETENTION_NAME },
+    cdk: { webSocketStage: { throttle: { rateLimit: WS_THROTTLE.rate, burstLimit: WS_THROTTLE.burst } } },
   });
   const apiId = api.cdk.webSocketApi.apiId;
   const stage = api.cdk.webSocketStage.stageName;
@@ -54,10 +67,15 @@ export function Realtime({ stack }: StackContext) {
     // Scoped under the API (not the stack) so its suppressions reach the routes and functions.
     api.addRoutes(api, {
       [route.routeKey]: {
-        function: manifestFunction(stack, `Ws${constructId(route.routeKey)}`, route, { environment, targets }),
+        // Rate-limited routes also update their callers' rate-limit buckets.
+        function: manifestFunction(stack, `Ws${constructId(route.routeKey)}`, { handler: route.handler, permissions: runtimePermissions(route) }, { environment, targets }),
       },
     });
   }
+  const cfnStage = api.cdk.webSocketStage.node.defaultChild as CfnStage;
+  // Passed to CloudFormation as is: its property names must be CloudFormation's.
+  cfnStage.routeSettings = { $connect: { ThrottlingRateLimit: WS_CONNECT_THROTTLE.rate, ThrottlingBurstLimit: WS_CONNECT_THROTTLE.burst } };
+  dependOnRoutes(cfnStage, api);
 
   suppressUnder(api, [
     {

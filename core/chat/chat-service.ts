@@ -2,7 +2,8 @@ import { DomainError, forbidden, invalidInput, notFound, quotaExceeded } from ".
 import { newId } from "../ids";
 import type { Principal } from "../auth/principal";
 import type { ModelCatalog, ModelSpec } from "../models/catalog";
-import { costMicroUsd, inputTokenUpperBound } from "../models/cost";
+import { costMicroUsd, inputTokenEstimate, inputTokenUpperBound } from "../models/cost";
+import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
 import type { Attempt, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import type { Classifier } from "../routing/classifier";
@@ -23,6 +24,11 @@ export interface ChatServiceDeps {
   orgs: OrganizationStore;
   /** `usage.updated` after each metered query, for live dashboards. */
   events?: EventPublisher;
+  /**
+   * Chat requests and tokens per minute (core/ratelimit/rate-limits.ts): admits a call of `tokens`
+   * estimated tokens or throws 429 `rate_limited`. Absent: no chat rate limits.
+   */
+  limits?: { admitChat(org: Organization, tokens: number): Promise<LimitState[]> };
   clock?: Clock;
 }
 
@@ -39,6 +45,8 @@ export interface Plan {
   started: number;
   requestedModel: string;
   agentId?: string;
+  /** The chat rate limits this call was admitted under, for the RateLimit headers. */
+  rateLimits: LimitState[];
 }
 
 /** The outcome of a query, with its record (also stored). */
@@ -55,7 +63,7 @@ const PASSTHROUGH = ["temperature", "top_p", "stop", "presence_penalty", "freque
  * organization's policy, reserve budget atomically, call the model (falling back to the other tier on
  * failure, each attempt recorded), then settle the real cost and record the decision.
  */
-export function createChatService({ catalog, providers, classifier, metering, settings, orgs, events = noEvents, clock = systemClock }: ChatServiceDeps) {
+export function createChatService({ catalog, providers, classifier, metering, settings, orgs, events = noEvents, limits, clock = systemClock }: ChatServiceDeps) {
   const announce = (record: UsageRecord) =>
     events.publish({
       type: "usage.updated",
@@ -104,6 +112,10 @@ export function createChatService({ catalog, providers, classifier, metering, se
     for (const name of PASSTHROUGH) if (body[name] !== undefined && body[name] !== null) params[name] = body[name];
     const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens, params };
 
+    // Rate limits before the budget: a refused call must not hold a reservation. Tokens per minute count
+    // the estimated input plus the output bound, as OpenAI counts them.
+    const rateLimits = limits ? await limits.admitChat(org, inputTokenEstimate(body.messages, body.tools) + maxTokens) : [];
+
     // Reserve the most this query can cost on either tier (the fallback may run), so that concurrent
     // queries can never take the organization past its budget.
     const inputBound = inputTokenUpperBound(body.messages, body.tools);
@@ -120,7 +132,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
         { limit: org.spendLimitUsd != null && org.spendLimitUsd < org.quotas.modelBudgetUsd ? "spendLimitUsd" : "modelBudgetUsd", limitUsd: budgetUsd, period, resetsAt: periodResetsAt(now) },
       );
     }
-    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, ...(options.agentId ? { agentId: options.agentId } : {}) };
+    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, rateLimits, ...(options.agentId ? { agentId: options.agentId } : {}) };
   }
 
   function toRecord(p: Plan, model: ModelSpec, result: ProviderResult, attempts: Attempt[], stream: boolean): UsageRecord {

@@ -76,6 +76,14 @@ export const keys = {
   /** A purged organization's tombstone: a platform item (no tenant prefix), so it outlives the purge. */
   purged: (orgId: string): Key => ({ pk: "P#PURGED", sk: `ORG#${orgId}` }),
 
+  /**
+   * A rate limiter's bucket (core/ratelimit): `org`, `key#<keyId>`, `chat-rpm`, `chat-tpm`. Each bucket
+   * is its own partition under the tenant's prefix, so limiter writes (one per admitted request) never
+   * share a partition with the tenant's data, with another bucket or with another tenant; no key is
+   * shared by all tenants. Expires by TTL once full again; purge finds it as a `T#<orgId>#` partition.
+   */
+  rateWindow: (orgId: string, bucket: string): Key => ({ pk: `${tenant(orgId)}#RL#${bucket}`, sk: "RL" }),
+
   /** Quota counters that are not per period (agents alive). */
   counter: (orgId: string, name: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#${name}` }),
 

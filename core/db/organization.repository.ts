@@ -122,6 +122,29 @@ export function createOrganizationStore({ client, table, cursors = processCursor
         return stripOrgId(old)!; // closed already
       }
     },
+
+    async setRateLimits(orgId, override, actor, at) {
+      // One attribute and the change stamps, nothing read first: a concurrent change of any other
+      // attribute (a PATCH, a close) is neither lost nor able to undo this one.
+      const stamps = "updatedAt = :at, updatedBy = :by, #version = if_not_exists(#version, :zero) + :one";
+      try {
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: keys.organization(orgId),
+            UpdateExpression: override ? `SET rateLimits = :limits, ${stamps}` : `SET ${stamps} REMOVE rateLimits`,
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeNames: { "#version": "version" },
+            ExpressionAttributeValues: { ":at": at, ":by": actor, ":zero": 0, ":one": 1, ...(override ? { ":limits": override } : {}) },
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        return stripOrgId(Attributes)!;
+      } catch (error) {
+        if (isConditionFailed(error)) throw notFound("Organization", orgId);
+        throw error;
+      }
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { ID_PATTERN, newId, randomHex } from "../ids";
 import { type Principal, actorOf, assertCanSee } from "../auth/principal";
 import { type Clock, systemClock } from "../shared/clock";
 import type { ApiKey, CreatedApiKey } from "./api-key.schema";
+import type { Organization } from "./organization.schema";
 import type { ApiKeyRecord, ApiKeyStore, OrganizationStore } from "./ports";
 
 /**
@@ -89,17 +90,25 @@ export interface AuthenticatorDeps {
   operatorKeySha256: string;
 }
 
+/** Who is calling, and for an organization key the organization as read to check it. */
+export interface Identified {
+  principal: Principal;
+  /** The key's organization (organization keys only): its tier and rate limits, without another read. */
+  org?: Organization;
+}
+
 /**
- * Turns an `Authorization` header into a principal, or fails with 401. Every failure gives the same
- * answer, whether the key is malformed, unknown, revoked or its organization closed.
+ * Turns an `Authorization` header into a principal (and the organization it read on the way), or fails
+ * with 401. Every failure gives the same answer, whether the key is malformed, unknown, revoked or its
+ * organization closed.
  */
-export function createAuthenticator({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
-  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+export function createIdentifier({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
+  return async function identify(authorization: string | undefined): Promise<Identified> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match?.[1]) throw unauthorized();
     const presented = match[1];
     const hash = sha256Hex(presented);
-    if (sameHash(hash, operatorKeySha256)) return { kind: "operator" };
+    if (sameHash(hash, operatorKeySha256)) return { principal: { kind: "operator" } };
 
     const parts = KEY_PATTERN.exec(presented);
     if (!parts) throw unauthorized("The API key is not valid.", "invalid_api_key");
@@ -108,11 +117,20 @@ export function createAuthenticator({ keys, orgs, operatorKeySha256 }: Authentic
     if (!record || record.revokedAt || !sameHash(hash, record.secretHash) || !org || org.status !== "active") {
       throw unauthorized("The API key is not valid.", "invalid_api_key");
     }
-    return { kind: "org", orgId, keyId };
+    return { principal: { kind: "org", orgId, keyId }, org };
+  };
+}
+
+/** `createIdentifier`, for callers that need only the principal. */
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  const identify = createIdentifier(deps);
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    return (await identify(authorization)).principal;
   };
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
+export type Identify = ReturnType<typeof createIdentifier>;
 
 /**
  * How long a warm function instance trusts a "still valid" answer for a key it already checked. Bounds
@@ -135,21 +153,28 @@ export interface CredentialCheckDeps {
  * is final (revocation and closing cannot be undone).
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
-  const validUntil = new Map<string, number>();
+  // The organization is kept with the answer: its tier and rate limits come with it, without a read.
+  const validUntil = new Map<string, { until: number; org: Organization }>();
   const MAX_CACHED = 10_000;
+  /** The key's organization if the key is still valid, else undefined (same rules and cache as `stillValid`). */
+  async function validOrg(orgId: string, keyId: string): Promise<Organization | undefined> {
+    const cacheKey = `${orgId}/${keyId}`;
+    const now = clock.now().getTime();
+    const cached = validUntil.get(cacheKey);
+    if (cached && cached.until > now) return cached.org;
+    const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
+    const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
+    if (valid) {
+      if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
+      validUntil.set(cacheKey, { until: now + ttlMs, org: org! });
+    } else validUntil.delete(cacheKey);
+    return valid ? org : undefined;
+  }
   return {
     async stillValid(orgId: string, keyId: string): Promise<boolean> {
-      const cacheKey = `${orgId}/${keyId}`;
-      const now = clock.now().getTime();
-      if ((validUntil.get(cacheKey) ?? 0) > now) return true;
-      const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
-      const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
-      if (valid) {
-        if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-        validUntil.set(cacheKey, now + ttlMs);
-      } else validUntil.delete(cacheKey);
-      return valid;
+      return (await validOrg(orgId, keyId)) !== undefined;
     },
+    validOrg,
     /** Drop what this instance remembers about an organization (or one of its keys) after revoking it. */
     forget(orgId: string, keyId?: string): void {
       if (keyId) validUntil.delete(`${orgId}/${keyId}`);

@@ -1,4 +1,5 @@
 import { z } from "../shared/zod";
+import { RateLimitOverride } from "../ratelimit/rate-limit.schema";
 import { TIERS } from "./tiers";
 
 export const INDUSTRIES = [
@@ -60,6 +61,9 @@ export const Organization = z
     quotas: Quotas,
     basePriceUsd: z.number(),
     spendLimitUsd: z.number().nullable().optional().meta({ description: "Monthly model-spend cap set by the organization (below the tier budget)" }),
+    rateLimits: RateLimitOverride.nullable()
+      .optional()
+      .meta({ description: "Rate limits the operator set for this organization (GET /organizations/{id}/rate-limits shows the limits in force)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
     closedAt: z.string().optional(),

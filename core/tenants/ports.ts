@@ -1,3 +1,4 @@
+import type { RateLimitOverride } from "../ratelimit/rate-limit.schema";
 import type { Organization } from "./organization.schema";
 
 /** A page of a list, with an opaque cursor for the next one. */
@@ -28,6 +29,11 @@ export interface OrganizationStore {
   update(orgId: string, changes: OrganizationChanges, expected: Partial<Pick<Organization, "tier">>, at: string, actor: Actor): Promise<Organization | "conflict">;
   /** Closes it, whatever else changed meanwhile; closing a closed organization changes nothing. */
   close(orgId: string, at: string, actor: Actor): Promise<Organization>;
+  /**
+   * Sets (or, with null, removes) the operator's rate-limit override, touching only that attribute and
+   * the change stamps; returns the organization as stored. `not_found` if it does not exist.
+   */
+  setRateLimits(orgId: string, override: RateLimitOverride | null, actor: Actor, at: string): Promise<Organization>;
 }
 
 /** The attributes an update may set. */

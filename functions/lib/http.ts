@@ -3,9 +3,11 @@ import type { z } from "zod";
 import { DomainError, type FieldError, forbidden, invalidInput, notFound } from "../../core/errors";
 import { findIllFormedText } from "../../core/shared/text";
 import type { Principal } from "../../core/auth/principal";
+import type { LimitState } from "../../core/ratelimit/limiter";
 import type { HttpRouteSpec } from "../manifest.types";
 import { logger } from "./logger";
 import { problemResponse } from "./problem";
+import { rateLimitHeaders, statesOf } from "./rate-limit-headers";
 import { services } from "./services";
 
 /** Largest request body accepted (bytes, after base64 decoding). */
@@ -21,6 +23,11 @@ export interface Request<R extends HttpRouteSpec> {
   principal: R["auth"] extends "public" ? undefined : Principal;
   requestId: string;
   event: APIGatewayProxyEventV2;
+  /**
+   * The rate limits the request was admitted under (none for public routes and the operator), reported
+   * in the response's RateLimit headers. Logic that applies more limits (chat completions) adds theirs.
+   */
+  rateLimits: LimitState[];
 }
 
 /** A reply other than the route's declared status and JSON body. */
@@ -46,19 +53,25 @@ export function http<R extends HttpRouteSpec>(
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
+    const rateLimits: LimitState[] = [];
     try {
-      const request = await prepare(route, event);
+      const request = await prepare(route, event, rateLimits);
       const result = await logic(request);
       const reply = result instanceof Reply ? result : new Reply(route.response.status, result);
       logger.info("request", { status: reply.statusCode, method: route.method, path: event.rawPath });
       const empty = reply.body === undefined;
       return {
         statusCode: reply.statusCode,
-        headers: { ...(empty ? {} : { "content-type": "application/json" }), "x-request-id": requestId, ...reply.headers },
+        headers: {
+          ...(empty ? {} : { "content-type": "application/json" }),
+          "x-request-id": requestId,
+          ...rateLimitHeaders(rateLimits),
+          ...reply.headers,
+        },
         body: empty ? "" : JSON.stringify(reply.body),
       };
     } catch (error) {
-      return fail(error, requestId, event.rawPath);
+      return fail(error, requestId, event.rawPath, rateLimits);
     } finally {
       logger.removeKeys(["requestId", "route"]);
     }
@@ -67,34 +80,50 @@ export function http<R extends HttpRouteSpec>(
 
 /**
  * Everything a route needs before its logic runs: authentication at the route's level first (an
- * unauthenticated caller gets 401 and learns nothing about the route's schema or its ids), then body
- * size and JSON parsing, and zod validation of path, query and body (offending fields listed).
+ * unauthenticated caller gets 401 and learns nothing about the route's schema or its ids), then the
+ * caller's rate limits (429 before any work: malformed requests count too, they cost as much to
+ * refuse), then body size and JSON parsing, and zod validation of path, query and body (offending
+ * fields listed). This runs for streaming routes too, so the function URLs are limited like the API.
+ *
+ * The limits the request was admitted under are pushed onto `rateLimits` (the request's own list) as
+ * soon as they are known, so a request refused after admission still reports them.
  */
-export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatewayProxyEventV2): Promise<Request<R>> {
+export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatewayProxyEventV2, rateLimits: LimitState[] = []): Promise<Request<R>> {
   const requestId = event.requestContext?.requestId ?? "unknown";
-  const principal = route.auth === "public" ? undefined : await authenticate(route, event);
+  const identified = route.auth === "public" ? undefined : await authenticate(route, event);
+  const principal = identified?.principal;
+  if (identified) rateLimits.push(...(await services().rateLimits.admitRequest(identified.principal, identified.org)));
   assertText(event.pathParameters, "path");
   assertText(event.queryStringParameters, "query");
   const params = parseParams(route, event);
   const query = parse(route.query, event.queryStringParameters ?? {}, "query");
   const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
-  return { params, query, body, principal, requestId, event } as Request<R>;
+  return { params, query, body, principal, requestId, event, rateLimits } as Request<R>;
 }
 
-/** Logs and turns any error into a problem response. Used by every wrapper. */
-export function fail(error: unknown, requestId: string, instance?: string): APIGatewayProxyStructuredResultV2 {
+/**
+ * Logs and turns any error into a problem response, with the RateLimit headers of the limits the
+ * request went through (and of the one that refused it). Used by every wrapper.
+ */
+export function fail(
+  error: unknown,
+  requestId: string,
+  instance?: string,
+  rateLimits: readonly LimitState[] = [],
+): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
   const response = problemResponse(error, requestId, instance);
   if (response.statusCode >= 500) logger.error("request failed", { error: error as Error, status: response.statusCode });
   else logger.info("request refused", { status: response.statusCode, code: (error as DomainError).code });
+  response.headers = { ...response.headers, ...rateLimitHeaders(statesOf(rateLimits, error)) };
   return response;
 }
 
-async function authenticate(route: HttpRouteSpec, event: APIGatewayProxyEventV2): Promise<Principal> {
-  const principal = await services().authenticate(event.headers?.authorization);
-  if (route.auth === "operator" && principal.kind !== "operator") {
+async function authenticate(route: HttpRouteSpec, event: APIGatewayProxyEventV2) {
+  const identified = await services().identify(event.headers?.authorization);
+  if (route.auth === "operator" && identified.principal.kind !== "operator") {
     throw forbidden("This operation needs the platform operator key.", "operator_only");
   }
-  return principal;
+  return identified;
 }
 
 function parseParams(route: HttpRouteSpec, event: APIGatewayProxyEventV2) {

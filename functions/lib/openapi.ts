@@ -23,6 +23,19 @@ const problemResponse = (description: string) => ({
   content: { "application/problem+json": { schema: Problem } },
 });
 
+/** Sent with a 429 (and, but for Retry-After, with every response to an organization key): docs/rate-limiting.md. */
+const RATE_LIMIT_HEADERS = {
+  "Retry-After": { description: "Seconds until this request would pass", schema: { type: "integer" } },
+  RateLimit: {
+    description: 'Per policy: units left (r) and seconds until one more is back (t), e.g. `"api-key";r=0;t=1`',
+    schema: { type: "string" },
+  },
+  "RateLimit-Policy": {
+    description: 'Per policy: bucket size (q) and seconds to refill it (w), e.g. `"api-key";q=100;w=10`',
+    schema: { type: "string" },
+  },
+};
+
 /** The OpenAPI 3.1 document, generated from the route manifest and its zod schemas. */
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
@@ -42,6 +55,7 @@ export function openApiDocument() {
     if (route.auth !== "public") {
       responses[401] = problemResponse("Missing or invalid API key");
       responses[403] = problemResponse("The key may not do this");
+      responses[429] = { ...problemResponse("Over a rate limit (`rate_limited`) or a quota"), headers: RATE_LIMIT_HEADERS };
     }
     if (route.params) responses[404] = problemResponse("Not found (also for other organizations' ids)");
     responses[500] = problemResponse("Unexpected error");

@@ -4,8 +4,11 @@ import { createApiKeyStore } from "../../core/db/api-key.repository";
 import { createConnectionStore } from "../../core/db/connection.repository";
 import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createUsageStore } from "../../core/db/usage.repository";
-import { createApiKeys, createAuthenticator, createCredentialCheck } from "../../core/tenants/api-keys";
+import { createApiKeys, createAuthenticator, createCredentialCheck, createIdentifier } from "../../core/tenants/api-keys";
 import { createSessions } from "../../core/realtime/sessions";
+import { createRateLimitStore } from "../../core/db/rate-limit.repository";
+import { createRateLimiter } from "../../core/ratelimit/limiter";
+import { createRateLimits } from "../../core/ratelimit/rate-limits";
 import { createOrganizations } from "../../core/tenants/organizations";
 import { createMeteringStore, createRoutingSettingsStore } from "../../core/db/metering.repository";
 import { createChatService } from "../../core/chat/chat-service";
@@ -47,6 +50,8 @@ function build() {
   const connections = createConnectionStore(options);
   // HTTP functions push through the configured @connections endpoint (AGENTORG_WS_ENDPOINT).
   const events = createEventPublisher({ connections, pusher: () => createPusher(managementEndpoint()) });
+  // One limiter per warm instance: its deny cache lives as long as the instance (core/ratelimit/limiter.ts).
+  const rateLimits = createRateLimits({ limiter: createRateLimiter({ store: createRateLimitStore(options) }), orgs: orgStore });
   const catalog = createCatalog(cfg.models);
   const provider = (endpoint: EndpointSettings) =>
     endpoint.baseURL
@@ -66,6 +71,7 @@ function build() {
     settings: createRoutingSettingsStore(options),
     orgs: orgStore,
     events,
+    limits: rateLimits,
   });
   const agentRepos = createAgentRepositories(options);
   const agents = createAgentService({ ...agentRepos, orgs: orgStore, events });
@@ -125,6 +131,9 @@ function build() {
     agentTools,
     wsTokens: createWsTokens({ store: createWsTokenStore(options), credentials }),
     authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
+    /** Like `authenticate`, with the organization it read (its tier and rate limits). */
+    identify: createIdentifier({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
+    rateLimits,
     credentials,
     sessions,
     organizations: createOrganizations({ store: orgStore, usage: createUsageStore(options), sessions, credentials }),

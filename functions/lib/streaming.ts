@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Writable } from "node:stream";
+import type { LimitState } from "../../core/ratelimit/limiter";
 import type { HttpRouteSpec } from "../manifest.types";
-import { type Request, prepare } from "./http";
+import { type Request, fail, prepare } from "./http";
 import { logger } from "./logger";
-import { problemOf, problemResponse } from "./problem";
+import { problemOf } from "./problem";
+import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** Where a streaming handler writes: a status and headers first, then pieces of the body. */
 export interface ResponseSink {
@@ -63,17 +65,18 @@ export function streamingHttp<R extends HttpRouteSpec>(
   const run = async (event: APIGatewayProxyEventV2, sink: ResponseSink) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
+    const rateLimits: LimitState[] = [];
     try {
-      const request = await prepare(route, event);
-      await logic(request, sink);
+      const request = await prepare(route, event, rateLimits);
+      await logic(request, withRateLimitHeaders(sink, rateLimits));
       logger.info("request", { method: route.method, path: event.rawPath, streamed: true });
     } catch (error) {
       const problem = problemOf(error, requestId, event.rawPath);
-      if (problem.status >= 500) logger.error("request failed", { error: error as Error, status: problem.status });
       if (sink.started) {
+        if (problem.status >= 500) logger.error("request failed", { error: error as Error, status: problem.status });
         sink.write(`data: ${JSON.stringify({ error: { message: problem.detail, type: problem.code, code: problem.code, param: null, status: problem.status } })}\n\n`);
       } else {
-        const response = problemResponse(error, requestId, event.rawPath);
+        const response = fail(error, requestId, event.rawPath, rateLimits);
         sink.head(response.statusCode, response.headers as Record<string, string>);
         sink.write(response.body as string);
       }
@@ -89,6 +92,22 @@ export function streamingHttp<R extends HttpRouteSpec>(
     return buffered.result();
   };
   return Object.assign(handler, { streaming: true as const, run });
+}
+
+/**
+ * The route's sink with the RateLimit headers added to its head. They are formatted when the head is
+ * written, so limits the logic applied after `prepare` (chat requests and tokens a minute, pushed onto
+ * the same list) are reported too.
+ */
+function withRateLimitHeaders(sink: ResponseSink, rateLimits: LimitState[]): ResponseSink {
+  return {
+    head: (statusCode, headers) => sink.head(statusCode, { ...rateLimitHeaders(rateLimits), ...headers }),
+    write: (chunk) => sink.write(chunk),
+    end: () => sink.end(),
+    get started() {
+      return sink.started;
+    },
+  };
 }
 
 /** A sink that collects the answer into an API Gateway payload-2.0 result. */

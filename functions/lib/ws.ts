@@ -73,20 +73,28 @@ export interface WsActionRequest extends WsRequest {
  * CREDENTIAL_CHECK_TTL_MS old), so nothing runs, is billed or is answered on credentials that were
  * revoked after the socket opened. A connection whose key was revoked, or whose organization was
  * closed, gets a final 401 `credentials_revoked` error frame and is closed.
+ *
+ * Then the frame is rate limited like an HTTP request of the same key (its key's bucket, then its
+ * organization's): over the limit, it gets an `error` frame with the 429 problem (`retryAfterSeconds`,
+ * the violated policy) and the connection stays open. The limits are those of the organization as the
+ * credential check last read it (at most CREDENTIAL_CHECK_TTL_MS old).
  */
 export function wsAction(logic: (request: WsActionRequest) => Promise<APIGatewayProxyResultV2 | void>) {
   return wsHandler(async (request) => {
     const connection = await services().connections.find(request.connectionId);
     if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
     const keyId = keyIdOf(connection);
-    if (!keyId || !(await services().credentials.stillValid(connection.orgId, keyId))) {
+    const org = keyId ? await services().credentials.validOrg(connection.orgId, keyId) : undefined;
+    if (!keyId || !org) {
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
       await request.pusher.disconnect(request.connectionId).catch(() => false);
       await services().connections.remove(request.connectionId, connection.orgId);
       return { statusCode: 200 };
     }
-    return logic({ ...request, connection, principal: { kind: "org", orgId: connection.orgId, keyId } });
+    const principal = { kind: "org" as const, orgId: connection.orgId, keyId };
+    await services().rateLimits.admitRequest(principal, org);
+    return logic({ ...request, connection, principal });
   });
 }
 

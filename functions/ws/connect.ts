@@ -1,5 +1,6 @@
 import { forbidden, unauthorized } from "../../core/errors";
 import { actorOf } from "../../core/auth/principal";
+import type { Organization } from "../../core/tenants/organization.schema";
 import { services, wsHandler } from "../lib/ws";
 
 /**
@@ -13,15 +14,23 @@ export const handler = wsHandler(async ({ event, connectionId }) => {
   let orgId: string;
   let actor: string;
   let keyId: string;
+  let org: Organization | undefined;
   if (token !== undefined || !authorization) {
     ({ orgId, actor, keyId } = await services().wsTokens.redeem(token));
+    org = await services().credentials.validOrg(orgId, keyId);
+    if (!org) throw unauthorized("The key was revoked or its organization closed.", "credentials_revoked");
   } else {
-    const principal = await services().authenticate(authorization);
+    const identified = await services().identify(authorization);
+    const principal = identified.principal;
     if (principal.kind !== "org") throw forbidden("WebSocket connections belong to an organization: use its API key.", "org_key_required");
     orgId = principal.orgId;
     keyId = principal.keyId;
     actor = actorOf(principal);
+    org = identified.org;
   }
+  // A connection attempt counts like a request of its key, once it is authenticated (an attempt
+  // cannot be charged to an organization before: anyone could name one). Refused: 429, no socket.
+  await services().rateLimits.admitRequest({ kind: "org", orgId, keyId }, org);
   await services().connections.put({ connectionId, orgId, actor, keyId, connectedAt: new Date().toISOString(), topics: [] });
   // A revocation that landed between the check above and this record could not see the connection to
   // close it: check again now that it is recorded (uncached), and refuse the socket if so.

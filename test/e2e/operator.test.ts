@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Platform } from "../../local/platform";
-import { call, createTenant, startTestPlatform } from "../support/platform";
+import { call, createTenant, eventually, startTestPlatform } from "../support/platform";
 import { launch, PHONE, screenshot, seriousViolations, signIn, unexpected, type Browser } from "./support/browser";
 
 /**
@@ -87,6 +87,41 @@ describe("organizations (operator)", () => {
     await page.getByRole("button", { name: "Confirm revoke" }).click();
     await page.getByRole("row").filter({ hasText: "ci" }).locator(".badge").filter({ hasText: "revoked" }).waitFor();
     expect((await call(platform, "/organizations", { key: secret })).status).toBe(401);
+    expect(unexpected(errors)).toEqual([]);
+    await page.close();
+  }, 80_000);
+
+  it("shows an organization's rate limits, which the operator changes and resets and its own key only reads", async () => {
+    const tenant = await createTenant(platform, { name: "Acme Limits", tier: "basic" });
+    const limits = () => call(platform, `/organizations/${tenant.org.id}/rate-limits`, { key: platform.operatorKey }).then((r) => r.body);
+    const { page, errors } = await browser.page();
+    await signIn(page, platform.url, platform.operatorKey);
+    await page.goto(`${platform.url}/#/organizations/${tenant.org.id}`);
+    const card = page.getByRole("region", { name: "Rate limits" });
+
+    await card.getByLabel(/Each key: burst/).fill("7");
+    await card.getByRole("button", { name: "Save limits" }).click();
+    const changed = await eventually(async () => ((await limits()).override ? limits() : undefined));
+    expect(await seriousViolations(page)).toEqual([]);
+    await card.getByRole("button", { name: "Back to the tier's limits" }).click();
+    const reset = await eventually(async () => {
+      const current = await limits();
+      return current.override === null ? current : undefined;
+    });
+
+    // Only values that differ from the tier's are sent: the rest keep following the tier.
+    expect(changed.override).toEqual({ apiKey: { burst: 7 } });
+    expect(reset.effective).toEqual(reset.defaults);
+    const tab = await browser.page();
+    await signIn(tab.page, platform.url, tenant.key);
+    await tab.page.goto(`${platform.url}/#/organizations/${tenant.org.id}`);
+    const readOnly = tab.page.getByRole("region", { name: "Rate limits" });
+    await readOnly.locator("dd").first().waitFor();
+    expect(await readOnly.locator("dt").allTextContents()).toContain("Each key: burst");
+    expect(await readOnly.getByRole("button").count()).toBe(0);
+    expect(await seriousViolations(tab.page)).toEqual([]);
+    expect(unexpected(tab.errors)).toEqual([]);
+    await tab.page.close();
     expect(unexpected(errors)).toEqual([]);
     await page.close();
   }, 80_000);

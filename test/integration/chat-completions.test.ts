@@ -7,7 +7,7 @@ import { DEFAULT_MODELS } from "../../core/models/catalog";
 import { classifier } from "../../core/routing/classifier";
 import type { Platform } from "../../local/platform";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
-import { call, createTenant, startTestPlatform } from "../support/platform";
+import { call, createTenant, setRateLimits, startTestPlatform } from "../support/platform";
 
 let platform: Platform;
 let slm: FakeOpenAI;
@@ -303,6 +303,9 @@ describe("metering and budgets", () => {
     const perCall = costMicroUsd(gpt4o, inputTokenUpperBound(messages), maxTokens);
     llm.respond((request) => ({ usage: { prompt_tokens: inputTokenUpperBound(request.messages as never), completion_tokens: maxTokens }, delayMs: 20 }));
     await call(platform, `/organizations/${org.id}`, { method: "PATCH", key, body: { spendLimitUsd: (perCall * 20 + perCall / 2) / 1e6 } });
+    // 50 calls of 2,000 tokens are more than the basic tier's tokens a minute: lift the rate limits, so
+    // the budget is what refuses.
+    await setRateLimits(platform, org.id);
 
     const results = await Promise.all(
       Array.from({ length: 50 }, () => call(platform, "/chat/completions", { method: "POST", key, body: { model: "gpt-4o", messages, max_tokens: maxTokens } })),

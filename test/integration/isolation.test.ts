@@ -54,6 +54,7 @@ afterAll(async () => {
 const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/organizations/{id}/api-keys": { name: "probe" },
   "PATCH /api/v1/organizations/{id}": { name: "Hijacked" },
+  "PUT /api/v1/organizations/{id}/rate-limits": { organization: { requestsPerSecond: 0.001, burst: 1 } },
   "PATCH /api/v1/roles/{id}": { description: "hijacked" },
   "PATCH /api/v1/agents/{id}": { name: "Hijacked" },
   "POST /api/v1/agents/{id}/messages": { kind: "broadcast", body: "hijack" },

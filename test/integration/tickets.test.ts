@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Platform } from "../../local/platform";
-import { call, createTenant, startTestPlatform } from "../support/platform";
+import { call, createTenant, setRateLimits, startTestPlatform } from "../support/platform";
 
 let platform: Platform;
 let acme: Awaited<ReturnType<typeof createTenant>>;
@@ -343,6 +343,8 @@ describe("listing tickets", () => {
 describe("ticket quota", () => {
   it("lets exactly 100 of 150 concurrent creates through on the basic tier and answers the rest 429 with the reset date", async () => {
     const tenant = await createTenant(platform, { tier: "basic" });
+    // 150 at once is more than the basic tier's burst: lift the rate limits, so the quota is what refuses.
+    await setRateLimits(platform, tenant.org.id);
 
     const results = await Promise.all(Array.from({ length: 150 }, (_, i) => open(tenant.key, { type: "incident", title: `Storm ${i}` })));
     const usage = await call(platform, `/organizations/${tenant.org.id}/usage`, { key: tenant.key });

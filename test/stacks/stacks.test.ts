@@ -4,13 +4,13 @@ import type { App } from "sst/constructs";
 import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput, TABLE_DEFINITION } from "../../core/db/table";
-import type { Permission } from "../../functions/manifest.types";
+import { isRateLimited, type Permission, runtimePermissions } from "../../functions/manifest.types";
 import { fallback, httpRoutes, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
-import { Api, EXPOSED_HEADERS } from "../../stacks/api";
+import { Api, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, streamingConcurrency } from "../../stacks/api";
 import { isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
-import { CONNECTION_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
-import { Realtime } from "../../stacks/realtime";
+import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
+import { Realtime, WS_CONNECT_THROTTLE, WS_THROTTLE } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
 import { auditSigningKeyParameter, createStreamStack, Stream, STREAM_READ_ACTIONS } from "../../stacks/stream";
 import { createWebStack } from "../../stacks/web";
@@ -27,6 +27,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 const StreamSample = createStreamStack([SAMPLE_CONSUMER]);
@@ -119,6 +120,7 @@ function expectedActions(permissions: readonly Permission[]): string[] {
   const add = (list: readonly string[]) => list.forEach((a) => actions.add(a));
   if (permissions.includes("table:read") || permissions.includes("table:write")) add(TABLE_READ_ACTIONS);
   if (permissions.includes("table:write")) add(TABLE_WRITE_ACTIONS);
+  if (permissions.includes("table:rate-limits")) add(["dynamodb:UpdateItem"]);
   if (permissions.includes("connections:manage")) add(CONNECTION_ACTIONS);
   if (permissions.includes("models:keys")) add(["ssm:GetParameter"]);
   return [...actions].sort();
@@ -300,25 +302,36 @@ describe("Api", () => {
     expect(outputs.filter((o) => o.startsWith("Streaming"))).toHaveLength(streaming.length);
   });
 
-  it("grants each function exactly its route's permissions", () => {
+  it("grants each function exactly its route's permissions, and the rate limiter's to every authenticated one", () => {
     for (const route of httpRoutes) {
       const fn = functionOfRoute(templates.api, `${route.method} ${route.path}`);
       const actions = actionsOfFunction(templates.api, fn);
-      expect(actions, `${route.method} ${route.path}`).toEqual(expectedActions(route.permissions));
+      expect(actions, `${route.method} ${route.path}`).toEqual(expectedActions(runtimePermissions(route)));
+      // The wrapper authenticates (reads the key and its organization) and rate-limits every non-public route.
+      expect(runtimePermissions(route).includes("table:rate-limits"), `${route.method} ${route.path}`).toBe(route.auth !== "public");
+      if (route.auth !== "public") expect(runtimePermissions(route), `${route.method} ${route.path}`).toContain("table:read");
     }
     expect(actionsOfFunction(templates.api, functionOfRoute(templates.api, "$default"))).toEqual(expectedActions([]));
   });
 
-  it("keeps read-only routes read-only, and routes without permissions away from the table", () => {
+  it("keeps read-only routes read-only but for their rate-limit buckets, and routes without permissions away from the table", () => {
     const readOnly = httpRoutes.filter(
       (r) => r.permissions.includes("table:read") && !r.permissions.includes("table:write"),
     );
-    const none = httpRoutes.filter((r) => r.permissions.length === 0);
+    const none = httpRoutes.filter((r) => runtimePermissions(r).length === 0);
     expect(readOnly.length).toBeGreaterThan(0);
     expect(none.length).toBeGreaterThan(0);
     for (const route of readOnly) {
-      const actions = actionsOfFunction(templates.api, functionOfRoute(templates.api, `${route.method} ${route.path}`));
-      for (const write of TABLE_WRITE_ACTIONS) expect(actions).not.toContain(write);
+      const fn = functionOfRoute(templates.api, `${route.method} ${route.path}`);
+      const writes = statementsOf(templates.api, fn).filter((st) => actionsOf(st).some((a) => (TABLE_WRITE_ACTIONS as readonly string[]).includes(a)));
+      if (!isRateLimited(route)) {
+        expect(writes, `${route.method} ${route.path}`).toEqual([]);
+        continue;
+      }
+      // One write, UpdateItem, and only on items whose partition key is a rate-limit bucket.
+      expect(writes, `${route.method} ${route.path}`).toHaveLength(1);
+      expect(actionsOf(writes[0]!)).toEqual(["dynamodb:UpdateItem"]);
+      expect(writes[0]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...RATE_LIMIT_LEADING_KEYS] } });
     }
     for (const route of none) {
       const actions = actionsOfFunction(templates.api, functionOfRoute(templates.api, `${route.method} ${route.path}`));
@@ -356,9 +369,41 @@ describe("Api", () => {
   it("logs access and throttles the stage, and outputs the URL", () => {
     templates.api.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }),
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: API_THROTTLE.rate, ThrottlingBurstLimit: API_THROTTLE.burst }),
     });
     expect(templates.api.toJSON().Outputs.ApiUrl).toBeDefined();
+  });
+
+  it("keeps the stage ceiling above every tier's organization limit, so a tenant within its limits never meets it", async () => {
+    const { TIER_PLANS } = await import("../../core/tenants/tiers");
+    for (const plan of Object.values(TIER_PLANS)) {
+      expect(API_THROTTLE.rate).toBeGreaterThan(plan.rateLimits.organization.requestsPerSecond);
+      expect(API_THROTTLE.burst).toBeGreaterThanOrEqual(plan.rateLimits.organization.burst);
+    }
+  });
+
+  it("gives the routes nobody can be held to account for (no key, unknown paths) a small ceiling of their own, set after the routes exist", () => {
+    const [[stageId, stage]] = ofType(templates.api, "AWS::ApiGatewayV2::Stage") as [[string, Resource & { DependsOn?: string[] }]];
+    const publicKeys = [...httpRoutes.filter((r) => r.auth === "public").map((r) => `${r.method} ${r.path}`), "$default"];
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+
+    expect(publicKeys.length).toBeGreaterThan(1);
+    expect(Object.keys(settings).sort()).toEqual(publicKeys.sort());
+    for (const key of publicKeys) {
+      expect(settings[key], key).toEqual({ ThrottlingRateLimit: PUBLIC_ROUTE_THROTTLE.rate, ThrottlingBurstLimit: PUBLIC_ROUTE_THROTTLE.burst });
+    }
+    const routeIds = ofType(templates.api, "AWS::ApiGatewayV2::Route").map(([id]) => id);
+    expect(stageId).toBeDefined();
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it("reserves no concurrency for the streaming functions unless the deploy asks for it", () => {
+    const streamingFns = httpRoutes.filter((r) => r.streaming).map((r) => resourcesOf(templates.api)[functionOfRoute(templates.api, `${r.method} ${r.path}`)]!);
+    expect(streamingFns.length).toBeGreaterThan(0);
+    for (const fn of streamingFns) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(streamingConcurrency({})).toBeUndefined();
+    expect(streamingConcurrency({ AGENTORG_STREAMING_CONCURRENCY: "50" })).toBe(50);
+    for (const bad of ["0", "-1", "1.5", "many"]) expect(() => streamingConcurrency({ AGENTORG_STREAMING_CONCURRENCY: bad })).toThrow(/AGENTORG_STREAMING_CONCURRENCY/);
   });
 });
 
@@ -372,11 +417,20 @@ describe("Realtime", () => {
     });
   });
 
-  it("grants each function exactly its route's permissions (no blanket ManageConnections)", () => {
+  it("grants each function exactly its route's permissions (no blanket ManageConnections), and the rate limiter's but to $disconnect", () => {
     for (const route of wsRoutes) {
       const fn = functionOfRoute(templates.realtime, route.routeKey);
-      expect(actionsOfFunction(templates.realtime, fn), route.routeKey).toEqual(expectedActions(route.permissions));
+      expect(actionsOfFunction(templates.realtime, fn), route.routeKey).toEqual(expectedActions(runtimePermissions(route)));
+      expect(isRateLimited(route), route.routeKey).toBe(route.routeKey !== "$disconnect");
     }
+  });
+
+  it("throttles every route of the stage, $connect lower, set after the routes exist", () => {
+    const [[, stage]] = ofType(templates.realtime, "AWS::ApiGatewayV2::Stage") as [[string, Resource & { DependsOn?: string[] }]];
+
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: WS_THROTTLE.rate, ThrottlingBurstLimit: WS_THROTTLE.burst });
+    expect(stage.Properties.RouteSettings).toEqual({ $connect: { ThrottlingRateLimit: WS_CONNECT_THROTTLE.rate, ThrottlingBurstLimit: WS_CONNECT_THROTTLE.burst } });
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(ofType(templates.realtime, "AWS::ApiGatewayV2::Route").map(([id]) => id)));
   });
 
   it("scopes ManageConnections to this API's stage and the POST/GET/DELETE @connections methods", () => {

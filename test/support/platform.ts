@@ -69,3 +69,21 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Rate limits far above anything a test sends, set by the operator for one organization: for tests
+ * of something else (quotas, budgets) that fire more concurrent requests than a tier's burst admits,
+ * so what refuses them is the thing under test and not the rate limiter.
+ */
+export const LIFTED_RATE_LIMITS = {
+  organization: { requestsPerSecond: 500, burst: 10_000 },
+  apiKey: { requestsPerSecond: 500, burst: 10_000 },
+  chat: { requestsPerMinute: 30_000, tokensPerMinute: 100_000_000 },
+};
+
+/** The operator sets an organization's rate-limit override (`PUT /organizations/{id}/rate-limits`). */
+export async function setRateLimits(platform: Platform, orgId: string, override: Record<string, unknown> = LIFTED_RATE_LIMITS) {
+  const result = await call(platform, `/organizations/${orgId}/rate-limits`, { method: "PUT", key: platform.operatorKey, body: override });
+  if (result.status !== 200) throw new Error(`set rate limits: ${result.status} ${result.text}`);
+  return result.body;
+}

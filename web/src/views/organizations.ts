@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ApiKey, CreatedApiKey } from "../../../core/tenants/api-key.schema";
 import type { Organization, OrganizationUsage } from "../../../core/tenants/organization.schema";
+import type { RateLimits as Limits, RateLimitSettings } from "../../../core/ratelimit/rate-limit.schema";
 import { Badge, Empty, ErrorNote, Loading, Meter, Notice, PageHeader } from "../components/ui";
 import { api, describeError, type Page } from "../lib/client";
 import { count, dateTime, label, usd } from "../lib/format";
@@ -136,6 +137,62 @@ function ApiKeys({ org }: { org: Organization }) {
   </section>`;
 }
 
+/** The rate limits' fields, in the order shown: [section, field, label]. */
+const LIMIT_FIELDS = [
+  ["organization", "requestsPerSecond", "Organization: requests a second"],
+  ["organization", "burst", "Organization: burst"],
+  ["apiKey", "requestsPerSecond", "Each key: requests a second"],
+  ["apiKey", "burst", "Each key: burst"],
+  ["chat", "requestsPerMinute", "Chat completions a minute"],
+  ["chat", "tokensPerMinute", "Chat tokens a minute"],
+] as const;
+const limitOf = (limits: Limits, section: string, field: string): number => (limits as unknown as Record<string, Record<string, number>>)[section]![field]!;
+
+/**
+ * The organization's rate limits: an organization key reads them; the operator changes any of them.
+ * Only values that differ from the tier's defaults are sent as the override, so the rest keep
+ * following the tier.
+ */
+function RateLimits({ org, operator }: { org: Organization; operator: boolean }) {
+  const limits = useResource((signal) => api<RateLimitSettings>(`/organizations/${org.id}/rate-limits`, { signal }), [org.id, org.updatedAt]);
+  const settings = limits.data;
+  const [form, setForm] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (settings) setForm(Object.fromEntries(LIMIT_FIELDS.map(([section, field]) => [`${section}.${field}`, String(limitOf(settings.effective, section, field))])));
+  }, [settings]);
+  const save = useAction(async (reset: boolean) => {
+    const override: Record<string, Record<string, number>> = {};
+    if (!reset && settings) {
+      for (const [section, field] of LIMIT_FIELDS) {
+        const entered = Number(form[`${section}.${field}`]);
+        if (entered !== limitOf(settings.defaults, section, field)) (override[section] ??= {})[field] = entered;
+      }
+    }
+    await api(`/organizations/${org.id}/rate-limits`, { method: "PUT", body: override });
+    limits.reload();
+  });
+  return html`<section class="card" aria-labelledby="limits-title">
+    <h2 id="limits-title">Rate limits</h2>
+    ${limits.error ? html`<${ErrorNote} error=${limits.error} retry=${limits.reload} title="The rate limits could not be loaded." />` : null}
+    ${!settings && limits.loading ? html`<${Loading} label="Loading rate limits…" />` : null}
+    ${settings && !operator
+      ? html`<dl class="limits">${LIMIT_FIELDS.map(([section, field, text]) => html`<dt>${text}</dt><dd>${count(limitOf(settings.effective, section, field))}</dd>`)}</dl>`
+      : null}
+    ${settings && operator
+      ? html`<form class="form" onSubmit=${(e: Event) => (e.preventDefault(), void save.run(false))}>
+          ${LIMIT_FIELDS.map(([section, field, text]) => {
+            const name = `${section}.${field}`;
+            return html`<div class="field"><label for=${`limit-${name}`}>${text} <span class="muted">(tier: ${count(limitOf(settings.defaults, section, field))})</span></label>
+              <input id=${`limit-${name}`} type="number" min=${field === "requestsPerSecond" ? "0.001" : "1"} step=${field === "requestsPerSecond" ? "any" : "1"} required value=${form[name] ?? ""} onInput=${(e: Event) => setForm({ ...form, [name]: value(e) })} /></div>`;
+          })}
+          <div class="row"><button type="submit" disabled=${save.busy}>Save limits</button>
+            <button type="button" class="secondary" disabled=${save.busy || !settings.override} onClick=${() => void save.run(true)}>Back to the tier's limits</button></div>
+        </form>`
+      : null}
+    ${save.error ? html`<p class="form-error" role="alert">${describeError(save.error)}</p>` : null}
+  </section>`;
+}
+
 function OrgDetail({ id }: { id: string }) {
   const { session } = useApp();
   const operator = session.role === "operator";
@@ -161,7 +218,10 @@ function OrgDetail({ id }: { id: string }) {
                     <p class="muted">Bill so far: ${usd(d.usage.bill.totalUsd)} (base ${usd(d.usage.bill.basePriceUsd)} + metered ${usd(d.usage.bill.meteredUsd)}). Resets ${dateTime(d.usage.resetsAt)}.</p></section>`
                 : null}
             </div>
-            <${ApiKeys} org=${d.org} />
+            <div>
+              <${ApiKeys} org=${d.org} />
+              ${d.org.status === "active" ? html`<${RateLimits} org=${d.org} operator=${operator} />` : null}
+            </div>
           </div>`
       : null}
   </div>`;
