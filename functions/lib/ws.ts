@@ -89,7 +89,7 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
       await request.pusher.disconnect(request.connectionId).catch(() => false);
-      await services().connections.remove(request.connectionId, connection.orgId);
+      // Closing it runs `$disconnect`, which forgets the connection (this route needs no table write).
       return { statusCode: 200 };
     }
     const principal = { kind: "org" as const, orgId: connection.orgId, keyId };

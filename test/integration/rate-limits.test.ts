@@ -59,7 +59,7 @@ describe("per-tenant and per-key rate limits (HTTP)", () => {
     expect(statuses(neighbour)).toEqual(Array(20).fill(200));
     expect(neighbour.at(-1)!.headers.get("ratelimit-policy")).toBe(`"api-key";q=${basic.apiKey.burst};w=10, "organization";q=${basic.organization.burst};w=10`);
     expect(neighbour.at(-1)!.headers.get("ratelimit")).toMatch(/^"api-key";r=\d+;t=\d+, "organization";r=\d+;t=\d+$/);
-  });
+  }, 90_000);
 
   it("lets exactly the allowed number of concurrent requests through, whichever of the organization's keys sends them", async () => {
     const tenant = await createTenant(platform);
