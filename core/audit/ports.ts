@@ -56,8 +56,13 @@ export interface AuditStore {
   listEntries(orgId: string, page: EntryPageRequest): Promise<Page<unknown>>;
   /** A page of checkpoints as stored, newest first. */
   listCheckpoints(orgId: string, page: { limit: number; cursor?: string }): Promise<Page<unknown>>;
-  /** Every entry in sort key (seq) order, a page at a time, so a long chain never sits in memory whole. */
-  entryPages(orgId: string): AsyncIterable<unknown[]>;
+  /**
+   * Every entry in sort key (seq) order, a page at a time, so a long chain never sits in memory whole;
+   * with `toSeq`, only the entries stored at seq 1 to `toSeq` (a snapshot up to a head read before).
+   */
+  entryPages(orgId: string, range?: { toSeq?: number }): AsyncIterable<unknown[]>;
+  /** The seq in the sort key of the tenant's last stored entry item (null: none), whatever its content. */
+  lastEntrySeq(orgId: string): Promise<number | null>;
   /** Every checkpoint in seq order, a page at a time. */
   checkpointPages(orgId: string): AsyncIterable<unknown[]>;
   /** Whether the organization was purged (`npm run org:purge`): its deletions are not audited. */

@@ -37,14 +37,21 @@ export interface AuditStoreFaults {
 }
 
 export function createAuditStore({ client, table, faults }: RepositoryOptions & { faults?: AuditStoreFaults }): AuditStore {
-  async function* pages(orgId: string, prefix: string): AsyncIterable<unknown[]> {
+  async function* pages(orgId: string, prefix: string, toSk?: string): AsyncIterable<unknown[]> {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await client.send(
         new QueryCommand({
           TableName: table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+          ...(toSk
+            ? {
+                KeyConditionExpression: "pk = :pk AND sk BETWEEN :prefix AND :to",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix, ":to": toSk },
+              }
+            : {
+                KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+              }),
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -189,7 +196,27 @@ export function createAuditStore({ client, table, faults }: RepositoryOptions & 
       return next ? { items, cursor: next } : { items };
     },
 
-    entryPages: (orgId) => pages(orgId, keys.auditEntryPrefix),
+    // Seqs are zero-padded in the key, so "up to seq n" is a key range ending at entry n's key.
+    entryPages: (orgId, range) =>
+      pages(orgId, keys.auditEntryPrefix, range?.toSeq !== undefined ? keys.auditEntry(orgId, range.toSeq).sk : undefined),
+
+    async lastEntrySeq(orgId) {
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.auditEntryPrefix },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+          ProjectionExpression: "sk",
+        }),
+      );
+      const sk = Items?.[0]?.sk;
+      if (typeof sk !== "string") return null;
+      const seq = Number(sk.slice(keys.auditEntryPrefix.length));
+      return Number.isSafeInteger(seq) ? seq : null;
+    },
     checkpointPages: (orgId) => pages(orgId, keys.auditCheckpointPrefix),
 
     async isPurged(orgId) {
