@@ -26,6 +26,8 @@ export interface HttpRouteSpec {
   query?: z.ZodObject;
   body?: z.ZodType;
   response: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Other non-error answers worth documenting (e.g. /health's 503 with its JSON body). */
+  extraResponses?: { status: number; description: string; schema?: z.ZodType }[];
   permissions: Permission[];
   /**
    * The handler may stream its answer (SSE). Locally the gateway hands it a response sink; in AWS it is

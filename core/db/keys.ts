@@ -74,6 +74,9 @@ export const keys = {
   /** A purged organization's tombstone: a platform item (no tenant prefix), so it outlives the purge. */
   purged: (orgId: string): Key => ({ pk: "P#PURGED", sk: `ORG#${orgId}` }),
 
+  /** A key that never holds an item: /health reads it to prove the table answers. */
+  healthProbe: { pk: "P#HEALTH", sk: "PING" } as Key,
+
   /** Quota counters that are not per period (agents alive). */
   counter: (orgId: string, name: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#${name}` }),
 

@@ -26,6 +26,7 @@ import type { AgentTool, ToolContext } from "../../core/agents/tools";
 import { createPusher, managementEndpoint } from "./connections";
 import { config, resetConfig } from "./config";
 import { createTicketSettingsStore, createTicketStore } from "../../core/db/ticket.repository";
+import { createTablePing } from "../../core/db/health.repository";
 import { createTicketService } from "../../core/tickets/ticket-service";
 import { createItsmTools } from "../../core/tickets/itsm-tools";
 
@@ -124,6 +125,8 @@ function build() {
     apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
     tickets,
     connections,
+    /** /health's DynamoDB check. */
+    pingTable: createTablePing(options),
   };
 }
 
