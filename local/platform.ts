@@ -6,6 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services";
+import { registerHealthProbe } from "../functions/lib/health";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { StartupError } from "./errors";
@@ -53,6 +54,8 @@ export interface Platform {
   auditKeyId: string;
   tableCreated: boolean;
   poller: ReturnType<typeof createStreamPoller>;
+  /** The supervised DynamoDB Local (its pid, `kill()` for fault tests, `status()`, `whenUp()`). */
+  dynamoDb: DynamoDbLocal;
   /** The local WebSocket gateway (open sockets, for benchmarks). */
   ws: { size(): number; sockets(): import("ws").WebSocket[] };
   stop(): Promise<void>;
@@ -114,7 +117,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({
     port: options.dynamoDbPort ?? 0,
-    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb") } : {}),
+    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb"), pidFile: join(options.dataDir, "dynamodb-local.pid") } : {}),
   });
   const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
   try {
@@ -157,6 +160,39 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     poller.start();
     cleanups.unshift(() => poller.stop());
+    // After DynamoDB Local restarts: an in-memory database lost its table, so create it again (its data
+    // is gone; the stream is a new one). With a data folder the table and stream are still there, and
+    // the poller finds its place again from its checkpoints by itself.
+    dynamo.onRestart(async () => {
+      const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+      try {
+        const table = await ensureTable(client, tableName);
+        if (table.created) poller.setStream(table.streamArn);
+      } finally {
+        client.destroy();
+      }
+    });
+    const consumers = options.consumers ?? manifestStreams;
+    const unregister = [
+      registerHealthProbe("dynamodb-local", () => {
+        const s = dynamo.status();
+        return {
+          status: s.state === "up" ? "up" : "down",
+          ...(s.state === "up" ? {} : { detail: s.state === "restarting" ? "exited; restarting" : `${s.state}: restart the platform` }),
+          info: { state: s.state, pid: s.pid, restarts: s.restarts, lastExitAt: s.lastExitAt, lastExit: s.lastExit },
+        };
+      }),
+      ...(consumers.length === 0 ? [] : [registerHealthProbe("stream-poller", () => {
+        const p = poller.status();
+        const stalled = p.consecutiveFailures > 0;
+        return {
+          status: !p.running || stalled ? "down" : p.parkedRecords > 0 ? "degraded" : "up",
+          ...(!p.running ? { detail: "not running" } : stalled ? { detail: "the stream does not answer" } : p.parkedRecords > 0 ? { detail: `${p.parkedRecords} parked records waiting to be replayed` } : {}),
+          info: { running: p.running, lastSuccessfulPollAt: p.lastSuccessfulPollAt, consecutiveFailures: p.consecutiveFailures, parkedRecords: p.parkedRecords },
+        };
+      })]),
+    ];
+    cleanups.unshift(async () => unregister.forEach((remove) => remove()));
 
     const httpGateway = createHttpGateway({ domainName });
     const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
@@ -213,6 +249,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       auditKeyId: keyIdOf(auditPublicKey),
       tableCreated: created,
       poller,
+      dynamoDb: dynamo,
       ws: { size: () => wsGateway.size(), sockets: () => wsGateway.sockets() },
       async stop() {
         for (const cleanup of cleanups) await cleanup().catch(() => undefined);
