@@ -7,7 +7,7 @@ export interface ClientOptions {
   endpoint?: string;
   region?: string;
   /** Overrides of DYNAMODB_TIMEOUTS (tests, tools that may wait longer). */
-  timeouts?: Partial<typeof DYNAMODB_TIMEOUTS>;
+  timeouts?: Partial<Record<keyof typeof DYNAMODB_TIMEOUTS, number>>;
 }
 
 /**
