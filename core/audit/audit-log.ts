@@ -2,11 +2,11 @@ import type { KeyObject } from "node:crypto";
 import { type Principal } from "../auth/principal";
 import { invalidInput, notFound } from "../errors";
 import type { OrganizationStore, Page } from "../tenants/ports";
-import type { AuditPublicKey, AuditVerification } from "./audit.schema";
+import type { AuditCoverage, AuditPublicKey, AuditVerification } from "./audit.schema";
 import { isPositiveSeq, isRecord, keyIdOf, privateKeyFromSeed, publicKeyFromBase64, publicKeyToBase64 } from "./chain";
 import { createChainVerifier } from "./chain-verifier";
 import { canonicalJson } from "./entry";
-import type { AuditKeyRecord, AuditKeyRegistry, AuditStore } from "./ports";
+import type { AuditKeyRecord, AuditKeyRegistry, AuditStore, LostStreamRange } from "./ports";
 
 /**
  * The audit log as the API shows it: entries and checkpoints of one organization, its verification,
@@ -20,13 +20,18 @@ export interface AuditLogDeps {
   orgs: Pick<OrganizationStore, "get">;
   /** The signing seed when this function holds it (the local runtime): its public half is served too. */
   signingKey?: string;
+  /** Stream ranges the audit consumer lost (unset: none can be lost, as locally). */
+  lostRanges?: () => Promise<LostStreamRange[]>;
 }
+
+/** Pending markers `verify` reads at most (each costs a marker read and a source-marker lookup). */
+export const PENDING_READ_LIMIT = 1_000;
 
 export interface OrgScopeQuery {
   orgId?: string;
 }
 
-export function createAuditLog({ store, keys, orgs, signingKey }: AuditLogDeps) {
+export function createAuditLog({ store, keys, orgs, signingKey, lostRanges }: AuditLogDeps) {
   const local: AuditKeyRecord | null = signingKey
     ? (() => {
         const publicKey = publicKeyToBase64(privateKeyFromSeed(signingKey));
@@ -54,6 +59,27 @@ export function createAuditLog({ store, keys, orgs, signingKey }: AuditLogDeps) 
     const registered = await keys.list();
     if (local && !registered.some((k) => k.keyId === local.keyId)) registered.push(local);
     return registered.sort((a, b) => (a.registeredAt < b.registeredAt ? -1 : a.registeredAt > b.registeredAt ? 1 : 0));
+  }
+
+  /**
+   * Is every change known to the platform in the chain? Pending: markers of failed appends whose
+   * record has no entry (source marker) yet. Lost: ranges the stream no longer held when they were
+   * redriven, since the organization exists (nobody can tell whose changes they held).
+   */
+  async function coverage(orgId: string): Promise<AuditCoverage> {
+    const [{ markers, more }, lost, org] = await Promise.all([
+      store.pendingMarkers(orgId, PENDING_READ_LIMIT),
+      lostRanges ? lostRanges() : Promise.resolve([]),
+      lostRanges ? orgs.get(orgId) : Promise.resolve(null),
+    ]);
+    const recorded = markers.length ? await store.recordedEvents(orgId, markers.map((m) => m.eventId)) : new Set<string>();
+    const open = markers.filter((m) => !recorded.has(m.eventId));
+    const since = open.map((m) => m.since).filter((t): t is string => Boolean(t)).sort()[0] ?? null;
+    const createdAt = (org as { createdAt?: unknown } | null)?.createdAt;
+    const relevant = lost
+      .filter((l) => typeof createdAt !== "string" || (l.lastRecordAt ?? l.recordedAt) >= createdAt)
+      .map(({ consumer: _consumer, ...range }) => range);
+    return { complete: open.length === 0 && !more && relevant.length === 0, pending: open.length, pendingMore: more, pendingSince: since, lost: relevant };
   }
 
   return {
@@ -85,6 +111,9 @@ export function createAuditLog({ store, keys, orgs, signingKey }: AuditLogDeps) 
      * (a checkpoint beyond the entries read, a head beyond them). What lies beyond the snapshot is
      * judged against the head as it is after it was read: covered by it, it is a concurrent append
      * (verified next time); beyond even that head, it was not written by the consumer.
+     *
+     * `valid` is about integrity only; `coverage` says whether changes are known to be missing
+     * (pending after a failure, or lost beyond the stream's retention).
      */
     async verify(principal: Principal, query: OrgScopeQuery): Promise<AuditVerification> {
       const orgId = await scope(principal, query.orgId);
@@ -170,6 +199,7 @@ export function createAuditLog({ store, keys, orgs, signingKey }: AuditLogDeps) 
         message,
         checkpoints: { total, verified: result.checkpoints.verified, signaturesVerified: result.checkpoints.signaturesVerified, lastSeq },
         unsignedFromSeq: length > (lastSeq ?? 0) ? (lastSeq ?? 0) + 1 : null,
+        coverage: await coverage(orgId),
       };
     },
 

@@ -11,7 +11,8 @@ import { createCatalog, type EndpointSettings } from "../../core/models/catalog"
 import { createOfflineProvider } from "../../core/models/offline-provider";
 import { createOpenAiProvider } from "../../core/models/openai-provider";
 import { classifier } from "../../core/routing/classifier";
-import { createAuditKeyRegistry, createAuditStore } from "../../core/db/audit.repository";
+import { createAuditKeyRegistry, createAuditStore, createStreamLossLog } from "../../core/db/audit.repository";
+import { auditConsumer as auditConsumerSpec } from "../manifest/audit";
 import { createAuditConsumer, type AuditConsumer } from "../../core/audit/audit-consumer";
 import { createAuditLog } from "../../core/audit/audit-log";
 import { loadAuditSigningKey, readSecureParameter } from "./audit-key";
@@ -87,6 +88,7 @@ function build() {
   const runtime = createAgentRuntime({ chat, agents, store: agentRepos.agents, extraTools: (context) => agentTools.extra(context) });
   const auditStore = createAuditStore(options);
   const auditKeys = createAuditKeyRegistry(options);
+  const streamLosses = createStreamLossLog(options);
   let auditConsumer: Promise<AuditConsumer> | undefined;
   return {
     config: cfg,
@@ -96,6 +98,7 @@ function build() {
       keys: auditKeys,
       orgs: orgStore,
       ...(cfg.audit.signingKey ? { signingKey: cfg.audit.signingKey } : {}),
+      lostRanges: () => streamLosses.list(auditConsumerSpec.name),
     }),
     /** The audit log's writer (stream consumer); its signing key is loaded once, on first use. */
     auditConsumer: (): Promise<AuditConsumer> =>
@@ -125,6 +128,8 @@ function build() {
     apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore }),
     tickets,
     connections,
+    /** Stream ranges lost by a consumer (recorded by the redrive of its failure queue). */
+    streamLosses,
     /** /health's DynamoDB check. */
     pingTable: createTablePing(options),
   };

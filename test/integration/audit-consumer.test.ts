@@ -10,7 +10,7 @@ import { appendEntries, generateAuditKeyPair, verifyChain } from "../../core/aud
 import type { AuditEntry, Checkpoint } from "../../core/audit/entry";
 import { OPERATOR } from "../../core/auth/principal";
 import type { AuditStore } from "../../core/audit/ports";
-import { createAuditKeyRegistry, createAuditStore, type AuditStoreFaults } from "../../core/db/audit.repository";
+import { createAuditKeyRegistry, createAuditStore, createStreamLossLog, type AuditStoreFaults } from "../../core/db/audit.repository";
 import { keys as tableKeys } from "../../core/db/keys";
 import { toStreamChangeRecord } from "../../core/db/audit-stream";
 import type { Platform } from "../../local/platform";
@@ -361,6 +361,90 @@ describe("audit consumer", () => {
       const verdict = await log.verify(OPERATOR, { orgId });
 
       expect(verdict).toMatchObject({ valid: false, reason: "head_mismatch", firstInvalidSeq: 4, length: 3 });
+    });
+  });
+
+  describe("coverage: changes known but not in the chain (defect 6)", () => {
+    it("marks the records of a failed append pending, and verify reports them until a retry appends them", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const records = ticketRecords(orgId, 4);
+      let down = true;
+      // The commit fails as it would while the database refuses writes; the marker writes still reach it.
+      const flaky = instance({
+        beforeCommit: () => {
+          if (down) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+        },
+      });
+      await flaky.consumer.consume(changes(records.slice(0, 1)));
+      down = false;
+      await flaky.consumer.consume(changes(records.slice(0, 1)));
+      down = true;
+
+      const failed = await flaky.consumer.consume(changes(records.slice(1)));
+      const during = await flaky.log.verify(OPERATOR, { orgId });
+      down = false;
+      const retried = await flaky.consumer.consume(changes(records.slice(1)));
+      const after = await flaky.log.verify(OPERATOR, { orgId });
+      const left = await flaky.store.pendingMarkers(orgId, 10);
+
+      expect(failed.failed).toEqual([records[1]!.dynamodb!.SequenceNumber]);
+      expect(during).toMatchObject({ valid: true, length: 1, coverage: { complete: false, pending: 3, pendingMore: false, lost: [] } });
+      expect(Date.parse(during.coverage.pendingSince!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(retried.appended).toBe(3);
+      expect(after).toMatchObject({ valid: true, length: 4, coverage: { complete: true, pending: 0 } });
+      // The instance that marked them removed its markers once the records were in.
+      expect(left.markers).toEqual([]);
+    });
+
+    it("does not count a marker whose record got its entry elsewhere (another instance appended it)", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const records = ticketRecords(orgId, 2);
+      const failing = instance({ beforeCommit: () => Promise.reject(new Error("throttled")) });
+      await failing.consumer.consume(changes(records));
+      const other = instance();
+
+      await other.consumer.consume(changes(records));
+      const verdict = await other.log.verify(OPERATOR, { orgId });
+      const markers = await other.store.pendingMarkers(orgId, 10);
+
+      // The markers are still there (another instance wrote them), but each record has its source marker.
+      expect(markers.markers).toHaveLength(2);
+      expect(verdict.coverage).toEqual({ complete: true, pending: 0, pendingMore: false, pendingSince: null, lost: [] });
+    });
+
+    it("reports stream ranges lost beyond retention since the organization exists", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const { consumer, store } = instance();
+      const registry = createAuditKeyRegistry({ client: clients[0]!, table: platform.tableName });
+      await consumer.consume(changes(ticketRecords(orgId, 1)));
+      const losses = createStreamLossLog({ client: clients[0]!, table: platform.tableName });
+      const consumerName = `audit-${randomUUID()}`;
+      const range = (from: string, lastRecordAt: string) => ({
+        consumer: consumerName,
+        shardId: "shardId-00000001",
+        fromSequenceNumber: from,
+        toSequenceNumber: String(BigInt(from) + 5n),
+        firstRecordAt: lastRecordAt,
+        lastRecordAt,
+        recordedAt: new Date().toISOString(),
+        reason: "TrimmedDataAccessException",
+      });
+      await losses.record(range("100", "2026-01-01T00:00:00Z")); // before the organization existed
+      await losses.record(range("200", "2026-06-01T00:00:00Z"));
+      await losses.record(range("200", "2026-06-01T00:00:00Z")); // recorded twice by a redrive that died: one range
+      const log = createAuditLog({
+        store,
+        keys: registry,
+        orgs: { get: async (id) => ({ id, createdAt: "2026-03-01T00:00:00.000Z" }) as never },
+        lostRanges: () => losses.list(consumerName),
+      });
+
+      const verdict = await log.verify(OPERATOR, { orgId });
+
+      expect(verdict.valid).toBe(true);
+      expect(verdict.coverage).toMatchObject({ complete: false, pending: 0 });
+      const { consumer: _consumer, recordedAt: _at, ...expected } = range("200", "2026-06-01T00:00:00Z");
+      expect(verdict.coverage.lost).toEqual([{ ...expected, recordedAt: expect.any(String) }]);
     });
   });
 });
