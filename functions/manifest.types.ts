@@ -55,6 +55,12 @@ export interface StreamConsumerSpec {
   filterPatterns: Record<string, unknown>[];
   batchSize: number;
   permissions: Permission[];
+  /**
+   * The scheduled redrive of the consumer's on-failure queue (AWS): a function that replays the
+   * batches the mapping gave up on (functions/lib/stream-redrive.ts). It runs the consumer in-process,
+   * so it gets the consumer's permissions, plus the stream and the queue.
+   */
+  redrive?: { handler: string; everyMinutes: number };
 }
 
 /** Preserves the literal types of a route so handlers get typed params, query and body. */

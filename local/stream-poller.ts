@@ -9,7 +9,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { matchesAny } from "../functions/lib/event-filter";
-import { toLambdaRecord } from "../functions/lib/stream-records";
+import { toLambdaRecord } from "../core/db/stream-records";
 import { loadHandler } from "./handlers";
 
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
