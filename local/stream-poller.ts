@@ -46,7 +46,11 @@ export interface StreamPollerOptions {
   consumers: StreamConsumerSpec[];
   /** Resume points per consumer and shard survive a restart here (unset: start from the oldest record). */
   checkpointFile?: string;
-  /** Records that still failed after every retry go here, like an on-failure destination, and are replayed from it. */
+  /**
+   * Records that still failed after every retry go here, like an on-failure destination, and are
+   * replayed from it. Unset (in-memory runs): they are kept in memory, replayed the same way, and
+   * gone when the process ends, like everything else of such a run.
+   */
   failureFile?: string;
   /** Retries of a failing batch before it is parked (default 10, like the deployed mapping). */
   maxRetries?: number;
@@ -136,7 +140,8 @@ export function createStreamPoller(options: StreamPollerOptions) {
   let lastSuccessfulPollAt: string | null = null;
   let consecutiveFailures = 0;
   let lastError: string | null = null;
-  let parked = options.failureFile ? countParked(options.failureFile) : 0;
+  const parking: ParkingLot = options.failureFile ? fileParkingLot(options.failureFile) : memoryParkingLot();
+  let parked = countParked(parking);
   /** Set when the stream answers again after failing: parked records are worth trying at once. */
   let redriveSoon = false;
   let wake: (() => void) | undefined;
@@ -185,11 +190,8 @@ export function createStreamPoller(options: StreamPollerOptions) {
 
   function park(spec: StreamConsumerSpec, records: DynamoDBRecord[], error: string) {
     log({ level: "WARN", message: "records sent to the failure destination", consumer: spec.name, records: records.length, error });
-    if (!options.failureFile) return;
     const parkedAt = new Date().toISOString();
-    const lines = records.map((record) => JSON.stringify({ consumer: spec.name, record, parkedAt, attempts: 0, nextAttemptAt: 0, lastError: error } satisfies ParkedRecord) + "\n");
-    // A line a crash cut short must not swallow the next one: start on a fresh line.
-    appendFileSync(options.failureFile, (endsMidLine(options.failureFile) ? "\n" : "") + lines.join(""));
+    parking.append(records.map((record) => JSON.stringify({ consumer: spec.name, record, parkedAt, attempts: 0, nextAttemptAt: 0, lastError: error } satisfies ParkedRecord)));
     parked += records.length;
   }
 
@@ -287,10 +289,8 @@ export function createStreamPoller(options: StreamPollerOptions) {
    * leaves either the old file or the new one.
    */
   async function redrivePass(options_: { ignoreBackoff?: boolean } = {}): Promise<RedriveResult> {
-    const file = options.failureFile;
-    if (!file) return { replayed: 0, failed: 0, remaining: 0 };
     const now = Date.now();
-    const { lines, unreadable } = readParked(file);
+    const { lines, unreadable } = readParked(parking);
     const due = lines.filter((l) => options_.ignoreBackoff || (l.nextAttemptAt ?? 0) <= now).slice(0, redrivePolicy.maxPerPass);
     if (due.length === 0) {
       parked = lines.length + unreadable.length;
@@ -324,7 +324,7 @@ export function createStreamPoller(options: StreamPollerOptions) {
     for (const l of due) if (!consumers.some((c) => c.spec.name === l.consumer)) failed.set(lineKey(l), `no consumer named ${l.consumer}`);
 
     // Everything below is synchronous: no park() can interleave between reading and renaming.
-    const current = readParked(file);
+    const current = readParked(parking);
     const kept: string[] = [];
     const later = Date.now();
     for (const [index, line] of current.lines.entries()) {
@@ -338,7 +338,7 @@ export function createStreamPoller(options: StreamPollerOptions) {
       } else kept.push(current.raw[index]!);
     }
     kept.push(...current.unreadable); // never drop a line, even one this code cannot read
-    writeAtomically(file, kept.length ? kept.join("\n") + "\n" : "");
+    parking.replace(kept);
     parked = kept.length;
     const result = { replayed: done.size, failed: failed.size, remaining: kept.length };
     log({ level: result.failed ? "WARN" : "INFO", message: "replayed parked stream records", ...result });
@@ -376,22 +376,20 @@ export function createStreamPoller(options: StreamPollerOptions) {
           }
         }
       })();
-      if (options.failureFile) {
-        redriveLoop = (async () => {
-          while (running) {
-            await sleep(redrivePolicy.intervalMs);
-            if (!running) break;
-            if (parked === 0 && !redriveSoon) continue;
-            const ignoreBackoff = redriveSoon;
-            redriveSoon = false;
-            try {
-              await redrivePass({ ignoreBackoff });
-            } catch (error) {
-              log({ level: "WARN", message: "redrive pass failed", error: String(error) });
-            }
+      redriveLoop = (async () => {
+        while (running) {
+          await sleep(redrivePolicy.intervalMs);
+          if (!running) break;
+          if (parked === 0 && !redriveSoon) continue;
+          const ignoreBackoff = redriveSoon;
+          redriveSoon = false;
+          try {
+            await redrivePass({ ignoreBackoff });
+          } catch (error) {
+            log({ level: "WARN", message: "redrive pass failed", error: String(error) });
           }
-        })();
-      }
+        }
+      })();
     },
     /**
      * Resolves after a poll that started after this call found nothing new: what was written (and
@@ -436,19 +434,51 @@ function readCheckpoints(file: string | undefined, log: (line: Record<string, un
   }
 }
 
-/** Lines in the failure file (unreadable ones too: they wait for a person). */
-function countParked(file: string): number {
-  const { lines, unreadable } = readParked(file);
+/**
+ * Where parked records wait: one JSON line each. Every operation is synchronous, so a park can never
+ * interleave with a redrive's read-modify-replace.
+ */
+interface ParkingLot {
+  read(): string[];
+  append(lines: string[]): void;
+  /** Replaces every line at once (a crash leaves the old lines or the new ones). */
+  replace(lines: string[]): void;
+}
+
+/** The failure file. */
+function fileParkingLot(file: string): ParkingLot {
+  return {
+    read: () => (existsSync(file) ? readFileSync(file, "utf8").split("\n") : []),
+    append(lines) {
+      // A line a crash cut short must not swallow the next one: start on a fresh line.
+      appendFileSync(file, (endsMidLine(file) ? "\n" : "") + lines.map((l) => `${l}\n`).join(""));
+    },
+    replace: (lines) => writeAtomically(file, lines.length ? lines.join("\n") + "\n" : ""),
+  };
+}
+
+/** In-memory runs: the same lines, in memory. */
+function memoryParkingLot(): ParkingLot {
+  let kept: string[] = [];
+  return {
+    read: () => [...kept],
+    append: (lines) => void kept.push(...lines),
+    replace: (lines) => void (kept = [...lines]),
+  };
+}
+
+/** Parked lines (unreadable ones too: they wait for a person). */
+function countParked(parking: ParkingLot): number {
+  const { lines, unreadable } = readParked(parking);
   return lines.length + unreadable.length;
 }
 
-/** The failure file's lines: parsed, their raw text, and lines that are not a parked record (kept as they are). */
-function readParked(file: string): { lines: ParkedRecord[]; raw: string[]; unreadable: string[] } {
-  if (!existsSync(file)) return { lines: [], raw: [], unreadable: [] };
+/** The parked lines: parsed, their raw text, and lines that are not a parked record (kept as they are). */
+function readParked(parking: ParkingLot): { lines: ParkedRecord[]; raw: string[]; unreadable: string[] } {
   const lines: ParkedRecord[] = [];
   const raw: string[] = [];
   const unreadable: string[] = [];
-  for (const text of readFileSync(file, "utf8").split("\n")) {
+  for (const text of parking.read()) {
     if (!text.trim()) continue;
     try {
       const line = JSON.parse(text) as ParkedRecord;

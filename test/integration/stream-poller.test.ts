@@ -227,6 +227,25 @@ describe("stream poller (local event source mapping)", () => {
       expect(readFileSync(failureFile, "utf8")).toBe("");
     });
 
+    it("keeps parked records in memory when there is no failure file, and replays them too", async () => {
+      const run = randomUUID();
+      let working = false;
+      const seen: number[] = [];
+      const poller = pollerFor(run, async (event) => {
+        if (!working) throw new Error("dependency down");
+        seen.push(...event.Records.map(numberOf));
+      }, { maxRetries: 0, redrive: { intervalMs: 20, baseDelayMs: 20 } });
+      await put(run, 1);
+
+      poller.start();
+      await eventually(async () => (poller.status().parkedRecords === 1 ? true : undefined));
+      working = true;
+      await eventually(async () => (seen.includes(1) && poller.status().parkedRecords === 0 ? true : undefined));
+      await poller.stop();
+
+      expect(seen).toEqual([1]);
+    });
+
     it("keeps what fails again (with its attempts and a later retry time) and every line it cannot read", async () => {
       const run = randomUUID();
       const failureFile = join(mkdtempSync(join(tmpdir(), "poller-")), "failures.jsonl");
