@@ -44,10 +44,11 @@ export interface DynamoDbLocal {
   readonly pid: number | undefined;
   status(): DynamoDbLocalStatus;
   /**
-   * Sends a signal to the current process, as a crash or an operator would (fault tests): the
-   * supervisor sees an unexpected exit and restarts it.
+   * Sends a signal to the current process, as a crash or an operator would (fault tests), and
+   * resolves once the supervisor has seen it exit (the state is then no longer `up`); the
+   * supervisor restarts it.
    */
-  kill(signal?: NodeJS.Signals): void;
+  kill(signal?: NodeJS.Signals): Promise<void>;
   /** Runs after each successful restart (the platform re-creates an in-memory table, wakes the poller). */
   onRestart(listener: () => Promise<void> | void): void;
   /** Resolves once the state is `up`; rejects when it is `down` or `stopped`, or after `timeoutMs`. */
@@ -107,6 +108,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   const port = await reservePort(options.port, "DynamoDB Local");
   const endpoint = `http://127.0.0.1:${port}`;
 
+  /** A process being started by a restart: stopped with the platform even before it answers. */
+  let launching: ChildProcess | undefined;
   let child: Supervised = await launch(port, path);
   writePidFile(options.pidFile, child.pid);
 
@@ -147,7 +150,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       await new Promise((r) => setTimeout(r, Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (failures - 1))));
       if (stopping) return;
       try {
-        const next = await launch(port, path);
+        const next = await launch(port, path, (spawned) => (launching = spawned));
+        launching = undefined;
         if (stopping) {
           next.kill("SIGKILL");
           return;
@@ -167,6 +171,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
         setState("up");
         return;
       } catch (error) {
+        launching = undefined;
         failures += 1;
         lastExit = error instanceof Error ? error.message : String(error);
         log({ message: "DynamoDB Local did not start", error: lastExit, failures });
@@ -194,7 +199,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       lastExit,
     }),
     kill(signal = "SIGKILL") {
-      child.kill(signal);
+      const target = child;
+      const seen = new Promise<void>((resolve) => {
+        if (target.exitCode !== null || target.signalCode !== null) return resolve();
+        // Listeners run in order: the supervisor's own exit listener has updated the state by then.
+        target.once("exit", () => resolve());
+      });
+      target.kill(signal);
+      return seen;
     },
     onRestart(listener) {
       restartListeners.push(listener);
@@ -219,6 +231,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       new Promise<void>((done) => {
         stopping = true;
         setState("stopped");
+        launching?.kill("SIGKILL");
         const current = child;
         const finish = () => {
           removePidFile(options.pidFile, current.pid);
@@ -233,8 +246,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
 }
 
 /** Spawns DynamoDB Local on `port` and waits until it answers; kills it and throws if it does not. */
-async function launch(port: number, path: string | null): Promise<Supervised> {
+async function launch(port: number, path: string | null, spawned?: (child: ChildProcess) => void): Promise<Supervised> {
   const child: Supervised = spawn({ port, path, sharedDb: true, stdio: "pipe" });
+  spawned?.(child);
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);

@@ -36,7 +36,7 @@ describe("DynamoDB Local killed mid-burst", () => {
     const burst = ticketBurst(() => platform, key);
     await waitFor("20 acknowledged tickets", async () => (burst.acknowledged().length >= 20 ? true : undefined), 60_000);
 
-    platform.dynamoDb.kill("SIGKILL");
+    await platform.dynamoDb.kill("SIGKILL");
     const killedAt = burst.outcomes.length;
     const down = await waitFor("/health to say 503 with the process down", async () => {
       const h = await health(platform);
