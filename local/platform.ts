@@ -184,7 +184,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }),
       ...(consumers.length === 0 ? [] : [registerHealthProbe("stream-poller", () => {
         const p = poller.status();
-        const stalled = p.consecutiveFailures > 0;
+        // One failed poll is a hiccup (a slow answer under load); three in a row, seconds of them, is an outage.
+        const stalled = p.consecutiveFailures >= 3;
         return {
           status: !p.running || stalled ? "down" : p.parkedRecords > 0 ? "degraded" : "up",
           ...(!p.running ? { detail: "not running" } : stalled ? { detail: "the stream does not answer" } : p.parkedRecords > 0 ? { detail: `${p.parkedRecords} parked records waiting to be replayed` } : {}),

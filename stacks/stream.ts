@@ -43,10 +43,12 @@ export const STREAM_RETRY = {
 
 /**
  * The redrive of a failure queue (functions/lib/stream-redrive.ts): it may run this long (it stops
- * taking messages 30 s before the end), one at a time, and is not retried by Lambda when it reports
- * a batch that failed again (the next scheduled run retries it, and the failure raises an alarm).
+ * taking messages 30 s before the end), and is not retried by Lambda when it reports a batch that
+ * failed again (the next scheduled run retries it, and the failure raises an alarm). No reserved
+ * concurrency: a new account's 10 concurrent executions leave none to reserve, and two overlapping
+ * runs are harmless (a received message is hidden from the other run, and replays are idempotent).
  */
-export const REDRIVE_FUNCTION = { timeout: 300, reservedConcurrentExecutions: 1, retryAttempts: 0 } as const;
+export const REDRIVE_FUNCTION = { timeout: 300, retryAttempts: 0 } as const;
 
 /** What makes an operator look: a batch still waiting after 3 redrive periods, or for an hour, or a redrive that failed. */
 export const REDRIVE_ALARMS = {
@@ -208,7 +210,7 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
 
 /**
  * A consumer's redrive function: its own role with the consumer's permissions (it runs the consumer
- * in-process), the stream and the failure queue; longer than an API function, one at a time.
+ * in-process), the stream and the failure queue; it may run longer than an API function.
  */
 function redriveFunction(
   stack: Stack,
@@ -220,7 +222,6 @@ function redriveFunction(
   const fn = new SstFunction(stack, id, {
     ...props,
     timeout: REDRIVE_FUNCTION.timeout,
-    reservedConcurrentExecutions: REDRIVE_FUNCTION.reservedConcurrentExecutions,
     retryAttempts: REDRIVE_FUNCTION.retryAttempts,
   });
   fn.attachPermissions(options.statements);
