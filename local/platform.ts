@@ -6,10 +6,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services";
-import { registerHealthProbe } from "../functions/lib/health";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { StartupError } from "./errors";
+import { registerLocalProbes } from "./health-probes";
 import { createHttpGateway } from "./http-gateway";
 import { reservePort } from "./ports";
 import { createStaticSite } from "./static";
@@ -173,27 +173,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       }
     });
     const consumers = options.consumers ?? manifestStreams;
-    const unregister = [
-      registerHealthProbe("dynamodb-local", () => {
-        const s = dynamo.status();
-        return {
-          status: s.state === "up" ? "up" : "down",
-          ...(s.state === "up" ? {} : { detail: s.state === "restarting" ? "exited; restarting" : `${s.state}: restart the platform` }),
-          info: { state: s.state, pid: s.pid, restarts: s.restarts, lastExitAt: s.lastExitAt, lastExit: s.lastExit },
-        };
-      }),
-      ...(consumers.length === 0 ? [] : [registerHealthProbe("stream-poller", () => {
-        const p = poller.status();
-        // One failed poll is a hiccup (a slow answer under load); three in a row, seconds of them, is an outage.
-        const stalled = p.consecutiveFailures >= 3;
-        return {
-          status: !p.running || stalled ? "down" : p.parkedRecords > 0 ? "degraded" : "up",
-          ...(!p.running ? { detail: "not running" } : stalled ? { detail: "the stream does not answer" } : p.parkedRecords > 0 ? { detail: `${p.parkedRecords} parked records waiting to be replayed` } : {}),
-          info: { running: p.running, lastSuccessfulPollAt: p.lastSuccessfulPollAt, consecutiveFailures: p.consecutiveFailures, parkedRecords: p.parkedRecords },
-        };
-      })]),
-    ];
-    cleanups.unshift(async () => unregister.forEach((remove) => remove()));
+    const unregisterProbes = registerLocalProbes({ dynamoDb: dynamo, ...(consumers.length ? { poller } : {}) });
+    cleanups.unshift(async () => unregisterProbes());
 
     const httpGateway = createHttpGateway({ domainName });
     const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
