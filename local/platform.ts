@@ -161,17 +161,20 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     poller.start();
     cleanups.unshift(() => poller.stop());
     // After DynamoDB Local restarts: an in-memory database lost its table, so create it again (its data
-    // is gone; the stream is a new one). With a data folder the table and stream are still there, and
-    // the poller finds its place again from its checkpoints by itself.
-    dynamo.onRestart(async () => {
-      const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-      try {
-        const table = await ensureTable(client, tableName);
-        if (table.created) poller.setStream(table.streamArn);
-      } finally {
-        client.destroy();
-      }
-    });
+    // is gone; the stream is a new one). With a data folder the table and stream are still there (no
+    // table is created on a database that may still be loading), and the poller finds its place again
+    // from its checkpoints by itself.
+    if (!options.dataDir) {
+      dynamo.onRestart(async () => {
+        const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+        try {
+          const table = await ensureTable(client, tableName);
+          if (table.created) poller.setStream(table.streamArn);
+        } finally {
+          client.destroy();
+        }
+      });
+    }
     const consumers = options.consumers ?? manifestStreams;
     const unregisterProbes = registerLocalProbes({ dynamoDb: dynamo, ...(consumers.length ? { poller } : {}) });
     cleanups.unshift(async () => unregisterProbes());
