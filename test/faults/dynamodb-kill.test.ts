@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Platform } from "../../local/platform";
@@ -27,6 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await platform?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("DynamoDB Local killed mid-burst", () => {

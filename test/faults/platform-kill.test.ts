@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allTicketIds, freePort, health, isAlive, ticketBurst, ticketInsertsAudited, verifyLog, waitFor } from "../support/faults";
@@ -77,6 +77,7 @@ afterAll(async () => {
   }
   const orphan = dynamoPid();
   if (orphan && isAlive(orphan)) process.kill(orphan, "SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("the whole platform killed with -9 mid-burst", () => {
