@@ -29,6 +29,8 @@ export interface HttpRouteSpec {
   query?: z.ZodObject;
   body?: z.ZodType;
   response: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Other non-error answers worth documenting (e.g. /health's 503 with its JSON body). */
+  extraResponses?: { status: number; description: string; schema?: z.ZodType }[];
   permissions: Permission[];
   /**
    * The handler may stream its answer (SSE). Locally the gateway hands it a response sink; in AWS it is
@@ -56,6 +58,12 @@ export interface StreamConsumerSpec {
   filterPatterns: Record<string, unknown>[];
   batchSize: number;
   permissions: Permission[];
+  /**
+   * The scheduled redrive of the consumer's on-failure queue (AWS): a function that replays the
+   * batches the mapping gave up on (functions/lib/stream-redrive.ts). It runs the consumer in-process,
+   * so it gets the consumer's permissions, plus the stream and the queue.
+   */
+  redrive?: { handler: string; everyMinutes: number };
 }
 
 /** Preserves the literal types of a route so handlers get typed params, query and body. */

@@ -10,6 +10,7 @@ import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } 
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { createConnectionsEndpoint } from "./connections-endpoint";
 import { StartupError } from "./errors";
+import { registerLocalProbes } from "./health-probes";
 import { createHttpGateway } from "./http-gateway";
 import { createGuardedServer, hasBody, refuse, requestTarget } from "./http-guards";
 import { reservePort } from "./ports";
@@ -63,6 +64,8 @@ export interface Platform {
   auditKeyId: string;
   tableCreated: boolean;
   poller: ReturnType<typeof createStreamPoller>;
+  /** The supervised DynamoDB Local (its pid, `kill()` for fault tests, `status()`, `whenUp()`). */
+  dynamoDb: DynamoDbLocal;
   /** The local WebSocket gateway (open sockets, for benchmarks). */
   ws: { size(): number; sockets(): import("ws").WebSocket[] };
   stop(): Promise<void>;
@@ -133,7 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({
     port: options.dynamoDbPort ?? 0,
-    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb") } : {}),
+    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb"), pidFile: join(options.dataDir, "dynamodb-local.pid") } : {}),
   });
   const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
   try {
@@ -180,6 +183,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     poller.start();
     cleanups.unshift(() => poller.stop());
+    // After DynamoDB Local restarts: an in-memory database lost its table, so create it again (its data
+    // is gone; the stream is a new one). With a data folder the table and stream are still there (no
+    // table is created on a database that may still be loading), and the poller finds its place again
+    // from its checkpoints by itself.
+    if (!options.dataDir) {
+      dynamo.onRestart(async () => {
+        const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+        try {
+          const table = await ensureTable(client, tableName);
+          if (table.created) poller.setStream(table.streamArn);
+        } finally {
+          client.destroy();
+        }
+      });
+    }
+    const consumers = options.consumers ?? manifestStreams;
+    const unregisterProbes = registerLocalProbes({ dynamoDb: dynamo, ...(consumers.length ? { poller } : {}) });
+    cleanups.unshift(async () => unregisterProbes());
 
     const httpGateway = createHttpGateway({ domainName });
     const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
@@ -245,6 +266,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       auditKeyId: keyIdOf(auditPublicKey),
       tableCreated: created,
       poller,
+      dynamoDb: dynamo,
       ws: { size: () => wsGateway.size(), sockets: () => wsGateway.sockets() },
       async stop() {
         for (const cleanup of cleanups) await cleanup().catch(() => undefined);

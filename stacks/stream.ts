@@ -1,7 +1,13 @@
 import { Duration } from "aws-cdk-lib";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
@@ -34,6 +40,25 @@ export const STREAM_RETRY = {
   retryAttempts: 10,
   maxRecordAge: Duration.hours(6),
 } as const;
+
+/**
+ * The redrive of a failure queue (functions/lib/stream-redrive.ts): it may run this long (it stops
+ * taking messages 30 s before the end), and is not retried by Lambda when it reports a batch that
+ * failed again (the next scheduled run retries it, and the failure raises an alarm). No reserved
+ * concurrency: a new account's 10 concurrent executions leave none to reserve, and two overlapping
+ * runs are harmless (a received message is hidden from the other run, and replays are idempotent).
+ */
+export const REDRIVE_FUNCTION = { timeout: 300, retryAttempts: 0 } as const;
+
+/** What makes an operator look: a batch still waiting after 3 redrive periods, or for an hour, or a redrive that failed. */
+export const REDRIVE_ALARMS = {
+  visibleMessages: { threshold: 1, evaluationPeriods: 3 },
+  oldestMessageSeconds: 3600,
+  errors: 1,
+} as const;
+
+/** Reading a failure queue and removing what was replayed (no send, no purge). */
+export const REDRIVE_QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"] as const;
 
 /**
  * The SSM SecureString parameter holding the audit consumer's checkpoint signing key. CloudFormation
@@ -79,6 +104,18 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
     const environment = { ...baseEnvironment(table), AGENTORG_WS_ENDPOINT: realtime.managementEndpoint };
 
     const functions: Record<string, SstFunction> = {};
+    const redrives: Record<string, SstFunction> = {};
+    // Operators subscribe to this topic (output AlarmTopicArn). CloudWatch can only publish to an
+    // encrypted topic through a customer managed key whose policy lets it use the key.
+    let alarmTopic: Topic | undefined;
+    const alarms = () => {
+      if (alarmTopic) return alarmTopic;
+      const key = new Key(stack, "AlarmTopicKey", { enableKeyRotation: true, description: "agentorg operator alarms topic" });
+      key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+      alarmTopic = new Topic(stack, "AlarmTopic", { masterKey: key, enforceSSL: true, displayName: "agentorg operator alarms" });
+      stack.addOutputs({ AlarmTopicArn: alarmTopic.topicArn });
+      return alarmTopic;
+    };
     for (const consumer of consumers) {
       const id = `Consumer${constructId(consumer.name)}`;
       if (functions[consumer.name]) throw new Error(`Two stream consumers are named ${consumer.name}.`);
@@ -115,13 +152,80 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
         onFailure: new SqsDlq(failures),
       });
       functions[consumer.name] = fn;
+
+      if (consumer.redrive) {
+        const redrive = redriveFunction(stack, `${id}Redrive`, { permissions: consumer.permissions, redrive: consumer.redrive }, {
+          environment: { ...environment, ...extras.environment, AGENTORG_FAILURE_QUEUE_URL: failures.queueUrl },
+          targets,
+          statements: [
+            new PolicyStatement({ actions: [...STREAM_READ_ACTIONS], resources: [streamArn] }),
+            new PolicyStatement({ actions: [...REDRIVE_QUEUE_ACTIONS], resources: [failures.queueArn] }),
+            ...extras.statements,
+          ],
+        });
+        new Rule(stack, `${id}RedriveSchedule`, {
+          description: `Replays what the ${consumer.name} consumer's stream mapping gave up on`,
+          schedule: Schedule.rate(Duration.minutes(consumer.redrive.everyMinutes)),
+          targets: [new LambdaFunction(redrive, { retryAttempts: 0 })],
+        });
+        const topic = alarms();
+        const period = Duration.minutes(consumer.redrive.everyMinutes);
+        const alarmsOf = [
+          new Alarm(stack, `${id}FailuresWaiting`, {
+            alarmDescription: `${consumer.name}: failed stream batches wait in the failure queue through ${REDRIVE_ALARMS.visibleMessages.evaluationPeriods} redrive periods (the stream keeps records 24 h)`,
+            metric: failures.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+            threshold: REDRIVE_ALARMS.visibleMessages.threshold,
+            evaluationPeriods: REDRIVE_ALARMS.visibleMessages.evaluationPeriods,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+          new Alarm(stack, `${id}FailuresOldest`, {
+            alarmDescription: `${consumer.name}: the oldest failed stream batch has waited over an hour (its records leave the stream after 24 h)`,
+            metric: failures.metricApproximateAgeOfOldestMessage({ period, statistic: "Maximum" }),
+            threshold: REDRIVE_ALARMS.oldestMessageSeconds,
+            evaluationPeriods: 1,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+          new Alarm(stack, `${id}RedriveErrors`, {
+            alarmDescription: `${consumer.name}: a redrive run failed, or a replayed batch failed again`,
+            metric: redrive.metricErrors({ period, statistic: "Sum" }),
+            threshold: REDRIVE_ALARMS.errors,
+            evaluationPeriods: 1,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+          }),
+        ];
+        for (const alarm of alarmsOf) alarm.addAlarmAction(new SnsAction(topic));
+        redrives[consumer.name] = redrive;
+      }
     }
 
     applyStackSuppressions(stack);
-    return { consumers: functions };
+    return { consumers: functions, redrives, alarmTopic };
   }
   // SST names a stack after its function; bundlers may rename an inner function (Stream2).
   return Object.defineProperty(Stream, "name", { value: "Stream" });
+}
+
+/**
+ * A consumer's redrive function: its own role with the consumer's permissions (it runs the consumer
+ * in-process), the stream and the failure queue; it may run longer than an API function.
+ */
+function redriveFunction(
+  stack: Stack,
+  id: string,
+  consumer: { permissions: StreamConsumerSpec["permissions"]; redrive: NonNullable<StreamConsumerSpec["redrive"]> },
+  options: { environment: Record<string, string>; targets: PermissionTargets; statements: PolicyStatement[] },
+): SstFunction {
+  const props = manifestFunction(stack, id, { handler: consumer.redrive.handler, permissions: consumer.permissions }, options);
+  const fn = new SstFunction(stack, id, {
+    ...props,
+    timeout: REDRIVE_FUNCTION.timeout,
+    retryAttempts: REDRIVE_FUNCTION.retryAttempts,
+  });
+  fn.attachPermissions(options.statements);
+  return fn;
 }
 
 /** The manifest's stream consumers (functions/routes.ts `streams`). */

@@ -34,6 +34,9 @@ export const AUDIT_DEFAULTS = {
   concurrency: 8,
 } as const;
 
+/** Pending markers one instance remembers per tenant, to clear them when their records are appended. */
+const MARKED_LIMIT = 10_000;
+
 /** Tenants whose head one consumer instance remembers (oldest forgotten first). */
 const HEAD_CACHE_SIZE = 10_000;
 
@@ -67,6 +70,7 @@ export interface ConsumeResult {
 
 interface Pending {
   change: AuditChange | null;
+  eventId: string;
   /** Why the record cannot be turned into an entry (it is retried, then parked by the mapping). */
   error?: Error;
   sequenceNumber: string;
@@ -97,6 +101,11 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
    * per append on the usual path: one writer per tenant, records delivered once.
    */
   const heads = new Map<string, ChainState>();
+  /**
+   * Records this instance marked pending (by tenant): when one of them is appended later, its
+   * marker is removed at once instead of waiting for it to expire.
+   */
+  const marked = new Map<string, Set<string>>();
   const rememberHead = (orgId: string, head: ChainState) => {
     heads.delete(orgId);
     heads.set(orgId, head);
@@ -169,6 +178,7 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
       const outcome = await store.commit({ orgId, expected: head, entries, head: next, checkpoint });
       if (outcome === "committed") {
         rememberHead(orgId, next);
+        await clearMarked(orgId, entries.map((e) => e.source.eventId));
         return { done: taken, appended: entries.length, skipped: taken - entries.length };
       }
       if (optimistic) continue; // a stale cached head or an already recorded record: read both, build again
@@ -178,6 +188,38 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
       log("audit append lost a race; retrying from the new head", { orgId, attempt });
       // Full jitter: two writers that collided once should not collide again in lockstep.
       await sleep(Math.random() * Math.min(1_000, 10 * 2 ** attempt));
+    }
+  }
+
+  /** Removes the pending markers this instance wrote for records that are now in the log (best effort: they also expire). */
+  async function clearMarked(orgId: string, eventIds: string[]) {
+    const mine = marked.get(orgId);
+    if (!mine) return;
+    const done = eventIds.filter((id) => mine.has(id));
+    if (!done.length) return;
+    try {
+      await store.clearPending(orgId, done);
+      for (const id of done) mine.delete(id);
+      if (mine.size === 0) marked.delete(orgId);
+    } catch (error) {
+      log("audit pending markers not cleared; they expire on their own", { orgId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /**
+   * Makes a failure visible: the tenant's records from the failed one on are marked pending, so that
+   * `verify` reports them as changes not yet in the log until a retry or a redrive appends them.
+   * Best effort: when the database itself is down this fails too, and the records are marked by the
+   * first attempt that reaches it again (retries and redrives come back here on every failure).
+   */
+  async function markPending(orgId: string, records: Pending[], error: string) {
+    try {
+      await store.markPending(orgId, records.map((r) => ({ eventId: r.eventId, sequenceNumber: r.sequenceNumber })), error);
+      let mine = marked.get(orgId);
+      if (!mine) marked.set(orgId, (mine = new Set()));
+      for (const r of records) if (mine.size < MARKED_LIMIT) mine.add(r.eventId);
+    } catch (markError) {
+      log("audit records not marked pending", { orgId, records: records.length, error: markError instanceof Error ? markError.message : String(markError) });
     }
   }
 
@@ -201,12 +243,11 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
         result.skipped += skipped;
       }
     } catch (error) {
-      log("audit append failed; the records will be delivered again", {
-        orgId,
-        sequenceNumber: records[i]!.sequenceNumber,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      const message = error instanceof Error ? error.message : String(error);
+      log("audit append failed; the records will be delivered again", { orgId, sequenceNumber: records[i]!.sequenceNumber, error: message });
       result.failed.push(records[i]!.sequenceNumber);
+      // A record that cannot even name its tenant has no log to be pending in (it is parked all the same).
+      if (!orgId.startsWith("?")) await markPending(orgId, records.slice(i), message);
     }
   }
 
@@ -230,10 +271,10 @@ export function createAuditConsumer(deps: AuditConsumerDeps) {
             result.skipped += 1;
             continue;
           }
-          pending = { change, sequenceNumber: record.sequenceNumber, size: canonicalJson(change).length + 400 };
+          pending = { change, eventId: record.eventId, sequenceNumber: record.sequenceNumber, size: canonicalJson(change).length + 400 };
           orgId = change.orgId;
         } catch (error) {
-          pending = { change: null, error: error as Error, sequenceNumber: record.sequenceNumber, size: 0 };
+          pending = { change: null, eventId: record.eventId, error: error as Error, sequenceNumber: record.sequenceNumber, size: 0 };
           orgId = tenantOf(record);
         }
         // A record that cannot even name its tenant is its own group, so it blocks no tenant's records.

@@ -39,6 +39,29 @@ export const AuditCheckpoint = z
   })
   .meta({ id: "AuditCheckpoint", description: "An Ed25519-signed statement of a chain's head (section 7)" });
 
+const LostRange = z
+  .object({
+    shardId: z.string(),
+    fromSequenceNumber: z.string(),
+    toSequenceNumber: z.string(),
+    firstRecordAt: z.string().nullable(),
+    lastRecordAt: z.string().nullable(),
+    recordedAt: z.string(),
+    reason: z.string(),
+  })
+  .meta({ id: "AuditLostRange", description: "Stream records the audit consumer could not deliver and the stream no longer holds" });
+
+/** Whether every change the platform knows of is in the chain; `valid` is about integrity only. */
+export const AuditCoverage = z
+  .object({
+    complete: z.boolean().meta({ description: "No change known to be missing: nothing pending, nothing lost" }),
+    pending: z.number().int().meta({ description: "Changes of this organization whose append failed and that are not in the chain yet (retried and redriven automatically)" }),
+    pendingMore: z.boolean().meta({ description: "More pending markers exist than were counted" }),
+    pendingSince: z.string().nullable().meta({ description: "When the oldest pending change first failed" }),
+    lost: z.array(LostRange).meta({ description: "Stream ranges lost beyond the stream's 24-hour retention since this organization exists (whose changes they held cannot be known)" }),
+  })
+  .meta({ id: "AuditCoverage" });
+
 export const AuditVerification = z
   .object({
     orgId: z.string(),
@@ -59,6 +82,7 @@ export const AuditVerification = z
       .int()
       .nullable()
       .meta({ description: "First entry after the last verified checkpoint: protected by the chain only" }),
+    coverage: AuditCoverage,
   })
   .meta({ id: "AuditVerification" });
 
@@ -72,4 +96,5 @@ export const AuditPublicKey = z
   .meta({ id: "AuditPublicKey" });
 
 export type AuditVerification = z.infer<typeof AuditVerification>;
+export type AuditCoverage = z.infer<typeof AuditCoverage>;
 export type AuditPublicKey = z.infer<typeof AuditPublicKey>;

@@ -42,6 +42,15 @@ export interface EntryPageRequest {
   fromSeq?: number;
 }
 
+/** A tenant's stream record that is known but not in its log yet (an append of it failed). */
+export interface PendingRecord {
+  eventId: string;
+  sequenceNumber: string;
+  /** When it first failed (kept across later failures). */
+  since?: string;
+  lastError?: string;
+}
+
 export interface AuditStore {
   /** The tenant's chain head (strongly consistent), or null before its first entry. */
   head(orgId: string): Promise<ChainState | null>;
@@ -56,10 +65,25 @@ export interface AuditStore {
   listEntries(orgId: string, page: EntryPageRequest): Promise<Page<unknown>>;
   /** A page of checkpoints as stored, newest first. */
   listCheckpoints(orgId: string, page: { limit: number; cursor?: string }): Promise<Page<unknown>>;
-  /** Every entry in sort key (seq) order, a page at a time, so a long chain never sits in memory whole. */
-  entryPages(orgId: string): AsyncIterable<unknown[]>;
+  /**
+   * Every entry in sort key (seq) order, a page at a time, so a long chain never sits in memory whole;
+   * with `toSeq`, only the entries stored at seq 1 to `toSeq` (a snapshot up to a head read before).
+   */
+  entryPages(orgId: string, range?: { toSeq?: number }): AsyncIterable<unknown[]>;
+  /** The seq in the sort key of the tenant's last stored entry item (null: none), whatever its content. */
+  lastEntrySeq(orgId: string): Promise<number | null>;
   /** Every checkpoint in seq order, a page at a time. */
   checkpointPages(orgId: string): AsyncIterable<unknown[]>;
+  /**
+   * Marks records as pending (known, not in the log yet). Called when an append fails, and again on
+   * every later failure, which keeps the marker alive (it expires a week after the last failure, and
+   * never before the source marker of a record that did get its entry).
+   */
+  markPending(orgId: string, records: readonly PendingRecord[], error: string): Promise<void>;
+  /** Removes pending markers of records that now have their entry. */
+  clearPending(orgId: string, eventIds: readonly string[]): Promise<void>;
+  /** Live pending markers (oldest key first), at most `limit`; `more` if there are others. */
+  pendingMarkers(orgId: string, limit: number): Promise<{ markers: PendingRecord[]; more: boolean }>;
   /** Whether the organization was purged (`npm run org:purge`): its deletions are not audited. */
   isPurged(orgId: string): Promise<boolean>;
 }
@@ -78,4 +102,29 @@ export interface AuditKeyRegistry {
   /** Idempotent: registering a known keyId keeps the first record. */
   register(key: AuditKeyRecord): Promise<void>;
   list(): Promise<AuditKeyRecord[]>;
+}
+
+/**
+ * A range of a stream shard that a consumer could not deliver and that the stream no longer holds
+ * (records are kept 24 hours): its changes are lost to the consumer. Recorded by the redrive of the
+ * consumer's failure queue.
+ */
+export interface LostStreamRange {
+  consumer: string;
+  shardId: string;
+  fromSequenceNumber: string;
+  toSequenceNumber: string;
+  /** The batch's records' approximate arrival times, when the failure message names them. */
+  firstRecordAt: string | null;
+  lastRecordAt: string | null;
+  /** When the loss was found. */
+  recordedAt: string;
+  reason: string;
+}
+
+/** Where lost ranges are kept (a platform item per range). */
+export interface StreamLossLog {
+  /** Idempotent per (consumer, shard, first sequence number). */
+  record(range: LostStreamRange): Promise<void>;
+  list(consumer: string): Promise<LostStreamRange[]>;
 }

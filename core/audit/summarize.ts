@@ -37,7 +37,7 @@ export const NOISE_ENTITY_TYPES = [
 ] as const;
 
 /** The audit log's own items: auditing them would make every append produce another append. */
-export const AUDIT_OWN_ENTITY_TYPES = ["auditEntry", "auditHead", "auditCheckpoint", "auditSource"] as const;
+export const AUDIT_OWN_ENTITY_TYPES = ["auditEntry", "auditHead", "auditCheckpoint", "auditSource", "auditPending"] as const;
 
 /** Everything `toAuditChange` drops by type; build the event-source filter as "entity not in this list". */
 export const IGNORED_ENTITY_TYPES: readonly string[] = [...NOISE_ENTITY_TYPES, ...AUDIT_OWN_ENTITY_TYPES];

@@ -1,6 +1,16 @@
 import { gunzipSync, gzipSync } from "node:zlib";
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { AppendCommit, AuditKeyRegistry, AuditStore } from "../audit/ports";
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { AppendCommit, AuditKeyRegistry, AuditStore, LostStreamRange, PendingRecord, StreamLossLog } from "../audit/ports";
 import { canonicalJson } from "../audit/entry";
 import { invalidInput } from "../errors";
 import { isConditionFailed } from "./client";
@@ -17,7 +27,11 @@ import type { RepositoryOptions } from "./organization.repository";
  * - head `AUDITHEAD`: seq and hash of the last entry, and the last checkpoint's seq and time;
  * - checkpoint `AUDITCP#<seq>`: the signed checkpoint's canonical JSON;
  * - source marker `AUDITSRC#<eventId>`: "this stream record has an entry", expiring after a week
- *   (streams keep records for 24 h, so no redelivery can come later).
+ *   (streams keep records for 24 h, so no redelivery can come later);
+ * - pending marker `AUDITPEND#<eventId>`: "this stream record failed to be appended": `verify` counts
+ *   it as a gap unless the record's source marker exists. It expires a week after its last failure,
+ *   and a source marker is written after that failure, so a marker can never outlive the source
+ *   marker of its record and make a recorded change look pending again.
  */
 
 /** An entry's JSON above this size is stored gzipped: an item holds at most 400 KB. */
@@ -26,6 +40,9 @@ const GZIP_FROM_BYTES = 64 * 1024;
 export const SOURCE_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 const SEQ_MAX = "9".repeat(AUDIT_SEQ_DIGITS);
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+/** Pending markers written at once (each is a conditional-free UpdateItem). */
+const MARK_CONCURRENCY = 8;
 
 /**
  * A test seam for the faults real DynamoDB cannot be made to produce on demand: a function instance
@@ -38,14 +55,21 @@ export interface AuditStoreFaults {
 }
 
 export function createAuditStore({ client, table, faults, cursors = processCursors }: RepositoryOptions & { faults?: AuditStoreFaults }): AuditStore {
-  async function* pages(orgId: string, prefix: string): AsyncIterable<unknown[]> {
+  async function* pages(orgId: string, prefix: string, toSk?: string): AsyncIterable<unknown[]> {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await client.send(
         new QueryCommand({
           TableName: table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+          ...(toSk
+            ? {
+                KeyConditionExpression: "pk = :pk AND sk BETWEEN :prefix AND :to",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix, ":to": toSk },
+              }
+            : {
+                KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": prefix },
+              }),
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -192,7 +216,100 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
       return next ? { items, cursor: next } : { items };
     },
 
-    entryPages: (orgId) => pages(orgId, keys.auditEntryPrefix),
+    // Seqs are zero-padded in the key, so "up to seq n" is a key range ending at entry n's key.
+    async markPending(orgId, records, error) {
+      const now = new Date();
+      const ttl = Math.floor(now.getTime() / 1000) + SOURCE_MARKER_TTL_SECONDS;
+      const queue = [...records];
+      const worker = async () => {
+        for (let record = queue.shift(); record; record = queue.shift()) {
+          await client.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: keys.auditPending(orgId, record.eventId),
+              // `since` survives later failures; the rest is refreshed by each of them.
+              UpdateExpression: "SET entity = :entity, orgId = :orgId, eventId = :eventId, sequenceNumber = :seq, since = if_not_exists(since, :now), lastFailedAt = :now, lastError = :error, #ttl = :ttl ADD failures :one",
+              ExpressionAttributeNames: { "#ttl": "ttl" },
+              ExpressionAttributeValues: {
+                ":entity": "auditPending",
+                ":orgId": orgId,
+                ":eventId": record.eventId,
+                ":seq": record.sequenceNumber,
+                ":now": now.toISOString(),
+                ":error": error.slice(0, 500),
+                ":ttl": ttl,
+                ":one": 1,
+              },
+            }),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(MARK_CONCURRENCY, queue.length) }, worker));
+    },
+
+    async clearPending(orgId, eventIds) {
+      const unique = [...new Set(eventIds)];
+      for (let i = 0; i < unique.length; i += BATCH_WRITE_LIMIT) {
+        let requests: NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string] | undefined = unique
+          .slice(i, i + BATCH_WRITE_LIMIT)
+          .map((id) => ({ DeleteRequest: { Key: keys.auditPending(orgId, id) } }));
+        for (let round = 0; requests?.length && round < 5; round += 1) {
+          const result: BatchWriteCommandOutput = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+          requests = result.UnprocessedItems?.[table];
+        }
+      }
+    },
+
+    async pendingMarkers(orgId, limit) {
+      const now = Math.floor(Date.now() / 1000);
+      const markers: PendingRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.auditPendingPrefix },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          // TTL deletes lazily: an expired marker that is still there no longer counts.
+          if (typeof item.ttl === "number" && item.ttl <= now) continue;
+          if (markers.length === limit) return { markers, more: true };
+          markers.push({
+            eventId: String(item.eventId),
+            sequenceNumber: String(item.sequenceNumber),
+            ...(typeof item.since === "string" ? { since: item.since } : {}),
+            ...(typeof item.lastError === "string" ? { lastError: item.lastError } : {}),
+          });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return { markers, more: false };
+    },
+
+    entryPages: (orgId, range) =>
+      pages(orgId, keys.auditEntryPrefix, range?.toSeq !== undefined ? keys.auditEntry(orgId, range.toSeq).sk : undefined),
+
+    async lastEntrySeq(orgId) {
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.auditEntryPrefix },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+          ProjectionExpression: "sk",
+        }),
+      );
+      const sk = Items?.[0]?.sk;
+      if (typeof sk !== "string") return null;
+      const seq = Number(sk.slice(keys.auditEntryPrefix.length));
+      return Number.isSafeInteger(seq) ? seq : null;
+    },
     checkpointPages: (orgId) => pages(orgId, keys.auditCheckpointPrefix),
 
     async isPurged(orgId) {
@@ -234,6 +351,55 @@ export function createAuditKeyRegistry({ client, table }: RepositoryOptions): Au
         );
         for (const item of page.Items ?? []) {
           found.push({ keyId: String(item.keyId), publicKey: String(item.publicKey), registeredAt: String(item.registeredAt) });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return found;
+    },
+  };
+}
+
+/** Lost stream ranges: platform items `P#STREAMLOSS` / `LOSS#<consumer>#<shard>#<first sequence number>`. */
+export function createStreamLossLog({ client, table }: RepositoryOptions): StreamLossLog {
+  return {
+    async record(range) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...keys.streamLoss(range.consumer, range.shardId, range.fromSequenceNumber), entity: "streamLoss", ...range },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        );
+      } catch (error) {
+        // Recorded before (a redrive that died before deleting its message): the first record stands.
+        if (!isConditionFailed(error)) throw error;
+      }
+    },
+
+    async list(consumer) {
+      const found: LostStreamRange[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.streamLossPartition, ":prefix": keys.streamLossPrefix(consumer) },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found.push({
+            consumer: String(item.consumer),
+            shardId: String(item.shardId),
+            fromSequenceNumber: String(item.fromSequenceNumber),
+            toSequenceNumber: String(item.toSequenceNumber),
+            firstRecordAt: typeof item.firstRecordAt === "string" ? item.firstRecordAt : null,
+            lastRecordAt: typeof item.lastRecordAt === "string" ? item.lastRecordAt : null,
+            recordedAt: String(item.recordedAt),
+            reason: String(item.reason),
+          });
         }
         start = page.LastEvaluatedKey;
       } while (start);

@@ -7,13 +7,31 @@ export interface ClientOptions {
   /** Endpoint override, for DynamoDB Local. Unset in AWS. */
   endpoint?: string;
   region?: string;
+  /** Overrides of DYNAMODB_TIMEOUTS (tests, tools that may wait longer). */
+  timeouts?: Partial<Record<keyof typeof DYNAMODB_TIMEOUTS, number>>;
 }
+
+/**
+ * How long a request may wait on DynamoDB. A database that is down (DynamoDB Local restarting, a
+ * network fault) must cost a request about a second, not the function's whole timeout: connecting
+ * is given 1 s, a silent socket 5 s, and the SDK's standard retries (3 attempts, jittered backoff)
+ * stay bounded. The HTTP edge then answers 503 with Retry-After (functions/lib/dependency-errors.ts).
+ */
+export const DYNAMODB_TIMEOUTS = { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000, maxAttempts: 3 } as const;
 
 /** A document client with the marshalling options every repository relies on. */
 export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
+  const timeouts = { ...DYNAMODB_TIMEOUTS, ...options.timeouts };
   const client = new DynamoDBClient({
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.region ? { region: options.region } : {}),
+    maxAttempts: timeouts.maxAttempts,
+    // Without throwOnRequestTimeout the handler only logs a warning and the request hangs on.
+    requestHandler: {
+      connectionTimeout: timeouts.connectionTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

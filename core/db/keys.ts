@@ -84,6 +84,9 @@ export const keys = {
    */
   rateWindow: (orgId: string, bucket: string): Key => ({ pk: `${tenant(orgId)}#RL#${bucket}`, sk: "RL" }),
 
+  /** A key that never holds an item: /health reads it to prove the table answers. */
+  healthProbe: { pk: "P#HEALTH", sk: "PING" } as Key,
+
   /** Quota counters that are not per period (agents alive). */
   counter: (orgId: string, name: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#${name}` }),
 
@@ -131,6 +134,23 @@ export const keys = {
   auditCheckpointPrefix: "AUDITCP#",
   /** "Stream record <eventId> is in the log": written with the entry, so a redelivered record is skipped. */
   auditSource: (orgId: string, eventId: string): Key => ({ pk: tenant(orgId), sk: `AUDITSRC#${eventId}` }),
+  /**
+   * "Stream record <eventId> of this tenant is known but not in the log yet": written when an append
+   * fails, so `verify` can report the gap until a retry or a redrive closes it (`AUDITPEND#` is not
+   * `AUDIT#`-prefixed, so entry queries never see it).
+   */
+  auditPending: (orgId: string, eventId: string): Key => ({ pk: tenant(orgId), sk: `AUDITPEND#${eventId}` }),
+  auditPendingPrefix: "AUDITPEND#",
+  /**
+   * A range of a stream shard a consumer lost (the stream no longer held it when its failure queue was
+   * redriven): a platform item, since nobody can say any more whose changes the range held.
+   */
+  streamLoss: (consumer: string, shardId: string, startSequenceNumber: string): Key => ({
+    pk: "P#STREAMLOSS",
+    sk: `LOSS#${consumer}#${shardId}#${startSequenceNumber}`,
+  }),
+  streamLossPartition: "P#STREAMLOSS",
+  streamLossPrefix: (consumer: string) => `LOSS#${consumer}#`,
   /** Public halves of the checkpoint signing keys (a platform item: no tenant owns them). */
   auditKey: (keyId: string): Key => ({ pk: "P#AUDIT", sk: `KEY#${keyId}` }),
   auditKeysPartition: "P#AUDIT",

@@ -39,6 +39,8 @@ const Env = z
     AGENTORG_AUDIT_KEY_PARAMETER: z.string().min(1).optional(),
     AGENTORG_AUDIT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).max(10_000).default(100),
     AGENTORG_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    /** The redrive functions only: the consumer's on-failure SQS queue. */
+    AGENTORG_FAILURE_QUEUE_URL: z.url().optional(),
   })
   .refine((env) => env.AGENTORG_OPERATOR_KEY || env.AGENTORG_OPERATOR_KEY_SHA256, {
     message: "one of AGENTORG_OPERATOR_KEY or AGENTORG_OPERATOR_KEY_SHA256 must be set",
@@ -56,6 +58,8 @@ export interface Config {
   wsEndpoint?: string;
   version: string;
   audit: AuditSettings;
+  /** A redrive function's failure queue (unset elsewhere). */
+  failureQueueUrl?: string;
 }
 
 /** The audit log's settings (docs/audit-operations.md). */
@@ -90,6 +94,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     region: e.AWS_REGION,
     ...(e.AGENTORG_WS_ENDPOINT ? { wsEndpoint: e.AGENTORG_WS_ENDPOINT } : {}),
     version: e.AGENTORG_VERSION,
+    ...(e.AGENTORG_FAILURE_QUEUE_URL ? { failureQueueUrl: e.AGENTORG_FAILURE_QUEUE_URL } : {}),
     audit: {
       ...(e.AGENTORG_AUDIT_SIGNING_KEY ? { signingKey: e.AGENTORG_AUDIT_SIGNING_KEY } : {}),
       ...(e.AGENTORG_AUDIT_KEY_PARAMETER ? { keyParameter: e.AGENTORG_AUDIT_KEY_PARAMETER } : {}),

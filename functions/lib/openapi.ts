@@ -59,6 +59,14 @@ export function openApiDocument() {
     }
     if (route.params) responses[404] = problemResponse("Not found (also for other organizations' ids)");
     responses[500] = problemResponse("Unexpected error");
+    if (route.permissions.some((p) => p.startsWith("table:"))) {
+      responses[503] = problemResponse("The database is unavailable or throttling right now: retry after Retry-After seconds");
+    }
+    for (const extra of route.extraResponses ?? []) {
+      responses[extra.status] = extra.schema
+        ? { description: extra.description, content: { "application/json": { schema: extra.schema } } }
+        : { description: extra.description };
+    }
 
     registry.registerPath({
       method: route.method.toLowerCase() as "get",

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type DomainError, type ErrorKind, isDomainError } from "../../core/errors";
+import { dependencyFailure } from "./dependency-errors";
 
 /** The one table from error kinds to HTTP statuses. */
 const STATUS: Record<ErrorKind, number> = {
@@ -47,8 +48,13 @@ export interface ProblemDocument {
 
 export const statusOf = (error: DomainError): number => STATUS[error.kind];
 
-/** An RFC 9457 problem document. `type` is a URN: stable, and not pretending to be a web page. */
-export function problemOf(error: unknown, requestId: string, instance?: string): ProblemDocument {
+/**
+ * An RFC 9457 problem document. `type` is a URN: stable, and not pretending to be a web page. A
+ * dependency's transient failure (database unreachable, timed out, throttled, 5xx) is the
+ * `unavailable` kind: 503 with Retry-After, for every wrapper (HTTP, streaming, WebSocket) alike.
+ */
+export function problemOf(thrown: unknown, requestId: string, instance?: string): ProblemDocument {
+  const error = isDomainError(thrown) ? thrown : (dependencyFailure(thrown) ?? thrown);
   if (isDomainError(error)) {
     const status = statusOf(error);
     return {

@@ -16,7 +16,8 @@ import { createCatalog, type EndpointSettings } from "../../core/models/catalog"
 import { createOfflineProvider } from "../../core/models/offline-provider";
 import { createOpenAiProvider } from "../../core/models/openai-provider";
 import { classifier } from "../../core/routing/classifier";
-import { createAuditKeyRegistry, createAuditStore } from "../../core/db/audit.repository";
+import { createAuditKeyRegistry, createAuditStore, createStreamLossLog } from "../../core/db/audit.repository";
+import { auditConsumer as auditConsumerSpec } from "../manifest/audit";
 import { createAuditConsumer, type AuditConsumer } from "../../core/audit/audit-consumer";
 import { createAuditLog } from "../../core/audit/audit-log";
 import { loadAuditSigningKey, readSecureParameter } from "./audit-key";
@@ -31,6 +32,7 @@ import type { AgentTool, ToolContext } from "../../core/agents/tools";
 import { createPusher, managementEndpoint } from "./connections";
 import { config, resetConfig } from "./config";
 import { createTicketSettingsStore, createTicketStore } from "../../core/db/ticket.repository";
+import { createTablePing } from "../../core/db/health.repository";
 import { createTicketService } from "../../core/tickets/ticket-service";
 import { createItsmTools } from "../../core/tickets/itsm-tools";
 
@@ -97,6 +99,7 @@ function build() {
   // Revocation closes WebSocket sessions through the @connections API (AGENTORG_WS_ENDPOINT).
   const sessions = createSessions({ connections, pusher: () => createPusher(managementEndpoint()) });
   const auditKeys = createAuditKeyRegistry(options);
+  const streamLosses = createStreamLossLog(options);
   let auditConsumer: Promise<AuditConsumer> | undefined;
   return {
     config: cfg,
@@ -106,6 +109,7 @@ function build() {
       keys: auditKeys,
       orgs: orgStore,
       ...(cfg.audit.signingKey ? { signingKey: cfg.audit.signingKey } : {}),
+      lostRanges: () => streamLosses.list(auditConsumerSpec.name),
     }),
     /** The audit log's writer (stream consumer); its signing key is loaded once, on first use. */
     auditConsumer: (): Promise<AuditConsumer> =>
@@ -140,6 +144,10 @@ function build() {
     apiKeys: createApiKeys({ keys: keyStore, orgs: orgStore, sessions, credentials }),
     tickets,
     connections,
+    /** Stream ranges lost by a consumer (recorded by the redrive of its failure queue). */
+    streamLosses,
+    /** /health's DynamoDB check. */
+    pingTable: createTablePing(options),
   };
 }
 

@@ -94,4 +94,6 @@ export const auditConsumer: StreamConsumerSpec = {
   // Up to 100 records; appends go in transactions of at most 49 records per tenant.
   batchSize: 100,
   permissions: ["table:read", "table:write"],
+  // No change may be dropped for good: batches the mapping gave up on are replayed every 5 minutes.
+  redrive: { handler: "functions/stream/audit-redrive.handler", everyMinutes: 5 },
 };

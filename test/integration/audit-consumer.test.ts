@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { createAuditConsumer, type AuditConsumerDeps } from "../../core/audit/audit-consumer";
 import { createAuditLog } from "../../core/audit/audit-log";
-import { generateAuditKeyPair, verifyChain } from "../../core/audit/chain";
+import { appendEntries, generateAuditKeyPair, verifyChain } from "../../core/audit/chain";
 import type { AuditEntry, Checkpoint } from "../../core/audit/entry";
 import { OPERATOR } from "../../core/auth/principal";
-import { createAuditKeyRegistry, createAuditStore, type AuditStoreFaults } from "../../core/db/audit.repository";
+import type { AuditStore } from "../../core/audit/ports";
+import { createAuditKeyRegistry, createAuditStore, createStreamLossLog, type AuditStoreFaults } from "../../core/db/audit.repository";
+import { keys as tableKeys } from "../../core/db/keys";
 import { toStreamChangeRecord } from "../../core/db/audit-stream";
 import type { Platform } from "../../local/platform";
 import { startTestPlatform } from "../support/platform";
@@ -270,5 +272,179 @@ describe("audit consumer", () => {
     // Signed on the first append (49 records); the 11 after it wait for the next checkpoint.
     expect(verdict).toMatchObject({ valid: true, length: 60, firstInvalidSeq: null, unsignedFromSeq: 50 });
     expect(verdict.checkpoints).toEqual({ total: 1, verified: 1, signaturesVerified: 1, lastSeq: 49 });
+  });
+
+  describe("verify reads a consistent snapshot (defect 7)", () => {
+    /** The store as `verify` sees it, with `before` run ahead of every read it makes: a commit lands between any two reads. */
+    function interleaved(store: AuditStore, before: () => Promise<void>): AuditStore {
+      return {
+        ...store,
+        head: async (orgId) => (await before(), store.head(orgId)),
+        lastEntrySeq: async (orgId) => (await before(), store.lastEntrySeq(orgId)),
+        entryPages: async function* (orgId, range) {
+          await before();
+          yield* store.entryPages(orgId, range);
+        },
+        checkpointPages: async function* (orgId) {
+          await before();
+          yield* store.checkpointPages(orgId);
+        },
+      };
+    }
+
+    it("never reports tampering when appends commit between its reads", async () => {
+      const orgId = `org-${randomUUID()}`;
+      // A checkpoint with every append, so each interleaved commit also adds a checkpoint past what was read.
+      const writer = instance(undefined, { checkpointEvery: 1 });
+      await writer.consumer.consume(changes(ticketRecords(orgId, 5)));
+      let next = 100;
+      const reader = interleaved(writer.store, async () => {
+        await writer.consumer.consume(changes(ticketRecords(orgId, 3, next)));
+        next += 3;
+      });
+      const log = createAuditLog({ store: reader, keys: createAuditKeyRegistry({ client: clients[0]!, table: platform.tableName }), orgs: { get: async (id) => ({ id }) as never } });
+
+      const verdicts = [];
+      for (let i = 0; i < 3; i++) verdicts.push(await log.verify(OPERATOR, { orgId }));
+
+      for (const verdict of verdicts) expect(verdict).toMatchObject({ valid: true, firstInvalidSeq: null, reason: null });
+      // Each verdict covers the head read first: the 5 entries plus the one append that preceded that read.
+      expect(verdicts[0]!.length).toBe(8);
+    });
+
+    it("exports a snapshot that verifies when appends commit while it is read", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const writer = instance(undefined, { checkpointEvery: 1 });
+      await writer.consumer.consume(changes(ticketRecords(orgId, 5)));
+      let next = 100;
+      const reader = interleaved(writer.store, async () => {
+        await writer.consumer.consume(changes(ticketRecords(orgId, 3, next)));
+        next += 3;
+      });
+      const log = createAuditLog({ store: reader, keys: createAuditKeyRegistry({ client: clients[0]!, table: platform.tableName }), orgs: { get: async (id) => ({ id }) as never } });
+
+      let text = "";
+      for await (const chunk of await log.export(OPERATOR, { orgId })) text += chunk;
+      const records = text.trim().split("\n").map((l) => JSON.parse(l));
+      const verdict = verifyChain(records.filter((r) => r.kind === "entry"), records.filter((r) => r.kind === "checkpoint"), signing.publicKey, { orgId });
+
+      expect(verdict).toMatchObject({ valid: true, reason: null });
+    });
+
+    it("still reports a tail removed together with its head, through the checkpoint left beyond it", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const { consumer, store, log } = instance(undefined, { checkpointEvery: 1 });
+      await consumer.consume(changes(ticketRecords(orgId, 4)));
+      await consumer.consume(changes(ticketRecords(orgId, 2, 10)));
+      const db = clients.at(-1)!;
+      const head4 = { seq: 4, hash: (await chainOf(store, orgId)).entries[3]!.hash };
+
+      // The attacker removes entries 5 and 6 and rolls the head back to 4; the checkpoint at 6 remains.
+      for (const seq of [5, 6]) await db.send(new DeleteCommand({ TableName: platform.tableName, Key: tableKeys.auditEntry(orgId, seq) }));
+      await db.send(new PutCommand({ TableName: platform.tableName, Item: { ...tableKeys.auditHead(orgId), entity: "auditHead", orgId, ...head4, lastCheckpointSeq: 4, lastCheckpointTime: new Date().toISOString() } }));
+      const verdict = await log.verify(OPERATOR, { orgId });
+
+      expect(verdict).toMatchObject({ valid: false, reason: "checkpoint_beyond_head", firstInvalidSeq: 5, length: 4 });
+    });
+
+    it("still reports an entry written beyond the chain head", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const { consumer, store, log } = instance();
+      await consumer.consume(changes(ticketRecords(orgId, 3)));
+      const { entries } = await chainOf(store, orgId);
+      const db = clients.at(-1)!;
+      // Properly chained and hashed: only the head (still at seq 3) betrays it.
+      const { v: _v, kind: _kind, seq: _seq, prevHash: _prev, hash, ...change } = entries[2]!;
+      const [forged] = appendEntries({ seq: 3, hash }, [{ ...change, source: { eventId: "forged", sequenceNumber: "1" } }]);
+
+      await db.send(new PutCommand({ TableName: platform.tableName, Item: { ...tableKeys.auditEntry(orgId, 4), entity: "auditEntry", orgId, json: JSON.stringify(forged) } }));
+      const verdict = await log.verify(OPERATOR, { orgId });
+
+      expect(verdict).toMatchObject({ valid: false, reason: "head_mismatch", firstInvalidSeq: 4, length: 3 });
+    });
+  });
+
+  describe("coverage: changes known but not in the chain (defect 6)", () => {
+    it("marks the records of a failed append pending, and verify reports them until a retry appends them", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const records = ticketRecords(orgId, 4);
+      let down = true;
+      // The commit fails as it would while the database refuses writes; the marker writes still reach it.
+      const flaky = instance({
+        beforeCommit: () => {
+          if (down) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+        },
+      });
+      await flaky.consumer.consume(changes(records.slice(0, 1)));
+      down = false;
+      await flaky.consumer.consume(changes(records.slice(0, 1)));
+      down = true;
+
+      const failed = await flaky.consumer.consume(changes(records.slice(1)));
+      const during = await flaky.log.verify(OPERATOR, { orgId });
+      down = false;
+      const retried = await flaky.consumer.consume(changes(records.slice(1)));
+      const after = await flaky.log.verify(OPERATOR, { orgId });
+      const left = await flaky.store.pendingMarkers(orgId, 10);
+
+      expect(failed.failed).toEqual([records[1]!.dynamodb!.SequenceNumber]);
+      expect(during).toMatchObject({ valid: true, length: 1, coverage: { complete: false, pending: 3, pendingMore: false, lost: [] } });
+      expect(Date.parse(during.coverage.pendingSince!)).toBeGreaterThan(Date.now() - 60_000);
+      expect(retried.appended).toBe(3);
+      expect(after).toMatchObject({ valid: true, length: 4, coverage: { complete: true, pending: 0 } });
+      // The instance that marked them removed its markers once the records were in.
+      expect(left.markers).toEqual([]);
+    });
+
+    it("does not count a marker whose record got its entry elsewhere (another instance appended it)", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const records = ticketRecords(orgId, 2);
+      const failing = instance({ beforeCommit: () => Promise.reject(new Error("throttled")) });
+      await failing.consumer.consume(changes(records));
+      const other = instance();
+
+      await other.consumer.consume(changes(records));
+      const verdict = await other.log.verify(OPERATOR, { orgId });
+      const markers = await other.store.pendingMarkers(orgId, 10);
+
+      // The markers are still there (another instance wrote them), but each record has its source marker.
+      expect(markers.markers).toHaveLength(2);
+      expect(verdict.coverage).toEqual({ complete: true, pending: 0, pendingMore: false, pendingSince: null, lost: [] });
+    });
+
+    it("reports stream ranges lost beyond retention since the organization exists", async () => {
+      const orgId = `org-${randomUUID()}`;
+      const { consumer, store } = instance();
+      const registry = createAuditKeyRegistry({ client: clients[0]!, table: platform.tableName });
+      await consumer.consume(changes(ticketRecords(orgId, 1)));
+      const losses = createStreamLossLog({ client: clients[0]!, table: platform.tableName });
+      const consumerName = `audit-${randomUUID()}`;
+      const range = (from: string, lastRecordAt: string) => ({
+        consumer: consumerName,
+        shardId: "shardId-00000001",
+        fromSequenceNumber: from,
+        toSequenceNumber: String(BigInt(from) + 5n),
+        firstRecordAt: lastRecordAt,
+        lastRecordAt,
+        recordedAt: new Date().toISOString(),
+        reason: "TrimmedDataAccessException",
+      });
+      await losses.record(range("100", "2026-01-01T00:00:00Z")); // before the organization existed
+      await losses.record(range("200", "2026-06-01T00:00:00Z"));
+      await losses.record(range("200", "2026-06-01T00:00:00Z")); // recorded twice by a redrive that died: one range
+      const log = createAuditLog({
+        store,
+        keys: registry,
+        orgs: { get: async (id) => ({ id, createdAt: "2026-03-01T00:00:00.000Z" }) as never },
+        lostRanges: () => losses.list(consumerName),
+      });
+
+      const verdict = await log.verify(OPERATOR, { orgId });
+
+      expect(verdict.valid).toBe(true);
+      expect(verdict.coverage).toMatchObject({ complete: false, pending: 0 });
+      const { consumer: _consumer, recordedAt: _at, ...expected } = range("200", "2026-06-01T00:00:00Z");
+      expect(verdict.coverage.lost).toEqual([{ ...expected, recordedAt: expect.any(String) }]);
+    });
   });
 });

@@ -240,6 +240,38 @@ describe("audit log through the local platform", () => {
   });
 });
 
+describe("verify while the log grows (defect 7)", () => {
+  it("never says invalid while tickets are being created concurrently", async () => {
+    const t = await createTenant(platform, { name: "Busy" });
+    await settled();
+    let writing = true;
+    // Ticket creation in 6 concurrent lanes; every new ticket is an append (and the first a checkpoint).
+    const writers = Promise.all(
+      Array.from({ length: 6 }, async (_, lane) => {
+        for (let i = 0; i < 8; i++) {
+          const created = await call(platform, "/tickets", { method: "POST", key: t.key, body: { type: "incident", title: `Lane ${lane} #${i}` } });
+          expect(created.status).toBe(201);
+        }
+      }),
+    ).finally(() => (writing = false));
+    // Verify calls, two at a time, for as long as the writes go on.
+    const verdicts: { valid: boolean; reason: string | null; message: string | null }[] = [];
+    const verifiers = Promise.all(
+      [0, 1].map(async () => {
+        while (writing) verdicts.push((await call(platform, "/audit/verify", { key: t.key })).body);
+      }),
+    );
+
+    await Promise.all([writers, verifiers]);
+    await settled();
+    const final = await call(platform, "/audit/verify", { key: t.key });
+
+    expect(verdicts.length).toBeGreaterThanOrEqual(10);
+    expect(verdicts.filter((v) => !v.valid)).toEqual([]);
+    expect(final.body).toMatchObject({ valid: true, length: (await allEntries(t.key)).length });
+  }, 120_000);
+});
+
 describe("audit API access", () => {
   const routes = ["/audit/entries", "/audit/checkpoints", "/audit/verify", "/audit/export"];
 

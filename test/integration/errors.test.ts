@@ -109,4 +109,16 @@ describe("errors are application/problem+json", () => {
     expect(result.status).toBe(200);
     expect(result.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it("reports each dependency on /health with its status and latency", async () => {
+    const result = await call(platform, "/health");
+
+    expect(result.status).toBe(200);
+    expect(result.body.status).toBe("ok");
+    expect(result.body.dependencies.map((d: { name: string }) => d.name).sort()).toEqual(["dynamodb", "dynamodb-local", "stream-poller"]);
+    for (const dependency of result.body.dependencies) {
+      expect(dependency).toMatchObject({ status: "up", latencyMs: expect.any(Number) });
+    }
+    expect(result.body.dependencies.find((d: { name: string }) => d.name === "dynamodb-local").info).toMatchObject({ state: "up", pid: platform.dynamoDb.pid, restarts: 0 });
+  });
 });

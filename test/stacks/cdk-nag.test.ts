@@ -19,7 +19,7 @@ let findings: Finding[] = [];
 let testApp: TestApp;
 
 beforeAll(async () => {
-  // Arrange: every stack, the stream one with a consumer so its mapping and failure queue are checked.
+  // Arrange: every stack, the stream one with a consumer so its mapping, failure queue and redrive are checked.
   // Stage prod: check what production gets (retained, deletion-protected table and logs). Function code
   // does not matter to these checks: stacks.test.ts bundles it.
   testApp = await createTestApp("prod", { bundleFunctions: false });
@@ -28,7 +28,8 @@ beforeAll(async () => {
     .stack(Storage)
     .stack(Realtime)
     .stack(Api)
-    .stack(createStreamStack([SAMPLE_CONSUMER]))
+    // With a redrive, so its function, schedule, alarms, topic and key are checked too.
+    .stack(createStreamStack([{ ...SAMPLE_CONSUMER, redrive: { handler: "functions/http/health.handler", everyMinutes: 5 } }]))
     .stack(createWebStack(testApp.site));
   // logIgnores: suppressed findings are reported too (as info), which shows the checks really ran.
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, logIgnores: true }));

@@ -12,7 +12,15 @@ import { isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
 import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
 import { Realtime, WS_CONNECT_THROTTLE, WS_THROTTLE } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
-import { auditSigningKeyParameter, createStreamStack, Stream, STREAM_READ_ACTIONS } from "../../stacks/stream";
+import {
+  auditSigningKeyParameter,
+  createStreamStack,
+  REDRIVE_ALARMS,
+  REDRIVE_FUNCTION,
+  REDRIVE_QUEUE_ACTIONS,
+  Stream,
+  STREAM_READ_ACTIONS,
+} from "../../stacks/stream";
 import { createWebStack } from "../../stacks/web";
 import { createTestApp, OPERATOR_KEY, SAMPLE_CONSUMER, type TestApp } from "./app";
 
@@ -195,7 +203,8 @@ describe("functions", () => {
   it("has one function per manifest route, on nodejs22.x and arm64", () => {
     expect(manifestFunctions(templates.api)).toHaveLength(httpRoutes.length + 1); // + $default
     expect(manifestFunctions(templates.realtime)).toHaveLength(wsRoutes.length);
-    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length);
+    // Each consumer, plus the redrive of its failure queue where it has one.
+    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length);
     expect(manifestFunctions(templates.streamSample)).toHaveLength(1);
     expect(manifestFunctions(templates.streamEmpty)).toHaveLength(0);
     for (const t of [templates.api, templates.realtime, templates.streamSample]) {
@@ -483,10 +492,10 @@ describe("Stream", () => {
     }
   });
 
-  it("lets only the audit consumer read its signing key parameter", () => {
+  it("lets only the audit consumer (and its redrive, which runs it) read its signing key parameter", () => {
     const t = templates.stream;
     for (const [id, fn] of manifestFunctions(t)) {
-      const isAudit = fn.Properties.Handler === "functions/stream/audit.handler";
+      const isAudit = ["functions/stream/audit.handler", "functions/stream/audit-redrive.handler"].includes(fn.Properties.Handler);
       const env = fn.Properties.Environment.Variables;
       const ssm = statementsOf(t, id).filter((s) => actionsOf(s).includes("ssm:GetParameter"));
       if (isAudit) {
@@ -541,6 +550,65 @@ describe("Stream", () => {
     const streamRead = statements.find((s) => actionsOf(s).includes("dynamodb:GetRecords"))!;
     expect(JSON.stringify(streamRead.Resource)).toMatch(/StreamArn/);
     expect(resourceList(streamRead)).not.toContain("*");
+  });
+});
+
+describe("Stream: redrive of the failure queues", () => {
+  const withRedrive = streams.filter((c) => c.redrive);
+  const redriveOf = (t: Template, handler: string) => manifestFunctions(t).find(([, fn]) => fn.Properties.Handler === handler)!;
+
+  it("declares a redrive for the audit consumer in the manifest", () => {
+    expect(withRedrive.map((c) => c.name)).toContain("audit");
+  });
+
+  it("runs each redrive on a schedule, for up to 5 minutes, without Lambda's own retries", () => {
+    const t = templates.stream;
+    for (const consumer of withRedrive) {
+      const [id, fn] = redriveOf(t, consumer.redrive!.handler);
+      expect(fn.Properties).toMatchObject({ Timeout: REDRIVE_FUNCTION.timeout });
+      expect(JSON.stringify(fn.Properties.Environment.Variables.AGENTORG_FAILURE_QUEUE_URL)).toMatch(/Failures/);
+      const rules = ofType(t, "AWS::Events::Rule").filter(([, r]) => functionRefs(t, r.Properties.Targets).includes(id));
+      expect(rules).toHaveLength(1);
+      expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: `rate(${consumer.redrive!.everyMinutes} minutes)`, State: "ENABLED" });
+      t.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { FunctionName: { Ref: id }, MaximumRetryAttempts: 0 });
+    }
+  });
+
+  it("grants a redrive exactly its consumer's permissions, the stream, and receive/delete/visibility on its own queue", () => {
+    const t = templates.stream;
+    for (const consumer of withRedrive) {
+      const [id] = redriveOf(t, consumer.redrive!.handler);
+      const statements = statementsOf(t, id);
+      const extra = consumer.name === "audit" ? ["ssm:GetParameter"] : [];
+      expect(actionsOfFunction(t, id)).toEqual([...new Set([...expectedActions(consumer.permissions), ...STREAM_READ_ACTIONS, ...REDRIVE_QUEUE_ACTIONS, ...extra])].sort());
+      const queue = statements.find((s) => actionsOf(s).includes("sqs:ReceiveMessage"))!;
+      expect(queue.Resource).toEqual({ "Fn::GetAtt": [expect.stringMatching(/Failures/), "Arn"] });
+      const stream = statements.find((s) => actionsOf(s).includes("dynamodb:GetRecords"))!;
+      expect(JSON.stringify(stream.Resource)).toMatch(/StreamArn/);
+      for (const s of statements) {
+        if (resourceList(s).includes("*")) expect(actionsOf(s).every((a) => a.startsWith("xray:"))).toBe(true);
+      }
+    }
+  });
+
+  it("alarms on batches waiting, on the oldest one's age and on redrive errors, to an encrypted topic", () => {
+    const t = templates.stream;
+    const alarms = ofType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+    expect(alarms).toHaveLength(3 * withRedrive.length);
+    const [topicId, topic] = ofType(t, "AWS::SNS::Topic")[0]!;
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    t.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+    const byMetric = (name: string) => alarms.find((a) => a.MetricName === name)!;
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toMatchObject({ Namespace: "AWS/SQS", Threshold: REDRIVE_ALARMS.visibleMessages.threshold, EvaluationPeriods: 3, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+    expect(byMetric("ApproximateAgeOfOldestMessage")).toMatchObject({ Namespace: "AWS/SQS", Threshold: REDRIVE_ALARMS.oldestMessageSeconds });
+    expect(byMetric("Errors")).toMatchObject({ Namespace: "AWS/Lambda", Threshold: 1 });
+    expect(t.toJSON().Outputs.AlarmTopicArn).toBeDefined();
+  });
+
+  it("adds no redrive, schedule or alarm for a consumer that declares none", () => {
+    templates.streamSample.resourceCountIs("AWS::Events::Rule", 0);
+    templates.streamSample.resourceCountIs("AWS::CloudWatch::Alarm", 0);
   });
 });
 

@@ -4,7 +4,7 @@ import { AUDIT_OWN_ENTITY_TYPES, AUDITED_ENTITY_TYPES, IGNORED_ENTITY_TYPES, NOI
 import { toStreamChangeRecord } from "../../../core/db/audit-stream";
 import { auditConsumer } from "../../../functions/manifest/audit";
 import { streams } from "../../../functions/routes";
-import { matchesAny } from "../../../local/event-filter";
+import { matchesAny } from "../../../functions/lib/event-filter";
 
 /*
  * The audit consumer's event filter (the same patterns go to the deployed event source mapping and

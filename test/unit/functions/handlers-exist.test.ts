@@ -3,7 +3,8 @@ import { fallback, httpRoutes, streams, wsRoutes } from "../../../functions/rout
 import { loadHandler } from "../../../local/handlers";
 
 describe("route manifest", () => {
-  it.each([...httpRoutes, ...wsRoutes, ...streams, fallback].map((r) => [r.handler]))("%s exists and is a function", async (handler) => {
+  const redrives = streams.flatMap((s) => (s.redrive ? [{ handler: s.redrive.handler }] : []));
+  it.each([...httpRoutes, ...wsRoutes, ...streams, ...redrives, fallback].map((r) => [r.handler]))("%s exists and is a function", async (handler) => {
     await expect(loadHandler(handler)).resolves.toBeTypeOf("function");
   });
 });

@@ -35,7 +35,20 @@ function Verdict({ result }: { result: AuditVerification }) {
       : html`<p>The log cannot be trusted from entry <strong>#${result.firstInvalidSeq}</strong> on: ${result.message ?? result.reason}. ${count(result.length)} entries before it verified.</p>`}
     <p>Checkpoints: ${result.checkpoints.verified} of ${result.checkpoints.total} match the chain, ${result.checkpoints.signaturesVerified} signatures verified${result.checkpoints.lastSeq ? ` (last at #${result.checkpoints.lastSeq})` : ""}.</p>
     ${result.unsignedFromSeq ? html`<p class="muted">Entries from #${result.unsignedFromSeq} on are protected by the hash chain only until the next signed checkpoint.</p>` : null}
+    ${result.coverage.complete ? null : html`<p class="coverage-warning"><strong>⚠ Coverage incomplete:</strong> ${coverageLine(result.coverage)}</p>`}
   </div>`;
+}
+
+/** One line on what is missing from the log (the chain's integrity is a separate question). */
+function coverageLine(coverage: AuditVerification["coverage"]): string {
+  const parts: string[] = [];
+  if (coverage.pending || coverage.pendingMore) {
+    parts.push(`${count(coverage.pending)}${coverage.pendingMore ? "+" : ""} change${coverage.pending === 1 ? " is" : "s are"} not in the chain yet${coverage.pendingSince ? ` (since ${dateTime(coverage.pendingSince)})` : ""}; they are retried automatically.`);
+  }
+  if (coverage.lost.length) {
+    parts.push(`${coverage.lost.length} stream range${coverage.lost.length === 1 ? " was" : "s were"} lost beyond retention and may have held changes of this organization.`);
+  }
+  return parts.join(" ");
 }
 
 function AuditLog({ orgId }: { orgId: string | undefined }) {

@@ -1,4 +1,7 @@
 /**
+ * Shared by the local stream poller (local/stream-poller.ts) and the redrive of a consumer's failure
+ * queue (functions/lib/stream-redrive.ts), which must select exactly the records the mapping would.
+ *
  * Lambda event filtering (the `FilterCriteria` of an event source mapping), for the subset of the
  * pattern language our consumers use: nested objects; arrays of allowed values (strings, numbers,
  * booleans, null); and the operators `prefix`, `anything-but` (value or list), `exists` and

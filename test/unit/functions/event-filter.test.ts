@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matches, matchesAny } from "../../../local/event-filter";
+import { matches, matchesAny } from "../../../functions/lib/event-filter";
 
 const record = {
   eventName: "MODIFY",
