@@ -1,12 +1,16 @@
 /**
  * `npm run load`: the platform under load, with autocannon as the load generator.
  *
- * Starts `npm start`'s platform as a child process (its own ports and a temporary data folder) unless
- * LOAD_URL and LOAD_OPERATOR_KEY name one that runs already, then measures, 20 s each
- * (LOAD_SECONDS), 100 concurrent clients (LOAD_CONNECTIONS):
+ * Starts `npm start`'s platform as a child process (its own ports and a temporary data folder), then
+ * measures, 20 s each (LOAD_SECONDS), 100 concurrent clients (LOAD_CONNECTIONS):
  *
- * - read: `GET /api/v1/tickets?limit=25` (a page of 25 tickets);
- * - write: `POST /api/v1/tickets` (a ticket: quota counter, number, history in one transaction);
+ * - the baseline, side by side in the same run: DynamoDB Local itself, driven by the same load
+ *   generator over its own HTTP API (a GetItem; a TransactWriteItems of 4 puts), since every platform
+ *   request is a few of those on the same two cores;
+ * - a light read: `GET /api/v1/organizations` (an organization key sees one item: its own);
+ * - a heavy read: `GET /api/v1/tickets?limit=25` (a page of 25 tickets with their SLA clocks, ~23 KB);
+ * - a write: `POST /api/v1/tickets` (quota counter, number, ticket and history in one transaction, then
+ *   its audit entry appended by the stream consumer, another transaction);
  * - noisy neighbour: a basic-tier tenant floods a read route with 80 clients (far beyond its rate
  *   limit) while 20 clients of another tenant read, against those 20 clients alone a moment before.
  *
@@ -29,6 +33,9 @@ const TENANTS = 4;
 interface Target {
   api: string;
   operatorKey: string;
+  /** DynamoDB Local's endpoint and the table, for the baseline rows. */
+  dynamoDb: string;
+  table: string;
   stop(): Promise<void>;
 }
 
@@ -71,6 +78,8 @@ async function startChild(): Promise<Target> {
   return {
     api: `http://localhost:${port}/api/v1`,
     operatorKey,
+    dynamoDb: `http://127.0.0.1:${dynamoPort}/`,
+    table: "agentorg",
     async stop() {
       const exited = new Promise((done) => child.once("exit", done));
       child.kill("SIGTERM");
@@ -114,30 +123,36 @@ interface Row {
   "p99 ms": number;
   "max ms": number;
   "2xx": number;
-  "429": number;
+  "429s": number;
   errors: number;
 }
 
 /** One autocannon run; requests rotate over `keys` (one tenant per key). */
 async function run(scenario: string, url: string, keys: string[], connections: number, body?: () => unknown): Promise<Row> {
   let next = 0;
+  return measure(scenario, url, connections, body ? "POST" : "GET", () => ({
+    headers: { authorization: `Bearer ${keys[next++ % keys.length]!}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body()) } : {}),
+  }));
+}
+
+/** DynamoDB Local's own API under the same load (it checks no signature; the header only has to be there). */
+async function runDynamoDb(scenario: string, target: Target, operation: string, body: () => unknown): Promise<Row> {
+  const headers = {
+    "content-type": "application/x-amz-json-1.0",
+    "x-amz-target": `DynamoDB_20120810.${operation}`,
+    authorization: "AWS4-HMAC-SHA256 Credential=local/20261130/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+  };
+  return measure(scenario, target.dynamoDb, CONNECTIONS, "POST", () => ({ headers, body: JSON.stringify(body()) }));
+}
+
+async function measure(scenario: string, url: string, connections: number, method: "GET" | "POST", request: () => { headers: Record<string, string>; body?: string }): Promise<Row> {
   const result = await autocannon({
     url,
     connections,
     duration: SECONDS,
-    method: body ? "POST" : "GET",
-    requests: [
-      {
-        setupRequest: (request) => {
-          const key = keys[next++ % keys.length]!;
-          return {
-            ...request,
-            headers: { ...request.headers, authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
-            ...(body ? { body: JSON.stringify(body()) } : {}),
-          };
-        },
-      },
-    ],
+    method,
+    requests: [{ setupRequest: (base) => { const r = request(); return { ...base, headers: { ...base.headers, ...r.headers }, ...(r.body ? { body: r.body } : {}) }; } }],
   });
   const statuses = result.statusCodeStats as unknown as Record<string, { count: number }>;
   const count = (code: string) => statuses[code]?.count ?? 0;
@@ -152,17 +167,14 @@ async function run(scenario: string, url: string, keys: string[], connections: n
     "p99 ms": result.latency.p99,
     "max ms": result.latency.max,
     "2xx": ok,
-    "429": count("429"),
+    "429s": count("429"),
     errors: result.errors + result.timeouts + (result.requests.total - ok - count("429")),
   };
 }
 
 async function main() {
   const loadBefore = loadavg();
-  const target: Target =
-    process.env.LOAD_URL && process.env.LOAD_OPERATOR_KEY
-      ? { api: process.env.LOAD_URL.replace(/\/$/, ""), operatorKey: process.env.LOAD_OPERATOR_KEY, stop: async () => undefined }
-      : await startChild();
+  const target = await startChild();
   try {
     const keys = await Promise.all(Array.from({ length: TENANTS }, (_, i) => tenant(target, `Load ${i}`, "enterprise", true)));
     // Something to read: 25 tickets per tenant.
@@ -170,7 +182,19 @@ async function main() {
       await Promise.all(Array.from({ length: 25 }, (_, i) => json(`${target.api}/tickets`, key, { method: "POST", body: { type: "incident", title: `Seed ${i}` } })));
     }
     const rows: Row[] = [];
-    rows.push(await run("read: GET /tickets?limit=25", `${target.api}/tickets?limit=25`, keys, CONNECTIONS));
+    // The baseline: the database every request goes to, alone.
+    rows.push(
+      await runDynamoDb("baseline: DynamoDB Local GetItem", target, "GetItem", () => ({ TableName: target.table, Key: { pk: { S: "P#LOAD" }, sk: { S: "PROBE" } }, ConsistentRead: true })),
+    );
+    let put = 0;
+    rows.push(
+      await runDynamoDb("baseline: DynamoDB Local TransactWriteItems (4 puts)", target, "TransactWriteItems", () => {
+        const n = put++;
+        return { TransactItems: [0, 1, 2, 3].map((i) => ({ Put: { TableName: target.table, Item: { pk: { S: `P#LOAD#${n % 64}` }, sk: { S: `X#${n}#${i}` }, entity: { S: "loadProbe" }, v: { S: "x".repeat(400) } } } })) };
+      }),
+    );
+    rows.push(await run("light read: GET /organizations (its own)", `${target.api}/organizations`, keys, CONNECTIONS));
+    rows.push(await run("heavy read: GET /tickets?limit=25", `${target.api}/tickets?limit=25`, keys, CONNECTIONS));
     let n = 0;
     rows.push(await run("write: POST /tickets", `${target.api}/tickets`, keys, CONNECTIONS, () => ({ type: "incident", title: `Load ${n++}`, impact: 2, urgency: 2 })));
 

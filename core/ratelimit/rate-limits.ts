@@ -59,6 +59,8 @@ export interface RateLimitsDeps {
   limiter: RateLimiter;
   orgs: Pick<OrganizationStore, "get" | "setRateLimits">;
   clock?: Clock;
+  /** Forgets this instance's cached view of the organization once its limits change (the others within CREDENTIAL_CHECK_TTL_MS). */
+  credentials?: { forget(orgId: string): void };
 }
 
 /**
@@ -69,7 +71,7 @@ export interface RateLimitsDeps {
  * flooding tenant's limits, closing it) exactly when traffic is heaviest, and it must never be locked
  * out then; the stage-wide API Gateway throttle still bounds it (docs/rate-limiting.md).
  */
-export function createRateLimits({ limiter, orgs, clock = systemClock }: RateLimitsDeps) {
+export function createRateLimits({ limiter, orgs, credentials, clock = systemClock }: RateLimitsDeps) {
   function view(org: Organization): RateLimitSettings {
     return {
       orgId: org.id,
@@ -115,12 +117,14 @@ export function createRateLimits({ limiter, orgs, clock = systemClock }: RateLim
 
     /**
      * Operator only: replaces the organization's override (`{}` removes it). It takes effect with the
-     * next request, since every request reads the organization to authenticate.
+     * next request on this function instance, and on every other one within CREDENTIAL_CHECK_TTL_MS
+     * (the organization comes with the cached check of the caller's key).
      */
     async setOverride(principal: Principal, orgId: string, override: RateLimitOverride): Promise<RateLimitSettings> {
       assertCanSee(principal, orgId);
       if (principal.kind !== "operator") throw forbidden("Only the platform operator can change rate limits.", "operator_only");
       const org = await orgs.setRateLimits(orgId, normalize(override), actorOf(principal), clock.now().toISOString());
+      credentials?.forget(orgId);
       return view(org);
     },
   };

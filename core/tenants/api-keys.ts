@@ -88,6 +88,11 @@ export interface AuthenticatorDeps {
   orgs: OrganizationStore;
   /** SHA-256 (hex) of the platform operator key. */
   operatorKeySha256: string;
+  /**
+   * The warm instance's cache of keys known valid (createCredentialCheck): a key checked less than
+   * CREDENTIAL_CHECK_TTL_MS ago is not read again. Without it, every request reads key and organization.
+   */
+  credentials?: Pick<CredentialCheck, "validKey">;
 }
 
 /** Who is calling, and for an organization key the organization as read to check it. */
@@ -102,7 +107,7 @@ export interface Identified {
  * with 401. Every failure gives the same answer, whether the key is malformed, unknown, revoked or its
  * organization closed.
  */
-export function createIdentifier({ keys, orgs, operatorKeySha256 }: AuthenticatorDeps) {
+export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }: AuthenticatorDeps) {
   return async function identify(authorization: string | undefined): Promise<Identified> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match?.[1]) throw unauthorized();
@@ -113,11 +118,13 @@ export function createIdentifier({ keys, orgs, operatorKeySha256 }: Authenticato
     const parts = KEY_PATTERN.exec(presented);
     if (!parts) throw unauthorized("The API key is not valid.", "invalid_api_key");
     const [, orgId, keyId] = parts as unknown as [string, string, string];
-    const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
-    if (!record || record.revokedAt || !sameHash(hash, record.secretHash) || !org || org.status !== "active") {
-      throw unauthorized("The API key is not valid.", "invalid_api_key");
-    }
-    return { principal: { kind: "org", orgId, keyId }, org };
+    const valid = credentials
+      ? await credentials.validKey(orgId, keyId)
+      : await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]).then(([record, org]) =>
+          record && !record.revokedAt && org && org.status === "active" ? { secretHash: record.secretHash, org } : undefined,
+        );
+    if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
+    return { principal: { kind: "org", orgId, keyId }, org: valid.org };
   };
 }
 
@@ -133,9 +140,11 @@ export type Authenticate = ReturnType<typeof createAuthenticator>;
 export type Identify = ReturnType<typeof createIdentifier>;
 
 /**
- * How long a warm function instance trusts a "still valid" answer for a key it already checked. Bounds
- * the revocation window of long-lived WebSocket connections for the rare case where a revocation's
- * own disconnect did not reach them (docs in SECURITY.md); invalid answers are never cached as valid.
+ * How long a warm function instance trusts a "still valid" answer for a key it already checked: HTTP
+ * requests and WebSocket frames with that key within this time read neither key nor organization.
+ * Bounds the revocation window on instances other than the revoking one (which forgets at once), and
+ * how long a changed organization (tier, limits) takes to reach every instance; invalid answers are
+ * never cached as valid. SECURITY.md states the window.
  */
 export const CREDENTIAL_CHECK_TTL_MS = 2_000;
 
@@ -147,35 +156,49 @@ export interface CredentialCheckDeps {
 }
 
 /**
- * Is a principal established earlier (a WebSocket connection, a token) still allowed to act: its key
- * exists and is not revoked, and its organization is active. Reads both with strong consistency; a
- * positive answer is reused for `ttlMs` (a chat turn does not pay two reads per frame), a negative one
- * is final (revocation and closing cannot be undone).
+ * Is a key still allowed to act: it exists and is not revoked, and its organization is active. Reads
+ * both with strong consistency; a positive answer (with the key's hash and its organization) is reused
+ * for `ttlMs`, a negative one is final (revocation and closing cannot be undone). Used by HTTP
+ * authentication, WebSocket frames and token redemption alike.
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
   // The organization is kept with the answer: its tier and rate limits come with it, without a read.
-  const validUntil = new Map<string, { until: number; org: Organization }>();
+  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string }>();
   const MAX_CACHED = 10_000;
-  /** The key's organization if the key is still valid, else undefined (same rules and cache as `stillValid`). */
-  async function validOrg(orgId: string, keyId: string): Promise<Organization | undefined> {
+
+  /** The key's hash and organization if the key is still valid, else undefined. */
+  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string } | undefined> {
     const cacheKey = `${orgId}/${keyId}`;
     const now = clock.now().getTime();
     const cached = validUntil.get(cacheKey);
-    if (cached && cached.until > now) return cached.org;
+    if (cached && cached.until > now) return cached;
     const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
-    const valid = Boolean(record && !record.revokedAt && org && org.status === "active");
-    if (valid) {
-      if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-      validUntil.set(cacheKey, { until: now + ttlMs, org: org! });
-    } else validUntil.delete(cacheKey);
-    return valid ? org : undefined;
+    if (!record || record.revokedAt || !org || org.status !== "active") {
+      validUntil.delete(cacheKey);
+      return undefined;
+    }
+    validUntil.delete(cacheKey);
+    if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
+    const entry = { until: now + ttlMs, org, secretHash: record.secretHash };
+    validUntil.set(cacheKey, entry);
+    return entry;
   }
+
+  /** The key's organization if the key is still valid, else undefined. */
+  async function validOrg(orgId: string, keyId: string): Promise<Organization | undefined> {
+    return (await validKey(orgId, keyId))?.org;
+  }
+
   return {
     async stillValid(orgId: string, keyId: string): Promise<boolean> {
-      return (await validOrg(orgId, keyId)) !== undefined;
+      return (await validKey(orgId, keyId)) !== undefined;
     },
+    validKey,
     validOrg,
-    /** Drop what this instance remembers about an organization (or one of its keys) after revoking it. */
+    /**
+     * Drop what this instance remembers about an organization (or one of its keys) after changing it:
+     * revoked, closed, or given another tier or limits.
+     */
     forget(orgId: string, keyId?: string): void {
       if (keyId) validUntil.delete(`${orgId}/${keyId}`);
       else for (const cacheKey of [...validUntil.keys()]) if (cacheKey.startsWith(`${orgId}/`)) validUntil.delete(cacheKey);

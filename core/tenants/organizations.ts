@@ -111,7 +111,10 @@ export function createOrganizations({ store, usage, sessions, credentials, clock
           Object.assign(changes, { tier: input.tier, quotas: { ...plan.quotas }, basePriceUsd: plan.basePriceUsd });
         }
         const updated = await store.update(orgId, changes, input.tier !== undefined ? { tier: org.tier } : {}, clock.now().toISOString(), actorOf(principal));
-        if (updated !== "conflict") return updated;
+        if (updated !== "conflict") {
+          credentials?.forget(orgId);
+          return updated;
+        }
         if (attempt >= MAX_UPDATE_ATTEMPTS) {
           throw conflict("The organization kept changing while this update was applied; read it again and retry.", "concurrent_modification");
         }

@@ -49,11 +49,13 @@ function build() {
   const options = { client, table: cfg.tableName, cursors: createCursorCodec(cfg.cursorSecret) };
   const orgStore = createOrganizationStore(options);
   const keyStore = createApiKeyStore(options);
+  // Keys known valid, for at most CREDENTIAL_CHECK_TTL_MS (HTTP, WebSocket frames, tokens alike).
+  const credentials = createCredentialCheck({ keys: keyStore, orgs: orgStore });
+  // One limiter per warm instance: its deny cache and leases live as long as the instance (core/ratelimit/limiter.ts).
+  const rateLimits = createRateLimits({ limiter: createRateLimiter({ store: createRateLimitStore(options) }), orgs: orgStore, credentials });
   const connections = createConnectionStore(options);
   // HTTP functions push through the configured @connections endpoint (AGENTORG_WS_ENDPOINT).
   const events = createEventPublisher({ connections, pusher: () => createPusher(managementEndpoint()) });
-  // One limiter per warm instance: its deny cache lives as long as the instance (core/ratelimit/limiter.ts).
-  const rateLimits = createRateLimits({ limiter: createRateLimiter({ store: createRateLimitStore(options) }), orgs: orgStore });
   const catalog = createCatalog(cfg.models);
   const provider = (endpoint: EndpointSettings) =>
     endpoint.baseURL
@@ -95,7 +97,7 @@ function build() {
   const agentTools: { extra: (context: ToolContext) => AgentTool[] } = { extra: () => itsmTools };
   const runtime = createAgentRuntime({ chat, agents, store: agentRepos.agents, extraTools: (context) => agentTools.extra(context) });
   const auditStore = createAuditStore(options);
-  const credentials = createCredentialCheck({ keys: keyStore, orgs: orgStore });
+
   // Revocation closes WebSocket sessions through the @connections API (AGENTORG_WS_ENDPOINT).
   const sessions = createSessions({ connections, pusher: () => createPusher(managementEndpoint()) });
   const auditKeys = createAuditKeyRegistry(options);
@@ -134,9 +136,9 @@ function build() {
     runtime,
     agentTools,
     wsTokens: createWsTokens({ store: createWsTokenStore(options), credentials }),
-    authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
+    authenticate: createAuthenticator({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256, credentials }),
     /** Like `authenticate`, with the organization it read (its tier and rate limits). */
-    identify: createIdentifier({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256 }),
+    identify: createIdentifier({ keys: keyStore, orgs: orgStore, operatorKeySha256: cfg.operatorKeySha256, credentials }),
     rateLimits,
     credentials,
     sessions,

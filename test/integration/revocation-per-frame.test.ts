@@ -52,5 +52,22 @@ describe("every frame runs on credentials that are still valid", () => {
     expect(error.problem.code).toBe("credentials_revoked");
     expect(await closedWithin(socket, WINDOW_MS)).not.toBe("open");
   });
-});
 
+  it("refuses HTTP requests with a key revoked on another instance within the cache's time", async () => {
+    const t = await createTenant(bare);
+    expect((await call(bare, `/organizations/${t.org.id}`, { key: t.key })).status).toBe(200);
+
+    await bareDb.send(
+      new UpdateCommand({ TableName: bare.tableName, Key: keys.apiKey(t.org.id, t.keyId), UpdateExpression: "SET revokedAt = :now", ExpressionAttributeValues: { ":now": new Date().toISOString() } }),
+    );
+    const revokedAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < WINDOW_MS) {
+      status = (await call(bare, `/organizations/${t.org.id}`, { key: t.key })).status;
+      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThanOrEqual(CREDENTIAL_CHECK_TTL_MS + 1_000);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { perMinutePolicy, perSecondPolicy } from "../../../core/ratelimit/gcra";
-import { createRateLimiter, RateLimitExceeded } from "../../../core/ratelimit/limiter";
+import { createRateLimiter, LEASE_MICROS, leaseSize, RateLimitExceeded } from "../../../core/ratelimit/limiter";
 import type { BucketRef, RateLimitStore, WriteResult } from "../../../core/ratelimit/ports";
 import { DomainError } from "../../../core/errors";
 
@@ -228,5 +228,75 @@ describe("rate limiter", () => {
     await outcome(limiter.admit([{ ref: ref("c"), policy }]));
 
     expect(writes() - before).toBe(1);
+  });
+});
+
+describe("leases: a busy process takes several units per write", () => {
+  it("serves a fast bucket's sequential requests with a write per lease, not per request", async () => {
+    const { store, writes } = memoryStore();
+    const clock = fakeClock();
+    const limiter = createRateLimiter({ store, clock });
+    const policy = org(10_000, 500); // lease: 500/s x 100 ms = 50 units
+    expect(leaseSize(policy)).toBe(50);
+
+    for (let i = 0; i < 100; i++) {
+      await limiter.admit([{ ref: ref("org"), policy }]);
+      clock.advance(1);
+    }
+
+    expect(writes()).toBe(2);
+  });
+
+  it("never admits more than the bucket holds, across processes that each lease", async () => {
+    const { store } = memoryStore();
+    const clock = fakeClock();
+    const policy = org(40, 200); // lease: min(50, 40/10, 200 x 0.1) = 4 units
+    const limiters = Array.from({ length: 4 }, () => createRateLimiter({ store, clock }));
+
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => outcome(limiters[i % 4]!.admit([{ ref: ref("org"), policy }]))));
+    const admitted = results.filter((r) => r === "ok").length;
+
+    expect(leaseSize(policy)).toBe(4);
+    expect(admitted).toBeLessThanOrEqual(40);
+    // At most each process's last lease can go unused (3 units each): the price of leasing.
+    expect(admitted).toBeGreaterThanOrEqual(40 - 4 * 3);
+  });
+
+  it("forfeits unused units when the lease ends, and writes again", async () => {
+    const { store, writes } = memoryStore();
+    const clock = fakeClock();
+    const limiter = createRateLimiter({ store, clock });
+    const policy = org(10_000, 500);
+    await limiter.admit([{ ref: ref("org"), policy }]);
+    const afterLease = writes();
+
+    await limiter.admit([{ ref: ref("org"), policy }]);
+    const withinLease = writes() - afterLease;
+    clock.advance(LEASE_MICROS / 1000 + 1);
+    await limiter.admit([{ ref: ref("org"), policy }]);
+
+    expect(withinLease).toBe(0);
+    expect(writes() - afterLease).toBe(1);
+  });
+
+  it("falls back to a single unit when the bucket has less room than a lease, so what fits still passes", async () => {
+    const { store, tats } = memoryStore();
+    const clock = fakeClock();
+    const policy = org(200, 500); // lease of 20 units; 2 ms a unit
+    const now = clock.now().getTime() * 1000;
+    tats.set("o1/org", now + (200 - 5) * 2_000); // room for 5 units, which this process does not know
+    const limiter = createRateLimiter({ store, clock });
+
+    const results = await Promise.all(Array.from({ length: 25 }, () => outcome(limiter.admit([{ ref: ref("org"), policy }]))));
+    const admitted = results.filter((r) => r === "ok").length;
+
+    expect(admitted).toBeGreaterThanOrEqual(1);
+    expect(admitted).toBeLessThanOrEqual(5);
+  });
+
+  it("does not lease slow buckets: each request stays its own exact write", () => {
+    expect(leaseSize(org(100, 10))).toBe(1);
+    expect(leaseSize(perSecondPolicy("api-key", 10, 100))).toBe(1);
+    expect(leaseSize(perMinutePolicy("chat-requests", 100, "requests"))).toBe(1);
   });
 });
