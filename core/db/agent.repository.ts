@@ -25,6 +25,19 @@ function versionIs(expected: number): { expression: string; values: Record<strin
     : { expression: "#version = :expected", values: { ":expected": expected } };
 }
 
+/**
+ * The parts of a write conditional on an item's version (and that it exists, unless `exists` is
+ * false): its condition, names and values, ready to spread into a Put, Delete or ConditionCheck.
+ */
+function atVersion(expected: number, { exists = true } = {}) {
+  const { expression, values } = versionIs(expected);
+  return {
+    ConditionExpression: exists ? `attribute_exists(pk) AND ${expression}` : expression,
+    ExpressionAttributeNames: { "#version": "version" },
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
 /** A failed transaction: cancelled by a condition or a concurrent transaction (re-read and retry). */
 function isCancelled(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -132,32 +145,14 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
       }));
 
   /** An agent written at the next version, conditional on the version it was read at. */
-  const versionedPut = (orgId: string, { agent, expectedVersion }: AgentWrite, actor: string): TransactItem => {
-    const condition = versionIs(expectedVersion);
-    return {
-      Put: {
-        TableName: table,
-        Item: item(orgId, { ...agent, version: expectedVersion + 1 }, actor),
-        ConditionExpression: `attribute_exists(pk) AND ${condition.expression}`,
-        ExpressionAttributeNames: { "#version": "version" },
-        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
-      },
-    };
-  };
+  const versionedPut = (orgId: string, { agent, expectedVersion }: AgentWrite, actor: string): TransactItem => ({
+    Put: { TableName: table, Item: item(orgId, { ...agent, version: expectedVersion + 1 }, actor), ...atVersion(expectedVersion) },
+  });
 
   /** A create's check that no structural change happened since its read. */
-  const hierarchyCheck = (orgId: string, expected: number): TransactItem => {
-    const condition = versionIs(expected);
-    return {
-      ConditionCheck: {
-        TableName: table,
-        Key: keys.hierarchy(orgId),
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { "#version": "version" },
-        ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
-      },
-    };
-  };
+  const hierarchyCheck = (orgId: string, expected: number): TransactItem => ({
+    ConditionCheck: { TableName: table, Key: keys.hierarchy(orgId), ...atVersion(expected, { exists: false }) },
+  });
 
   /** `count = expected` on the agents counter (missing counts as 0). */
   const countIs = (expected: number) =>
@@ -274,17 +269,8 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
     },
 
     async remove(orgId, agent, reports, holders, hierarchy, actor) {
-      const condition = versionIs(agent.version ?? 0);
       return transact([
-        {
-          Delete: {
-            TableName: table,
-            Key: keys.agent(orgId, agent.id),
-            ConditionExpression: `attribute_exists(pk) AND ${condition.expression}`,
-            ExpressionAttributeNames: { "#version": "version" },
-            ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
-          },
-        },
+        { Delete: { TableName: table, Key: keys.agent(orgId, agent.id), ...atVersion(agent.version ?? 0) } },
         {
           Update: {
             TableName: table,
@@ -331,16 +317,13 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
     },
 
     async putMemory(orgId, agentId, memory, expectedVersion) {
-      const condition = versionIs(expectedVersion);
       try {
         await client.send(
           new PutCommand({
             TableName: table,
             Item: { ...keys.agentMemory(orgId, agentId), entity: "agentMemory", orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
             // Two turns with the same agent at once: the second re-reads and adds its turn to the first's.
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { "#version": "version" },
-            ...(Object.keys(condition.values).length ? { ExpressionAttributeValues: condition.values } : {}),
+            ...atVersion(expectedVersion, { exists: false }),
           }),
         );
         return "ok";

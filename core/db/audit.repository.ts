@@ -15,7 +15,7 @@ import { canonicalJson } from "../audit/entry";
 import { invalidInput } from "../errors";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
-import { pageSize } from "./item";
+import { pageSize, queryAll } from "./item";
 import { AUDIT_SEQ_DIGITS, keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -378,32 +378,17 @@ export function createStreamLossLog({ client, table }: RepositoryOptions): Strea
     },
 
     async list(consumer) {
-      const found: LostStreamRange[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": keys.streamLossPartition, ":prefix": keys.streamLossPrefix(consumer) },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          found.push({
-            consumer: String(item.consumer),
-            shardId: String(item.shardId),
-            fromSequenceNumber: String(item.fromSequenceNumber),
-            toSequenceNumber: String(item.toSequenceNumber),
-            firstRecordAt: typeof item.firstRecordAt === "string" ? item.firstRecordAt : null,
-            lastRecordAt: typeof item.lastRecordAt === "string" ? item.lastRecordAt : null,
-            recordedAt: String(item.recordedAt),
-            reason: String(item.reason),
-          });
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return found;
+      const items = await queryAll(client, table, keys.streamLossPartition, keys.streamLossPrefix(consumer));
+      return items.map((item): LostStreamRange => ({
+        consumer: String(item.consumer),
+        shardId: String(item.shardId),
+        fromSequenceNumber: String(item.fromSequenceNumber),
+        toSequenceNumber: String(item.toSequenceNumber),
+        firstRecordAt: typeof item.firstRecordAt === "string" ? item.firstRecordAt : null,
+        lastRecordAt: typeof item.lastRecordAt === "string" ? item.lastRecordAt : null,
+        recordedAt: String(item.recordedAt),
+        reason: String(item.reason),
+      }));
     },
   };
 }
