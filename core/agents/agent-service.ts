@@ -3,6 +3,7 @@ import { newId } from "../ids";
 import type { Principal } from "../auth/principal";
 import type { EventPublisher } from "../realtime/events";
 import { type Clock, systemClock } from "../shared/clock";
+import { untilWritten } from "../shared/retry";
 import type { OrganizationStore, PageRequest } from "../tenants/ports";
 import type { AgentRecord, CreateAgentInput, CreateRoleInput, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
 import { assertPlacement, buildTree, get, route, subtree } from "./hierarchy";
@@ -44,18 +45,9 @@ function holding(role: Role | undefined, delta: number): RoleHolders {
   return role && !role.builtIn ? { [role.id]: delta } : {};
 }
 
-/**
- * Runs a read-decide-write until its conditional write goes through: `attempt` returns undefined when
- * it lost to a concurrent change, and is then run again on fresh reads (bounded, with jitter).
- */
-async function retrying<T>(attempt: () => Promise<T | undefined>): Promise<T> {
-  for (let n = 1; ; n++) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    if (n >= MAX_ATTEMPTS) throw conflict("The hierarchy kept changing while this change was applied; read it again and retry.", "concurrent_modification");
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** n));
-  }
-}
+/** Runs a hierarchy change until its conditional write goes through (core/shared/retry.ts). */
+const retrying = <T>(attempt: () => Promise<T | undefined>): Promise<T> =>
+  untilWritten(attempt, { attempts: MAX_ATTEMPTS, gaveUp: "The hierarchy kept changing while this change was applied; read it again and retry." });
 
 export function actingOf(principal: Principal): Acting {
   if (principal.kind !== "org") throw forbidden("Agents belong to an organization: use its API key.", "org_key_required");

@@ -9,6 +9,7 @@ import type { AgentRecord } from "./agent.schema";
 import type { AgentService } from "./agent-service";
 import { ancestors, type Tree } from "./hierarchy";
 import type { AgentRun, AgentStep, AgentStore, Memory } from "./ports";
+import { untilWritten } from "../shared/retry";
 import type { AgentTool, ToolContext } from "./tools";
 
 export interface RuntimeOptions {
@@ -77,14 +78,14 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
    * so no turn is lost (bounded attempts).
    */
   async function remember(orgId: string, agentId: string, read: Memory & { version: number }, turns: Memory["turns"]): Promise<void> {
-    let base = read;
-    for (let attempt = 1; ; attempt++) {
-      const next = foldMemory({ summary: base.summary, turns: [...base.turns, ...turns] }, settings.memoryTurns);
-      if ((await store.putMemory(orgId, agentId, next, base.version)) === "ok") return;
-      if (attempt >= MEMORY_ATTEMPTS) throw new DomainError("conflict", "concurrent_modification", "The agent's memory kept changing; the turn was answered but not remembered.");
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
-      base = await store.getMemory(orgId, agentId);
-    }
+    await untilWritten(
+      async (n) => {
+        const base = n === 1 ? read : await store.getMemory(orgId, agentId);
+        const next = foldMemory({ summary: base.summary, turns: [...base.turns, ...turns] }, settings.memoryTurns);
+        return (await store.putMemory(orgId, agentId, next, base.version)) === "ok" ? true : undefined;
+      },
+      { attempts: MEMORY_ATTEMPTS, gaveUp: "The agent's memory kept changing; the turn was answered but not remembered." },
+    );
   }
 
   function describe(tree: Tree, agent: AgentRecord, roleName: string): string {

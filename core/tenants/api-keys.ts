@@ -108,6 +108,8 @@ export interface Identified {
  * organization closed.
  */
 export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }: AuthenticatorDeps) {
+  // Without a shared cache, a check that remembers nothing: every request reads key and organization.
+  const check = credentials ?? createCredentialCheck({ keys, orgs, ttlMs: 0 });
   return async function identify(authorization: string | undefined): Promise<Identified> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match?.[1]) throw unauthorized();
@@ -118,11 +120,7 @@ export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }:
     const parts = KEY_PATTERN.exec(presented);
     if (!parts) throw unauthorized("The API key is not valid.", "invalid_api_key");
     const [, orgId, keyId] = parts as unknown as [string, string, string];
-    const valid = credentials
-      ? await credentials.validKey(orgId, keyId)
-      : await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]).then(([record, org]) =>
-          record && !record.revokedAt && org && org.status === "active" ? { secretHash: record.secretHash, org } : undefined,
-        );
+    const valid = await check.validKey(orgId, keyId);
     if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
     return { principal: { kind: "org", orgId, keyId }, org: valid.org };
   };
@@ -173,11 +171,9 @@ export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs =
     const cached = validUntil.get(cacheKey);
     if (cached && cached.until > now) return cached;
     const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
-    if (!record || record.revokedAt || !org || org.status !== "active") {
-      validUntil.delete(cacheKey);
-      return undefined;
-    }
     validUntil.delete(cacheKey);
+    if (!record || record.revokedAt || !org || org.status !== "active") return undefined;
+    if (ttlMs <= 0) return { org, secretHash: record.secretHash };
     if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
     const entry = { until: now + ttlMs, org, secretHash: record.secretHash };
     validUntil.set(cacheKey, entry);

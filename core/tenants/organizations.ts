@@ -1,7 +1,8 @@
-import { conflict, forbidden, notFound } from "../errors";
+import { forbidden, notFound } from "../errors";
 import { newId } from "../ids";
 import { type Principal, actorOf, assertCanSee } from "../auth/principal";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
+import { untilWritten } from "../shared/retry";
 import type {
   CreateOrganizationInput,
   Organization,
@@ -26,11 +27,10 @@ export interface OrganizationsDeps {
 const MAX_UPDATE_ATTEMPTS = 6;
 
 const MICRO = 1_000_000;
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const usd = (micro: number) => Math.round(micro) / MICRO;
 
 /** Organization (tenant) use cases. Authorization rules live here, not in handlers. */
-export function createOrganizations({ store, usage, sessions, credentials, clock = systemClock, sleep = pause }: OrganizationsDeps) {
+export function createOrganizations({ store, usage, sessions, credentials, clock = systemClock, sleep }: OrganizationsDeps) {
   /**
    * The revocation has been written; its sessions are closed now, or (if this fails) by the
    * revocations stream consumer within seconds. A failure here never undoes or fails the revocation.
@@ -95,7 +95,7 @@ export function createOrganizations({ store, usage, sessions, credentials, clock
      * a bounded number of times. The version counts every change.
      */
     async update(principal: Principal, orgId: string, input: UpdateOrganizationInput): Promise<Organization> {
-      for (let attempt = 1; ; attempt++) {
+      return untilWritten(async () => {
         const org = await load(principal, orgId);
         if (input.tier !== undefined && input.tier !== org.tier && principal.kind !== "operator") {
           throw forbidden("Only the platform operator can change an organization's tier.", "tier_change_forbidden");
@@ -111,15 +111,10 @@ export function createOrganizations({ store, usage, sessions, credentials, clock
           Object.assign(changes, { tier: input.tier, quotas: { ...plan.quotas }, basePriceUsd: plan.basePriceUsd });
         }
         const updated = await store.update(orgId, changes, input.tier !== undefined ? { tier: org.tier } : {}, clock.now().toISOString(), actorOf(principal));
-        if (updated !== "conflict") {
-          credentials?.forget(orgId);
-          return updated;
-        }
-        if (attempt >= MAX_UPDATE_ATTEMPTS) {
-          throw conflict("The organization kept changing while this update was applied; read it again and retry.", "concurrent_modification");
-        }
-        await sleep(Math.random() * 10 * 2 ** attempt);
-      }
+        if (updated === "conflict") return undefined;
+        credentials?.forget(orgId);
+        return updated;
+      }, { attempts: MAX_UPDATE_ATTEMPTS, gaveUp: "The organization kept changing while this update was applied; read it again and retry.", ...(sleep ? { sleep } : {}) });
     },
 
     /**

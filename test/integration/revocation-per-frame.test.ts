@@ -15,10 +15,6 @@ import { TestSocket } from "../support/ws-client";
  */
 const WINDOW_MS = 5_000;
 
-function closedWithin(socket: TestSocket, ms: number): Promise<number | "open"> {
-  return Promise.race([socket.closed.then((c) => c.code), new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms))]);
-}
-
 describe("every frame runs on credentials that are still valid", () => {
   let bare: Platform;
   let bareDb: DynamoDBDocumentClient;
@@ -50,7 +46,7 @@ describe("every frame runs on credentials that are still valid", () => {
     const error = await socket.next("error");
 
     expect(error.problem.code).toBe("credentials_revoked");
-    expect(await closedWithin(socket, WINDOW_MS)).not.toBe("open");
+    expect(await socket.closedWithin(WINDOW_MS)).not.toBe("open");
   });
 
   it("refuses HTTP requests with a key revoked on another instance within the cache's time", async () => {

@@ -45,11 +45,6 @@ async function secondKey(t: Tenant): Promise<{ key: string; keyId: string }> {
   return { key: created.body.secret, keyId: created.body.id };
 }
 
-/** Resolves with the close code, or "open" if the socket is still open after `ms`. */
-function closedWithin(socket: TestSocket, ms: number): Promise<number | "open"> {
-  return Promise.race([socket.closed.then((c) => c.code), new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms))]);
-}
-
 describe("revocation reaches WebSockets", () => {
   it("refuses a token minted before its key was revoked", async () => {
     const t = await createTenant(platform);
@@ -77,7 +72,7 @@ describe("revocation reaches WebSockets", () => {
 
     const started = Date.now();
     const revoked = await call(platform, `/organizations/${t.org.id}/api-keys/${t.keyId}`, { method: "DELETE", key: platform.operatorKey });
-    const code = await closedWithin(revokedSocket, WINDOW_MS);
+    const code = await revokedSocket.closedWithin(WINDOW_MS);
 
     expect(revoked.status).toBe(200);
     expect(code).not.toBe("open");
@@ -94,7 +89,7 @@ describe("revocation reaches WebSockets", () => {
     const neighbourSocket = await open(neighbour.key);
 
     await call(platform, `/organizations/${closing.org.id}`, { method: "DELETE", key: platform.operatorKey });
-    const codes = await Promise.all(sockets.map((s) => closedWithin(s, WINDOW_MS)));
+    const codes = await Promise.all(sockets.map((s) => s.closedWithin(WINDOW_MS)));
 
     expect(codes.every((c) => c !== "open")).toBe(true);
     neighbourSocket.send({ action: "ping" });
@@ -112,7 +107,7 @@ describe("the stream backstop", () => {
       new UpdateCommand({ TableName: platform.tableName, Key: keys.apiKey(t.org.id, t.keyId), UpdateExpression: "SET revokedAt = :now", ExpressionAttributeValues: { ":now": new Date().toISOString() } }),
     );
 
-    expect(await closedWithin(socket, WINDOW_MS)).not.toBe("open");
+    expect(await socket.closedWithin(WINDOW_MS)).not.toBe("open");
   });
 
   it("closes the sockets of an organization closed by a write that bypassed the API", async () => {
@@ -129,6 +124,6 @@ describe("the stream backstop", () => {
       }),
     );
 
-    expect(await closedWithin(socket, WINDOW_MS)).not.toBe("open");
+    expect(await socket.closedWithin(WINDOW_MS)).not.toBe("open");
   });
 });

@@ -41,6 +41,11 @@ export class TestSocket {
     });
   }
 
+  /** The close code once the server closes the socket, or "open" if it is still open after `ms`. */
+  closedWithin(ms: number): Promise<number | "open"> {
+    return Promise.race([this.closed.then((c) => c.code), new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms))]);
+  }
+
   close(): void {
     this.socket.close();
   }
