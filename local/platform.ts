@@ -13,7 +13,7 @@ import { StartupError } from "./errors";
 import { registerLocalProbes } from "./health-probes";
 import { createHttpGateway } from "./http-gateway";
 import { createGuardedServer, hasBody, refuse, requestTarget } from "./http-guards";
-import { reservePort } from "./ports";
+import { holdPort, type HeldPort } from "./ports";
 import { createStaticSite } from "./static";
 import { createStreamPoller } from "./stream-poller";
 import { createWsGateway } from "./ws-gateway";
@@ -129,21 +129,31 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const tableName = options.tableName ?? "agentorg";
   if (tableName.length < 3) throw new StartupError("The table name needs at least 3 characters.");
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const port = await reservePort(options.port, "agentorg HTTP");
   const { key: operatorKey, generated } = operatorKeyFrom(options);
   const auditSigningKey = auditSigningKeyFrom(options);
   const auditPublicKey = publicKeyToBase64(privateKeyFromSeed(auditSigningKey));
+  // Both listeners' ports are bound now and kept bound until their servers take them over.
+  const held: HeldPort[] = [await holdPort(options.port, "agentorg HTTP")];
+  const port = held[0]!.port;
 
-  const dynamo: DynamoDbLocal = await startDynamoDbLocal({
-    port: options.dynamoDbPort ?? 0,
-    ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb"), pidFile: join(options.dataDir, "dynamodb-local.pid") } : {}),
-  });
-  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop()];
+  let dynamo: DynamoDbLocal;
+  try {
+    dynamo = await startDynamoDbLocal({
+      port: options.dynamoDbPort ?? 0,
+      ...(options.dataDir ? { dataDir: join(options.dataDir, "dynamodb"), pidFile: join(options.dataDir, "dynamodb-local.pid") } : {}),
+    });
+  } catch (error) {
+    await held[0]!.release();
+    throw error;
+  }
+  // Released ports a server took over are closed with it; releasing again does nothing.
+  const cleanups: (() => Promise<void>)[] = [() => dynamo.stop(), async () => void (await Promise.all(held.map((h) => h.release())))];
   try {
     const region = process.env.AWS_REGION ?? "us-east-1";
     const domainName = `${host}:${port}`;
     const credentials = credentialsForThisRun();
-    const connectionsPort = await reservePort(options.connectionsPort ?? 0, "agentorg @connections");
+    held.push(await holdPort(options.connectionsPort ?? 0, "agentorg @connections", "127.0.0.1"));
+    const connectionsPort = held[1]!.port;
     const connectionsEndpoint = `http://127.0.0.1:${connectionsPort}/${WS_STAGE}`;
 
     // The handlers run in this process: give them the environment a deployed function gets.
@@ -232,23 +242,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     );
     const connections = createConnectionsEndpoint({ stage: WS_STAGE, credentials, management: wsGateway.management });
-    const listen = (listener: Server, listenPort: number, listenHost?: string) =>
+    // Each server takes over the socket bound for it at the start: the port was never free meanwhile.
+    const listen = (listener: Server, port: HeldPort) =>
       new Promise<void>((resolveListen, reject) => {
-        listener.once("error", (error: NodeJS.ErrnoException) =>
-          reject(error.code === "EADDRINUSE" ? new StartupError(`Port ${listenPort} is already in use.`) : error),
-        );
-        if (listenHost) listener.listen(listenPort, listenHost, () => resolveListen());
-        else listener.listen(listenPort, () => resolveListen());
+        listener.once("error", reject);
+        listener.listen(port.socket, () => resolveListen());
       });
     const closeServer = (listener: Server) => () =>
       new Promise<void>((done) => {
         listener.closeAllConnections();
         listener.close(() => done());
       });
-    await listen(server, port);
+    await listen(server, held[0]!);
     cleanups.unshift(() => wsGateway.close(), closeServer(server));
     // Loopback only: in AWS this API is reachable only with IAM credentials, never from a browser.
-    await listen(connections, connectionsPort, "127.0.0.1");
+    await listen(connections, held[1]!);
     cleanups.unshift(closeServer(connections));
 
     const url = `http://${domainName}`;
