@@ -156,19 +156,21 @@ const limitOf = (limits: Limits, section: string, field: string): number => (lim
 function RateLimits({ org, operator }: { org: Organization; operator: boolean }) {
   const limits = useResource((signal) => api<RateLimitSettings>(`/organizations/${org.id}/rate-limits`, { signal }), [org.id, org.updatedAt]);
   const settings = limits.data;
-  const [form, setForm] = useState<Record<string, string>>({});
-  useEffect(() => {
-    if (settings) setForm(Object.fromEntries(LIMIT_FIELDS.map(([section, field]) => [`${section}.${field}`, String(limitOf(settings.effective, section, field))])));
-  }, [settings]);
+  // Only the fields the operator has typed in are state; the rest show the loaded values, so an edit
+  // made while the limits load (or reload) is never overwritten by them.
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const shown = (section: string, field: string): string =>
+    edits[`${section}.${field}`] ?? (settings ? String(limitOf(settings.effective, section, field)) : "");
   const save = useAction(async (reset: boolean) => {
     const override: Record<string, Record<string, number>> = {};
     if (!reset && settings) {
       for (const [section, field] of LIMIT_FIELDS) {
-        const entered = Number(form[`${section}.${field}`]);
+        const entered = Number(shown(section, field));
         if (entered !== limitOf(settings.defaults, section, field)) (override[section] ??= {})[field] = entered;
       }
     }
     await api(`/organizations/${org.id}/rate-limits`, { method: "PUT", body: override });
+    setEdits({});
     limits.reload();
   });
   return html`<section class="card" aria-labelledby="limits-title">
@@ -183,7 +185,7 @@ function RateLimits({ org, operator }: { org: Organization; operator: boolean })
           ${LIMIT_FIELDS.map(([section, field, text]) => {
             const name = `${section}.${field}`;
             return html`<div class="field"><label for=${`limit-${name}`}>${text} <span class="muted">(tier: ${count(limitOf(settings.defaults, section, field))})</span></label>
-              <input id=${`limit-${name}`} type="number" min=${field === "requestsPerSecond" ? "0.001" : "1"} step=${field === "requestsPerSecond" ? "any" : "1"} required value=${form[name] ?? ""} onInput=${(e: Event) => setForm({ ...form, [name]: value(e) })} /></div>`;
+              <input id=${`limit-${name}`} type="number" min=${field === "requestsPerSecond" ? "0.001" : "1"} step=${field === "requestsPerSecond" ? "any" : "1"} required value=${shown(section, field)} onInput=${(e: Event) => setEdits((current) => ({ ...current, [name]: value(e) }))} /></div>`;
           })}
           <div class="row"><button type="submit" disabled=${save.busy}>Save limits</button>
             <button type="button" class="secondary" disabled=${save.busy || !settings.override} onClick=${() => void save.run(true)}>Back to the tier's limits</button></div>
