@@ -33,7 +33,7 @@ import { createTableInput } from "../core/db/table";
 import { toStreamChangeRecord } from "../core/db/audit-stream";
 import { auditConsumer } from "../functions/manifest/audit";
 import { logger } from "../functions/lib/logger";
-import { services } from "../functions/lib/services";
+import { auditConsumer as consumerOfPlatform } from "../functions/lib/services/audit";
 import { handler as auditHandler } from "../functions/stream/audit";
 import { startPlatform, type Platform } from "../local/platform";
 import { createStreamPoller } from "../local/stream-poller";
@@ -152,7 +152,7 @@ async function consumerRun(tenantCount: number, run: string): Promise<{ seconds:
         },
       };
     });
-    const consumer = await services().auditConsumer();
+    const consumer = await consumerOfPlatform();
     const batchMs: number[] = [];
     const start = performance.now();
     for (let i = 0; i < records.length; i += BATCH) {

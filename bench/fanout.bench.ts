@@ -9,7 +9,7 @@
  */
 import WebSocket from "ws";
 import { startPlatform } from "../local/platform";
-import { services } from "../functions/lib/services";
+import { realtime } from "../functions/lib/services/realtime";
 import { median, percentile, printTable, writeResult } from "./lib";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1000);
@@ -54,10 +54,10 @@ const event = { type: "message.created", orgId: org.id, time: new Date().toISOSt
 const frame = JSON.stringify({ type: "event", event });
 const platformTimes: number[] = [];
 const bareTimes: number[] = [];
-await timed(() => services().events.publish(event)); // warm-up
+await timed(() => realtime().events.publish(event)); // warm-up
 await timed(() => platform.ws.sockets().forEach((s) => s.send(frame)));
 for (let i = 0; i < ROUNDS; i++) {
-  platformTimes.push(await timed(() => services().events.publish(event)));
+  platformTimes.push(await timed(() => realtime().events.publish(event)));
   bareTimes.push(await timed(() => platform.ws.sockets().forEach((s) => s.send(frame))));
 }
 

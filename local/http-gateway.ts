@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { allowedMethods, matchRoute } from "../functions/lib/route-match";
-import { fallback } from "../functions/routes";
+import { createRouteMatcher } from "../functions/lib/route-match";
+import { fallback, httpRoutes } from "../functions/routes";
 import { CORS } from "../functions/lib/cors";
 import type { ResponseSink, StreamingHandler } from "../functions/lib/streaming";
 import { invalidInput, DomainError } from "../core/errors";
 import { problemResponse } from "../functions/lib/problem";
 import { loadHandler } from "./handlers";
 import { decodePath, readBoundedBody, refuse } from "./http-guards";
+
+const { match: matchRoute, allowedMethods } = createRouteMatcher(httpRoutes);
 
 /**
  * API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). A body

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { streams as manifestStreams } from "../functions/routes";
-import { coldStart } from "../functions/lib/services";
+import { coldStart } from "../functions/lib/services/lazy";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { createConnectionsEndpoint } from "./connections-endpoint";

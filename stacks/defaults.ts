@@ -8,6 +8,7 @@ import type { Construct } from "constructs";
 import type { FunctionProps, Stack, Table } from "sst/constructs";
 import type { Permission } from "../functions/manifest.types";
 import { TABLE_DEFINITION } from "../core/db/table";
+import { NODEJS_BUNDLING } from "./bundling";
 import {
   CONNECTIONS_SUPPRESSION,
   suppressSstCustomResourceHandler,
@@ -121,7 +122,7 @@ export const FUNCTION_DEFAULTS = {
   // SST v2 uploads source maps for its Console only; the Lambda runtime does not apply them (that needs
   // --enable-source-maps, slow at cold start with bundles this size), and keepNames already keeps
   // function names readable in stack traces. Skipping them halves what each deploy builds and uploads.
-  nodejs: { sourcemap: false },
+  nodejs: NODEJS_BUNDLING,
 } as const satisfies Partial<FunctionProps>;
 
 /** How long function and access logs are kept. */
@@ -172,13 +173,8 @@ export function manifestFunction(
   };
 }
 
-/**
- * A CloudFormation-safe construct id for a route: `GET /api/v1/organizations/{id}` ->
- * `GETapiv1organizationsid`, `$connect` -> `connect`.
- */
-export function constructId(name: string): string {
-  return name.replace(/[^A-Za-z0-9]/g, "");
-}
+/** A CloudFormation-safe construct id for a route (stacks/bundling.ts, which names the bundles too). */
+export { constructId } from "./bundling";
 
 /**
  * The cdk-nag suppressions every stack needs: SST's custom-resource handler, and the "latest runtime"

@@ -240,41 +240,11 @@ export function createChatService({ catalog, providers, classifier, metering, se
         if (!closed) await metering.release(p.org.id, p.period, p.reservedMicroUsd).catch(() => undefined);
       }
     },
-
-    async getSettings(principal: Principal): Promise<RoutingSettings> {
-      return settings.get(orgOf(principal));
-    },
-
-    async putSettings(principal: Principal, next: RoutingSettings, actor: string): Promise<RoutingSettings> {
-      const normalized = { override: next.override ?? null, calibration: next.calibration ?? null };
-      await settings.put(orgOf(principal), normalized, actor);
-      return normalized;
-    },
-
-    /** The organization's recent routing decisions and cost records, newest first. */
-    records: (principal: Principal, page: { limit: number; cursor?: string }) => metering.listRecords(orgOf(principal), page),
-
-    /** Operator only: all tenants of the current period. */
-    async globalStats(principal: Principal) {
-      if (principal.kind !== "operator") throw forbidden("Global routing statistics are for the platform operator.", "operator_only");
-      const stats = await metering.globalStats(periodOf(clock.now()));
-      return {
-        ...stats,
-        costUsd: stats.costMicroUsd / MICRO,
-        baselineUsd: stats.baselineMicroUsd / MICRO,
-        savingsUsd: Math.max(0, stats.baselineMicroUsd - stats.costMicroUsd) / MICRO,
-        slmShare: stats.queries ? stats.slmQueries / stats.queries : 0,
-      };
-    },
   };
 }
 
 export type ChatService = ReturnType<typeof createChatService>;
 
-function orgOf(principal: Principal): string {
-  if (principal.kind !== "org") throw forbidden("Routing belongs to an organization: use its API key.", "org_key_required");
-  return principal.orgId;
-}
 
 /** The text of a message's content (string or text parts), for the classifier. */
 export function textOf(content: unknown): string {

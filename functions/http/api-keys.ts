@@ -1,15 +1,15 @@
 import { http } from "../lib/http";
-import { services } from "../lib/services";
-import * as routes from "../routes";
+import { tenants } from "../lib/services/tenants";
+import { organizationRoutes as routes } from "../manifest/organizations";
 
-const keys = () => services().apiKeys;
+const keys = () => tenants().apiKeys;
 
-export const create = http(routes.http.createApiKey, ({ principal, params, body }) =>
+export const create = http(routes.createApiKey, ({ principal, params, body }) =>
   keys().create(principal, params.id, body),
 );
-export const list = http(routes.http.listApiKeys, async ({ principal, params }) => ({
+export const list = http(routes.listApiKeys, async ({ principal, params }) => ({
   items: await keys().list(principal, params.id),
 }));
-export const revoke = http(routes.http.revokeApiKey, ({ principal, params }) =>
+export const revoke = http(routes.revokeApiKey, ({ principal, params }) =>
   keys().revoke(principal, params.id, params.keyId),
 );

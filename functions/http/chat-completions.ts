@@ -1,16 +1,17 @@
 import { createChunkWriter, toChatCompletion } from "../../core/chat/openai-format";
 import { newId } from "../../core/ids";
-import { services } from "../lib/services";
+import { chat as chatService } from "../lib/services/chat";
+import { catalog } from "../lib/services/routing";
 import { lambdaStreaming, streamingHttp } from "../lib/streaming";
-import * as routes from "../routes";
+import { routingRoutes as routes } from "../manifest/routing";
 
 /**
  * OpenAI-compatible chat completions. The routing decision is in the response headers
  * (`x-agentorg-model`, `-tier`, `-score`) and in the body's `agentorg` member; for a stream the
  * headers carry the planned model, and each chunk names the model that actually answered.
  */
-export const handler = streamingHttp(routes.http.chatCompletions, async ({ principal, body, requestId, rateLimits }, sink) => {
-  const chat = services().chat;
+export const handler = streamingHttp(routes.chatCompletions, async ({ principal, body, requestId, rateLimits }, sink) => {
+  const chat = chatService();
   const plan = await chat.plan(principal, body);
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
@@ -21,7 +22,7 @@ export const handler = streamingHttp(routes.http.chatCompletions, async ({ princ
     "x-agentorg-model": model,
     "x-agentorg-tier": tier,
     "x-agentorg-score": plan.score === null ? "" : plan.score.toFixed(4),
-    "x-agentorg-offline": String(services().catalog.isOffline(tier as "slm" | "llm")),
+    "x-agentorg-offline": String(catalog().isOffline(tier as "slm" | "llm")),
   });
 
   if (!body.stream) {

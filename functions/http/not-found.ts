@@ -1,7 +1,10 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { DomainError } from "../../core/errors";
 import { fail } from "../lib/http";
-import { allowedMethods } from "../lib/route-match";
+import { createRouteMatcher } from "../lib/route-match";
+import { ROUTE_TABLE } from "../manifest/route-table";
+
+const { allowedMethods } = createRouteMatcher(ROUTE_TABLE);
 
 /**
  * The `$default` route: API Gateway sends here whatever matches no route. A known path with another

@@ -1,8 +1,8 @@
 import { http } from "../lib/http";
-import { services } from "../lib/services";
-import * as routes from "../routes";
+import { access } from "../lib/services/access";
+import { rateLimitRoutes as routes } from "../manifest/rate-limits";
 
-const limits = () => services().rateLimits;
+const limits = () => access().rateLimits;
 
-export const get = http(routes.http.getRateLimits, ({ principal, params }) => limits().settings(principal, params.id));
-export const put = http(routes.http.putRateLimits, ({ principal, params, body }) => limits().setOverride(principal, params.id, body));
+export const get = http(routes.getRateLimits, ({ principal, params }) => limits().settings(principal, params.id));
+export const put = http(routes.putRateLimits, ({ principal, params, body }) => limits().setOverride(principal, params.id, body));

@@ -1,10 +1,10 @@
 import { actorOf } from "../../core/auth/principal";
 import { http } from "../lib/http";
-import { services } from "../lib/services";
-import * as routes from "../routes";
+import { catalog as modelCatalog, routingAdmin } from "../lib/services/routing";
+import { routingRoutes as routes } from "../manifest/routing";
 
-export const models = http(routes.http.listModels, () => {
-  const { catalog } = services();
+export const models = http(routes.listModels, () => {
+  const catalog = modelCatalog();
   return {
     object: "list" as const,
     data: catalog.models.map((m) => ({
@@ -22,14 +22,14 @@ export const models = http(routes.http.listModels, () => {
   };
 });
 
-export const decisions = http(routes.http.routingDecisions, ({ principal, query }) =>
-  services().chat.records(principal, { limit: query.limit ?? 25, ...(query.cursor ? { cursor: query.cursor } : {}) }),
+export const decisions = http(routes.routingDecisions, ({ principal, query }) =>
+  routingAdmin().records(principal, { limit: query.limit ?? 25, ...(query.cursor ? { cursor: query.cursor } : {}) }),
 );
 
-export const globalStats = http(routes.http.routingGlobalStats, ({ principal }) => services().chat.globalStats(principal));
+export const globalStats = http(routes.routingGlobalStats, ({ principal }) => routingAdmin().globalStats(principal));
 
-export const getSettings = http(routes.http.getRoutingSettings, ({ principal }) => services().chat.getSettings(principal));
+export const getSettings = http(routes.getRoutingSettings, ({ principal }) => routingAdmin().getSettings(principal));
 
-export const putSettings = http(routes.http.putRoutingSettings, ({ principal, body }) =>
-  services().chat.putSettings(principal, body, actorOf(principal)),
+export const putSettings = http(routes.putRoutingSettings, ({ principal, body }) =>
+  routingAdmin().putSettings(principal, body, actorOf(principal)),
 );

@@ -1,5 +1,5 @@
 import { http } from "../lib/http";
-import { services } from "../lib/services";
-import * as routes from "../routes";
+import { wsTokens } from "../lib/services/tenants";
+import { agentRoutes as routes } from "../manifest/agents";
 
-export const create = http(routes.http.createWsToken, ({ principal }) => services().wsTokens.issue(principal));
+export const create = http(routes.createWsToken, ({ principal }) => wsTokens().issue(principal));

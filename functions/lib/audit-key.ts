@@ -30,13 +30,14 @@ export interface SsmOptions {
 
 /**
  * One SecureString parameter, decrypted. The SSM client is loaded only on this path: the local
- * runtime never needs it, and in AWS it is part of the Lambda Node.js runtime's SDK.
+ * runtime never needs it, and only the functions that read a secret bundle it.
  */
 export async function readSecureParameter(name: string, options: SsmOptions): Promise<string> {
-  const { SSM } = await import("@aws-sdk/client-ssm");
-  const ssm = new SSM({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  // The bare client and one command (not the `SSM` aggregate, which pulls in every command).
+  const { SSMClient, GetParameterCommand } = await import("@aws-sdk/client-ssm");
+  const ssm = new SSMClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   try {
-    const { Parameter } = await ssm.getParameter({ Name: name, WithDecryption: true });
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     if (!Parameter?.Value) throw new Error(`SSM parameter ${name} has no value`);
     return Parameter.Value;
   } finally {

@@ -8,7 +8,7 @@ import type { HttpRouteSpec } from "../manifest.types";
 import { logger } from "./logger";
 import { problemResponse } from "./problem";
 import { rateLimitHeaders, statesOf } from "./rate-limit-headers";
-import { services } from "./services";
+import { access } from "./services/access";
 
 /** Largest request body accepted (bytes, after base64 decoding). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -92,7 +92,7 @@ export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatew
   const requestId = event.requestContext?.requestId ?? "unknown";
   const identified = route.auth === "public" ? undefined : await authenticate(route, event);
   const principal = identified?.principal;
-  if (identified) rateLimits.push(...(await services().rateLimits.admitRequest(identified.principal, identified.org)));
+  if (identified) rateLimits.push(...(await access().rateLimits.admitRequest(identified.principal, identified.org)));
   assertText(event.pathParameters, "path");
   assertText(event.queryStringParameters, "query");
   const params = parseParams(route, event);
@@ -119,7 +119,7 @@ export function fail(
 }
 
 async function authenticate(route: HttpRouteSpec, event: APIGatewayProxyEventV2) {
-  const identified = await services().identify(event.headers?.authorization);
+  const identified = await access().identify(event.headers?.authorization);
   if (route.auth === "operator" && identified.principal.kind !== "operator") {
     throw forbidden("This operation needs the platform operator key.", "operator_only");
   }

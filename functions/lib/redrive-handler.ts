@@ -6,7 +6,7 @@ import { createShardRangeReader } from "../../core/db/stream-records";
 import { config } from "./config";
 import { createSqsFailureQueue } from "./failure-queue";
 import { logger } from "./logger";
-import { services } from "./services";
+import { streamLosses } from "./services/audit";
 import { createStreamRedrive, type RedriveSummary } from "./stream-redrive";
 
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
@@ -31,7 +31,7 @@ export function scheduledRedrive(consumer: StreamConsumerSpec, consumerHandler: 
       handler: consumerHandler,
       queue: createSqsFailureQueue({ client: clients.sqs, queueUrl: cfg.failureQueueUrl }),
       readRange: createShardRangeReader({ client: clients.streams, region: cfg.region }),
-      losses: services().streamLosses,
+      losses: streamLosses(),
       log: (level, message, details) => logger[level](message, details),
     });
     const summary = await redrive.run(() => context.getRemainingTimeInMillis());

@@ -6,7 +6,8 @@ import { findIllFormedText } from "../../core/shared/text";
 import { createPusher, managementEndpoint } from "./connections";
 import { logger } from "./logger";
 import { problemOf } from "./problem";
-import { services } from "./services";
+import { access } from "./services/access";
+import { realtime } from "./services/realtime";
 
 /** A WebSocket route event; `$connect` events also carry headers and query parameters. */
 export type WsEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -81,10 +82,10 @@ export interface WsActionRequest extends WsRequest {
  */
 export function wsAction(logic: (request: WsActionRequest) => Promise<APIGatewayProxyResultV2 | void>) {
   return wsHandler(async (request) => {
-    const connection = await services().connections.find(request.connectionId);
+    const connection = await realtime().connections.find(request.connectionId);
     if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
     const keyId = keyIdOf(connection);
-    const org = keyId ? await services().credentials.validOrg(connection.orgId, keyId) : undefined;
+    const org = keyId ? await access().credentials.validOrg(connection.orgId, keyId) : undefined;
     if (!keyId || !org) {
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
@@ -93,9 +94,8 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
       return { statusCode: 200 };
     }
     const principal = { kind: "org" as const, orgId: connection.orgId, keyId };
-    await services().rateLimits.admitRequest(principal, org);
+    await access().rateLimits.admitRequest(principal, org);
     return logic({ ...request, connection, principal });
   });
 }
 
-export { services };

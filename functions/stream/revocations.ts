@@ -2,7 +2,8 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { toStreamChangeRecord } from "../../core/db/audit-stream";
 import { revocationOf } from "../../core/realtime/sessions";
 import { logger } from "../lib/logger";
-import { services } from "../lib/services";
+import { access } from "../lib/services/access";
+import { realtime } from "../lib/services/realtime";
 
 /**
  * Revocation's backstop (manifest: functions/manifest/realtime.ts): for each key revoked and each
@@ -16,8 +17,8 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     const revocation = revocationOf(toStreamChangeRecord(record));
     if (!revocation) continue;
     try {
-      services().credentials.forget(revocation.orgId, revocation.keyId);
-      ended += await services().sessions.end(revocation.orgId, revocation.keyId);
+      access().credentials.forget(revocation.orgId, revocation.keyId);
+      ended += await realtime().sessions.end(revocation.orgId, revocation.keyId);
     } catch (error) {
       logger.error("ending revoked sessions failed", { error: error as Error, orgId: revocation.orgId });
       return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? "" }] };

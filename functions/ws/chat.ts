@@ -1,6 +1,9 @@
 import { invalidInput } from "../../core/errors";
 import { ChatFrame } from "../manifest/realtime";
-import { services, wsAction } from "../lib/ws";
+import { agentRuntime } from "../lib/services/agent-runtime";
+import { agents } from "../lib/services/agents";
+import { realtime } from "../lib/services/realtime";
+import { wsAction } from "../lib/ws";
 
 /** Coalesce streamed text into frames this often: each frame is one @connections call in AWS. */
 const FLUSH_MS = 40;
@@ -17,7 +20,7 @@ export const handler = wsAction(async ({ frame, connectionId, pusher, connection
 
   let target = agentId;
   if (!target) {
-    const tree = await services().agents.tree(connection.orgId);
+    const tree = await agents().tree(connection.orgId);
     target = tree.roots.find((r) => r.managerId === null)?.id;
     if (!target) throw invalidInput("The organization channel is answered by the root (CEO) agent: create one first.", [{ field: "agentId", message: "required while the organization has no root agent" }], "no_root_agent");
   }
@@ -33,7 +36,7 @@ export const handler = wsAction(async ({ frame, connectionId, pusher, connection
     sending = sending.then(() => pusher.post(connectionId, { type: "chat.delta", ...(id ? { id } : {}), agentId: target, delta }).then(() => undefined));
   };
   let sentFirst = false;
-  const result = await services().runtime.chat(principal, target, message, (text) => {
+  const result = await agentRuntime().chat(principal, target, message, (text) => {
     buffer += text;
     // The first piece goes out at once (time to first token is what a person feels); later ones are coalesced.
     if (!sentFirst) {
@@ -47,6 +50,6 @@ export const handler = wsAction(async ({ frame, connectionId, pusher, connection
   const done = { type: "chat.done", ...(id ? { id } : {}), agentId: target, reply: result.reply, model: result.model, tier: result.tier, offline: result.offline, usage: result.usage, steps: result.steps.length, runId: result.runId };
   await pusher.post(connectionId, done);
   if (!agentId) {
-    await services().events.publish({ type: "channel.message", orgId: connection.orgId, time: new Date().toISOString(), data: { from: connection.actor, message, reply: result.reply, agentId: target } });
+    await realtime().events.publish({ type: "channel.message", orgId: connection.orgId, time: new Date().toISOString(), data: { from: connection.actor, message, reply: result.reply, agentId: target } });
   }
 });

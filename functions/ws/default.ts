@@ -1,8 +1,8 @@
 import { invalidInput } from "../../core/errors";
-import { wsRoutes } from "../routes";
+import { wsRouteKeys } from "../manifest/realtime";
 import { wsAction } from "../lib/ws";
 
-const actions = wsRoutes
+const actions = Object.values(wsRouteKeys)
   .map((r) => r.routeKey)
   .filter((key) => !key.startsWith("$"));
 

@@ -1,6 +1,7 @@
-import { services, wsHandler } from "../lib/ws";
+import { realtime } from "../lib/services/realtime";
+import { wsHandler } from "../lib/ws";
 
 /** `$disconnect`: best effort by API Gateway's own account, so forgetting the connection must not fail loudly. */
 export const handler = wsHandler(async ({ connectionId }) => {
-  await services().connections.remove(connectionId);
+  await realtime().connections.remove(connectionId);
 });

@@ -1,5 +1,5 @@
 import { invalidInput } from "../../core/errors";
-import { Ping } from "../routes";
+import { Ping } from "../manifest/realtime";
 import { wsAction } from "../lib/ws";
 
 /** `ping`: answered with a `pong` frame sent back through the @connections API (the full push path), while the connection's key is valid. */

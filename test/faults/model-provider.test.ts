@@ -6,7 +6,7 @@ import { keys } from "../../core/db/keys";
 import { periodOf } from "../../core/shared/clock";
 import { startFakeOpenAI, type FakeOpenAI, type ScriptedReply } from "../support/fake-openai";
 import { call, createTenant, eventually, startTestPlatform } from "../support/platform";
-import { services } from "../../functions/lib/services";
+import { chat as chatService } from "../../functions/lib/services/chat";
 
 /**
  * Fault: model providers that rate-limit (429 with Retry-After), fail (500, 503, a body that is not
@@ -128,7 +128,7 @@ describe("model providers failing in every way at once", () => {
     const t = await createTenant(platform, { tier: "enterprise" });
     slm.respond(() => ({ chunks: ["one ", "two ", "three"], chunkDelayMs: 50 }));
     llm.respond(() => ({ chunks: ["one ", "two ", "three"], chunkDelayMs: 50 }));
-    const chat = services().chat;
+    const chat = chatService();
     const plan = await chat.plan({ kind: "org", orgId: t.org.id, keyId: t.keyId }, { model: "auto", stream: true, max_tokens: 50, messages: [{ role: "user", content: "count" }] });
     const reserved = await usage(t.org.id);
 

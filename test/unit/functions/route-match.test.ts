@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { allowedMethods, matchRoute } from "../../../functions/lib/route-match";
+import { readFileSync } from "node:fs";
+import { createRouteMatcher } from "../../../functions/lib/route-match";
+import { ROUTE_TABLE } from "../../../functions/manifest/route-table";
 import { httpRoutes } from "../../../functions/routes";
+import { ROUTE_TABLE_FILE, routeTableSource } from "../../../tools/route-table";
+
+const { match: matchRoute, allowedMethods } = createRouteMatcher(httpRoutes);
 
 describe("route matching (as API Gateway matches the manifest)", () => {
   it("matches a parameterised path and decodes its parameters", () => {
@@ -23,5 +28,10 @@ describe("route matching (as API Gateway matches the manifest)", () => {
     const keys = httpRoutes.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const route of httpRoutes) expect(route.handler).toMatch(/^functions\/http\/[a-z-]+\.[a-zA-Z]+$/);
+  });
+
+  it("has a route table for the $default function that is the manifest's (else: npm run routes:table)", () => {
+    expect(readFileSync(ROUTE_TABLE_FILE, "utf8")).toBe(routeTableSource());
+    expect(ROUTE_TABLE.map((r) => `${r.method} ${r.path}`)).toEqual(httpRoutes.map((r) => `${r.method} ${r.path}`));
   });
 });

@@ -1,0 +1,15 @@
+import { createAgentRuntime } from "../../../core/agents/runtime";
+import { createItsmTools } from "../../../core/tickets/itsm-tools";
+import { agentRepositories, agents } from "./agents";
+import { chat } from "./chat";
+import { lazy } from "./lazy";
+import { tickets } from "./tickets";
+
+/**
+ * The agent runtime: an agent's chat turn with its tools (the hierarchy's, and the ITSM tools its role
+ * lists), through the router.
+ */
+export const agentRuntime = lazy(() => {
+  const itsmTools = createItsmTools({ tickets: tickets() });
+  return createAgentRuntime({ chat: chat(), agents: agents(), store: agentRepositories().agents, extraTools: () => itsmTools });
+});
