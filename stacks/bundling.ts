@@ -108,7 +108,7 @@ export function assetEntry(handler: string): string {
   return join(dir, `${name}.mjs`);
 }
 
-/** A deployed function: its construct id (the stacks' name for it) and its SST handler string. */
+/** A deployed function: its name (after its route: `HttpGETapiv1tickets`, `Wsconnect`) and its SST handler string. */
 export interface DeployedFunction {
   id: string;
   handler: string;
@@ -120,9 +120,9 @@ export function constructId(name: string): string {
 }
 
 /**
- * Every function the stacks deploy, in manifest order, named as the stacks name them (HTTP routes,
- * the `$default` route, WebSocket routes, stream consumers and their redrives). The stack tests check
- * this list against a synthesized app, so a function added to the stacks but not here fails there.
+ * Every function the stacks deploy, in manifest order, named after its route (HTTP routes, the
+ * `$default` route, WebSocket routes, stream consumers and their redrives). test/stacks/bundles.test.ts
+ * checks the handlers against a synthesized app, so a function added to the stacks but not here fails.
  */
 export function deployedFunctions(manifest: {
   httpRoutes: readonly { method: string; path: string; handler: string; streamHandler?: string }[];

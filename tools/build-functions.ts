@@ -1,6 +1,6 @@
 /**
  * `npm run build:functions`: bundles every deployed function as `sst deploy` does, into
- * `dist/functions/<function>/index.mjs` (the function's construct id, e.g. `HttpGETapiv1tickets`), and
+ * `dist/functions/<function>/index.mjs` (named after its route, e.g. `HttpGETapiv1tickets`), and
  * writes `dist/functions/manifest.json` (per function: handler, SST's path of the entry inside the
  * asset, bytes, gzip bytes, SHA-256, and the largest inputs).
  *
