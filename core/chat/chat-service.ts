@@ -7,7 +7,7 @@ import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
 import type { Attempt, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import type { Classifier } from "../routing/classifier";
-import { type EventPublisher, noEvents } from "../realtime/events";
+import { type EventPublisher, eventsFor, noEvents } from "../realtime/events";
 import { decide } from "../routing/policy";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
 import type { Organization } from "../tenants/organization.schema";
@@ -47,6 +47,8 @@ export interface Plan {
   agentId?: string;
   /** The chat rate limits this call was admitted under, for the RateLimit headers. */
   rateLimits: LimitState[];
+  /** Where `usage.updated` goes: the organization's subscribers, read while the plan was made. */
+  events?: EventPublisher;
 }
 
 /** The outcome of a query, with its record (also stored). */
@@ -64,8 +66,8 @@ const PASSTHROUGH = ["temperature", "top_p", "stop", "presence_penalty", "freque
  * failure, each attempt recorded), then settle the real cost and record the decision.
  */
 export function createChatService({ catalog, providers, classifier, metering, settings, orgs, events = noEvents, limits, clock = systemClock }: ChatServiceDeps) {
-  const announce = (record: UsageRecord) =>
-    events.publish({
+  const announce = (p: Plan, record: UsageRecord) =>
+    (p.events ?? events).publish({
       type: "usage.updated",
       orgId: record.orgId,
       time: record.time,
@@ -73,20 +75,71 @@ export function createChatService({ catalog, providers, classifier, metering, se
     });
   const providerOf = (model: ModelSpec) => providers[model.tier];
 
-  async function plan(principal: Principal, body: ChatCompletionRequest, options: { agentId?: string; routingOff?: { tier: "slm" | "llm" } } = {}): Promise<Plan> {
+  /**
+   * Everything decided before a model is called, in one round of parallel writes and reads: the
+   * routing settings, the chat rate limits and the budget reservation do not wait for one another.
+   * That is what lets the reservation be made before the routing decision: it covers the most the
+   * query can cost on any model it may go to (either tier's default for `auto`, else the pinned model
+   * and its fallback), and the token limit counts the larger output bound. A call refused by either
+   * check releases the reservation the other made. `options.org` is the organization as the caller's
+   * authentication read it (no second read); without it, it is read first.
+   */
+  async function plan(
+    principal: Principal,
+    body: ChatCompletionRequest,
+    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; org?: Organization } = {},
+  ): Promise<Plan> {
     if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
-    // Independent reads in parallel: each is a round trip on the request's critical path.
-    const [org, routing] = await Promise.all([
-      orgs.get(principal.orgId),
-      body.model === "auto" && !options.routingOff ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
-    ]);
+    const org = options.org?.id === principal.orgId ? options.org : await orgs.get(principal.orgId);
     if (!org) throw notFound("Organization", principal.orgId);
+
+    const pinned = body.model === "auto" ? undefined : catalog.get(body.model);
+    if (body.model !== "auto" && !pinned) {
+      throw invalidInput(`Unknown model '${body.model}'.`, [{ field: "model", message: `must be "auto" or one of: ${catalog.models.map((m) => m.id).join(", ")}` }], "unknown_model");
+    }
+    const candidates = pinned ? [pinned, catalog.fallbackFor(pinned)] : [catalog.defaultOf("slm"), catalog.defaultOf("llm")];
+    const requestedMaxTokens = body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens;
+    const maxTokensOf = (model: ModelSpec) => Math.min(requestedMaxTokens, model.contextWindow);
+    const outputBound = Math.max(...candidates.map(maxTokensOf));
+    const inputBound = inputTokenUpperBound(body.messages, body.tools);
+    // Whichever candidate answers, with up to its own output bound (the fallback answers with the
+    // planned model's bound, so every pair is covered).
+    const reservedMicroUsd = Math.max(...candidates.flatMap((m) => candidates.map((c) => costMicroUsd(c, inputBound, maxTokensOf(m)))));
+    const now = clock.now();
+    const period = periodOf(now);
+    const budgetUsd = modelBudgetOf(org);
+
+    const routingOn = body.model === "auto" && !options.routingOff;
+    const audience = eventsFor(events, org.id);
+    const [routingRead, admitted, reserved] = await Promise.allSettled([
+      routingOn ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
+      // Tokens per minute count the estimated input plus the output bound, as OpenAI counts them.
+      limits ? limits.admitChat(org, inputTokenEstimate(body.messages, body.tools) + outputBound) : Promise.resolve<LimitState[]>([]),
+      metering.reserve(org.id, period, reservedMicroUsd, Math.round(budgetUsd * MICRO)),
+    ]);
+    const refusal = routingRead.status === "rejected" ? routingRead.reason : admitted.status === "rejected" ? admitted.reason : reserved.status === "rejected" ? reserved.reason : undefined;
+    if (refusal !== undefined) {
+      if (reserved.status === "fulfilled" && reserved.value) await metering.release(org.id, period, reservedMicroUsd).catch(() => undefined);
+      throw refusal;
+    }
+    if (!(reserved as PromiseFulfilledResult<boolean>).value) {
+      throw quotaExceeded(
+        `The organization's monthly model budget of $${budgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
+        "budget_exceeded",
+        { limit: org.spendLimitUsd != null && org.spendLimitUsd < org.quotas.modelBudgetUsd ? "spendLimitUsd" : "modelBudgetUsd", limitUsd: budgetUsd, period, resetsAt: periodResetsAt(now) },
+      );
+    }
+    const routing = (routingRead as PromiseFulfilledResult<RoutingSettings>).value;
+    const rateLimits = (admitted as PromiseFulfilledResult<LimitState[]>).value;
 
     let model: ModelSpec;
     let score: number | null = null;
     let threshold: number | null = null;
     let reason: { code: string; detail: string };
-    if (body.model === "auto") {
+    if (pinned) {
+      model = pinned;
+      reason = { code: "pinned", detail: `model ${pinned.id} requested` };
+    } else {
       score = classifier.score(body.messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
       const override = options.routingOff ? { mode: "fixed" as const, tier: options.routingOff.tier } : routing.override ?? undefined;
       const decision = decide({
@@ -98,41 +151,12 @@ export function createChatService({ catalog, providers, classifier, metering, se
       model = catalog.defaultOf(decision.tier);
       threshold = decision.threshold;
       reason = decision.reason;
-    } else {
-      const pinned = catalog.get(body.model);
-      if (!pinned) {
-        throw invalidInput(`Unknown model '${body.model}'.`, [{ field: "model", message: `must be "auto" or one of: ${catalog.models.map((m) => m.id).join(", ")}` }], "unknown_model");
-      }
-      model = pinned;
-      reason = { code: "pinned", detail: `model ${pinned.id} requested` };
     }
 
-    const maxTokens = Math.min(body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens, model.contextWindow);
     const params: Record<string, unknown> = {};
     for (const name of PASSTHROUGH) if (body[name] !== undefined && body[name] !== null) params[name] = body[name];
-    const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens, params };
-
-    // Rate limits before the budget: a refused call must not hold a reservation. Tokens per minute count
-    // the estimated input plus the output bound, as OpenAI counts them.
-    const rateLimits = limits ? await limits.admitChat(org, inputTokenEstimate(body.messages, body.tools) + maxTokens) : [];
-
-    // Reserve the most this query can cost on either tier (the fallback may run), so that concurrent
-    // queries can never take the organization past its budget.
-    const inputBound = inputTokenUpperBound(body.messages, body.tools);
-    const fallback = catalog.fallbackFor(model);
-    const reservedMicroUsd = Math.max(costMicroUsd(model, inputBound, maxTokens), costMicroUsd(fallback, inputBound, maxTokens));
-    const now = clock.now();
-    const period = periodOf(now);
-    const budgetUsd = modelBudgetOf(org);
-    const limit = Math.round(budgetUsd * MICRO);
-    if (!(await metering.reserve(org.id, period, reservedMicroUsd, limit))) {
-      throw quotaExceeded(
-        `The organization's monthly model budget of $${budgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
-        "budget_exceeded",
-        { limit: org.spendLimitUsd != null && org.spendLimitUsd < org.quotas.modelBudgetUsd ? "spendLimitUsd" : "modelBudgetUsd", limitUsd: budgetUsd, period, resetsAt: periodResetsAt(now) },
-      );
-    }
-    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, rateLimits, ...(options.agentId ? { agentId: options.agentId } : {}) };
+    const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens: maxTokensOf(model), params };
+    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, rateLimits, events: audience, ...(options.agentId ? { agentId: options.agentId } : {}) };
   }
 
   function toRecord(p: Plan, model: ModelSpec, result: ProviderResult, attempts: Attempt[], stream: boolean): UsageRecord {
@@ -186,7 +210,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
           attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
           const record = toRecord(p, model, result, attempts, false);
           await metering.settle(p.period, p.reservedMicroUsd, record);
-          await announce(record);
+          await announce(p, record);
           return { result, record };
         } catch (error) {
           last = error;
@@ -221,7 +245,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
                 const record = toRecord(p, model, event.result, attempts, true);
                 closed = true;
                 await metering.settle(p.period, p.reservedMicroUsd, record);
-                await announce(record);
+                await announce(p, record);
                 yield event;
                 yield { type: "record", record };
                 return;

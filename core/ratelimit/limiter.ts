@@ -191,6 +191,26 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
     return take(check);
   }
 
+  /**
+   * Gives back one check's units (a request admitted by this bucket but refused by an earlier one):
+   * a leased unit returns to this process's lease while it lasts; otherwise the stored TAT moves back
+   * by the units' interval, only while the bucket is still busy (an idle bucket is full anyway).
+   * Best effort: a refund that fails leaves the bucket stricter, never more generous.
+   */
+  async function refund(check: LimitCheck): Promise<void> {
+    const cost = check.cost ?? 1;
+    const key = keyOf(check.ref);
+    const now = clockNow();
+    const lease = leases.get(key);
+    if (cost === 1 && lease && !lease.pending && lease.expiresAt > now) {
+      lease.units += 1;
+      return;
+    }
+    const expiresAt = Math.ceil((now + tolerance(check.policy)) / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
+    const result = await store.advance(check.ref, { now, increment: -cost * emissionInterval(check.policy), atMost: Number.MAX_SAFE_INTEGER, expiresAt }).catch(() => undefined);
+    if (result?.ok) known.set(key, result.tat);
+  }
+
   /** One write for a lease: this request's unit plus the units the next requests of this process use. */
   async function acquire(check: LimitCheck, key: string, now: number) {
     let size = leaseSize(check.policy);
@@ -228,8 +248,14 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
      * keeps the units it took from earlier ones: order the checks so that the narrower bucket (a key's)
      * comes before the shared one (its organization's), so a noisy key cannot drain its organization.
      * A request that costs more than a bucket holds can never pass: 400 `exceeds_rate_limit`.
+     *
+     * `together`: the buckets are written at once, one round trip instead of one per bucket, with the
+     * same outcome: when a bucket refuses, the buckets after it give back the units they took (GCRA
+     * is additive: taking a unit and giving it back leaves the bucket as it was), at the price of that
+     * one extra write. Only while the earlier buckets are known to be less than half used; otherwise
+     * (a tenant near its limit) in order, as without the option.
      */
-    async admit(checks: LimitCheck[]): Promise<LimitState[]> {
+    async admit(checks: LimitCheck[], options: { together?: boolean } = {}): Promise<LimitState[]> {
       for (const { policy, cost = 1 } of checks) {
         if (cost > policy.burst) {
           throw invalidInput(
@@ -251,8 +277,22 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
         if (!step.allowed) throw new RateLimitExceeded([{ policy: check.policy, ...stateOf(check.policy, tat, now) }], check.policy, step.retryAfter);
       }
       const states: LimitState[] = [];
+      const takeOne = (check: LimitCheck) => ((check.cost ?? 1) === 1 ? takeLeased(check) : take(check));
+      // Together only while every bucket but the last is known to have room to spare: a refusal (and
+      // its refunds, extra writes) is then unlikely. A bucket near its limit (a flood) goes in order,
+      // so its refusals cost the later buckets nothing.
+      const roomy = checks.slice(0, -1).every((check) => stateOf(check.policy, known.get(keyOf(check.ref)), now).remaining * 2 > check.policy.burst);
+      if (options.together && roomy) {
+        const steps = await Promise.all(checks.map(takeOne));
+        const refused = steps.findIndex((step) => !step.allowed);
+        if (refused < 0) return steps.map((step, i): LimitState => ({ policy: checks[i]!.policy, remaining: step.remaining, resetSeconds: step.resetSeconds }));
+        // As if taken in order: the buckets after the one that refused give their units back.
+        await Promise.all(checks.map((check, i) => (i > refused && steps[i]!.allowed ? refund(check) : undefined)));
+        const seen = steps.slice(0, refused + 1).map((step, i): LimitState => ({ policy: checks[i]!.policy, remaining: step.remaining, resetSeconds: step.resetSeconds }));
+        throw new RateLimitExceeded(seen, checks[refused]!.policy, (steps[refused] as { retryAfter: number }).retryAfter);
+      }
       for (const check of checks) {
-        const step = (check.cost ?? 1) === 1 ? await takeLeased(check) : await take(check);
+        const step = await takeOne(check);
         const state: LimitState = { policy: check.policy, remaining: step.remaining, resetSeconds: step.resetSeconds };
         if (!step.allowed) throw new RateLimitExceeded([...states, state], check.policy, step.retryAfter);
         states.push(state);

@@ -91,20 +91,24 @@ export function createRateLimits({ limiter, orgs, credentials, clock = systemClo
     async admitRequest(principal: Principal, org: Organization | undefined): Promise<LimitState[]> {
       if (principal.kind !== "org" || !org) return [];
       const policies = requestPolicies(effectiveLimits(org));
-      return limiter.admit([
-        { ref: { orgId: org.id, bucket: BUCKETS.apiKey(principal.keyId) }, policy: policies.apiKey },
-        { ref: { orgId: org.id, bucket: BUCKETS.organization }, policy: policies.organization },
-      ]);
+      // Written together (one round trip); a request its key refuses gives its organization's unit back.
+      return limiter.admit(
+        [
+          { ref: { orgId: org.id, bucket: BUCKETS.apiKey(principal.keyId) }, policy: policies.apiKey },
+          { ref: { orgId: org.id, bucket: BUCKETS.organization }, policy: policies.organization },
+        ],
+        { together: true },
+      );
     },
 
-    /** A chat completion (one model call) of `tokens` estimated tokens: requests and tokens per minute. */
+    /** A chat completion (one model call) of `tokens` estimated tokens: requests and tokens per minute, written together. */
     async admitChat(org: Organization, tokens: number): Promise<LimitState[]> {
       const policies = chatPolicies(effectiveLimits(org));
       const checks: LimitCheck[] = [
         { ref: { orgId: org.id, bucket: BUCKETS.chatRequests }, policy: policies.requests },
         { ref: { orgId: org.id, bucket: BUCKETS.chatTokens }, policy: policies.tokens, cost: Math.max(1, Math.ceil(tokens)) },
       ];
-      return limiter.admit(checks);
+      return limiter.admit(checks, { together: true });
     },
 
     /** The organization's limits: the operator sees any, an organization key its own; another's id is 404. */

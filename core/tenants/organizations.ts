@@ -132,11 +132,16 @@ export function createOrganizations({ store, usage, sessions, credentials, clock
     },
 
     /** Usage of the current period against the tier's quotas, and a bill preview. */
-    async usage(principal: Principal, orgId: string): Promise<OrganizationUsage> {
-      const org = await load(principal, orgId);
+    /**
+     * The period's usage against the quotas. `known` is the organization as the caller's
+     * authentication read it (an organization reading its own usage): no second read. Otherwise the
+     * organization and its counters are read together.
+     */
+    async usage(principal: Principal, orgId: string, known?: Organization): Promise<OrganizationUsage> {
+      assertCanSee(principal, orgId);
       const now = clock.now();
       const period = periodOf(now);
-      const counters = await usage.get(orgId, period);
+      const [org, counters] = await Promise.all([known?.id === orgId ? known : load(principal, orgId), usage.get(orgId, period)]);
       const meteredUsd = usd(counters.costMicroUsd);
       return {
         orgId,

@@ -2,8 +2,9 @@ import { type DomainError, type FieldError, conflict, forbidden, invalidInput, i
 import { ID_PATTERN, newId } from "../ids";
 import type { Principal } from "../auth/principal";
 import type { ToolContext } from "../agents/tools";
-import { type EventPublisher, noEvents } from "../realtime/events";
+import { type EventPublisher, eventsFor, noEvents } from "../realtime/events";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
+import type { Organization } from "../tenants/organization.schema";
 import type { OrganizationStore } from "../tenants/ports";
 import { DEFAULT_TICKET_SETTINGS, createChangeAuthority } from "./change-authority";
 import type {
@@ -156,9 +157,9 @@ export function createTicketService(deps: TicketServiceDeps) {
     return org;
   }
 
-  async function publish(type: string, orgId: string, data: Record<string, unknown>): Promise<void> {
+  async function publish(type: string, orgId: string, data: Record<string, unknown>, to: EventPublisher = events): Promise<void> {
     try {
-      await events.publish({ type, orgId, time: clock.now().toISOString(), data });
+      await to.publish({ type, orgId, time: clock.now().toISOString(), data });
     } catch {
       // Best effort by contract: a subscriber that cannot be reached never undoes a ticket change.
     }
@@ -255,18 +256,25 @@ export function createTicketService(deps: TicketServiceDeps) {
   return {
     /**
      * Opens a ticket. The quota is checked twice: a read first (so a refused create burns no number),
-     * then atomically with the write (so concurrent creates can never exceed it).
+     * then atomically with the write (so concurrent creates can never exceed it). Three round trips:
+     * the reads together (assignee, quota, the subscribers of the `ticket.created` event, and the
+     * organization unless `known`, as the caller's authentication read it), the number, the write.
      */
-    async create(actor: TicketActor, input: CreateTicketInput): Promise<Ticket> {
+    async create(actor: TicketActor, input: CreateTicketInput, known?: Organization): Promise<Ticket> {
       const errors: FieldError[] = [];
       checkTypeFields(input.type, input, errors);
       checkPlannedWindow(input.plannedStart, input.plannedEnd, errors);
-      await checkAssignee(actor.orgId, input.assignedTo, errors);
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
       const now = clock.now();
       const period = periodOf(now);
-      const [org, used] = await Promise.all([organization(actor.orgId), store.countInPeriod(actor.orgId, period)]);
+      const audience = eventsFor(events, actor.orgId);
+      const [org, used] = await Promise.all([
+        known?.id === actor.orgId ? known : organization(actor.orgId),
+        store.countInPeriod(actor.orgId, period),
+        checkAssignee(actor.orgId, input.assignedTo, errors),
+      ]);
+      if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
       const limit = org.quotas.ticketsPerMonth;
       const refuse = () =>
         quotaExceeded(
@@ -341,7 +349,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         state: ticket.state,
         assignedTo: ticket.assignedTo,
         actor: actor.actor,
-      });
+      }, audience);
       return view(ticket, now);
     },
 

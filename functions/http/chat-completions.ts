@@ -10,9 +10,9 @@ import { routingRoutes as routes } from "../manifest/routing";
  * (`x-agentorg-model`, `-tier`, `-score`) and in the body's `agentorg` member; for a stream the
  * headers carry the planned model, and each chunk names the model that actually answered.
  */
-export const handler = streamingHttp(routes.chatCompletions, async ({ principal, body, requestId, rateLimits }, sink) => {
+export const handler = streamingHttp(routes.chatCompletions, async ({ principal, org, body, requestId, rateLimits }, sink) => {
   const chat = chatService();
-  const plan = await chat.plan(principal, body);
+  const plan = await chat.plan(principal, body, org ? { org } : {});
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
   const id = `chatcmpl-${newId()}`;

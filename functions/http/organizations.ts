@@ -13,4 +13,4 @@ export const update = http(routes.updateOrganization, ({ principal, params, body
   orgs().update(principal, params.id, body),
 );
 export const close = http(routes.closeOrganization, ({ principal, params }) => orgs().close(principal, params.id));
-export const usage = http(routes.organizationUsage, ({ principal, params }) => orgs().usage(principal, params.id));
+export const usage = http(routes.organizationUsage, ({ principal, params, org }) => orgs().usage(principal, params.id, org));

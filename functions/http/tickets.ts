@@ -8,7 +8,7 @@ const tickets = ticketService;
 export const list = http(routes.listTickets, ({ principal, query: { limit, cursor, ...filters } }) =>
   tickets().list(ticketActorOf(principal), filters, { limit: limit ?? 25, ...(cursor ? { cursor } : {}) }),
 );
-export const create = http(routes.createTicket, ({ principal, body }) => tickets().create(ticketActorOf(principal), body));
+export const create = http(routes.createTicket, ({ principal, org, body }) => tickets().create(ticketActorOf(principal), body, org));
 export const get = http(routes.getTicket, ({ principal, params }) => tickets().get(ticketActorOf(principal), params.id));
 export const update = http(routes.updateTicket, ({ principal, params, body }) => tickets().update(ticketActorOf(principal), params.id, body));
 export const transition = http(routes.transitionTicket, ({ principal, params, body }) =>

@@ -1,4 +1,4 @@
-import type { ConnectionPusher, ConnectionStore } from "../../core/realtime/ports";
+import type { Connection, ConnectionPusher, ConnectionStore } from "../../core/realtime/ports";
 import { type EventPublisher, type OrgEvent, topicOf } from "../../core/realtime/events";
 import { logger } from "./logger";
 
@@ -20,23 +20,30 @@ export async function boundedAll<T>(items: readonly T[], limit: number, work: (i
  * effort: a push failure is logged, never raised into the change that caused the event.
  */
 export function createEventPublisher({ connections, pusher }: { connections: ConnectionStore; pusher: () => ConnectionPusher }): EventPublisher {
+  const publishTo = async (event: OrgEvent, audience: Promise<Connection[]>) => {
+    try {
+      const topic = topicOf(event);
+      const targets = (await audience).filter((c) => c.topics.includes(topic) || c.topics.includes("*"));
+      if (!targets.length) return;
+      const post = pusher();
+      await boundedAll(targets, FANOUT_CONCURRENCY, async (connection) => {
+        try {
+          if (!(await post.post(connection.connectionId, { type: "event", event }))) await connections.remove(connection.connectionId, event.orgId);
+        } catch (error) {
+          logger.warn("event push failed", { connectionId: connection.connectionId, error: String(error) });
+        }
+      });
+    } catch (error) {
+      logger.warn("event publish failed", { type: event.type, error: String(error) });
+    }
+  };
   return {
-    async publish(event: OrgEvent) {
-      try {
-        const topic = topicOf(event);
-        const targets = (await connections.listByOrg(event.orgId)).filter((c) => c.topics.includes(topic) || c.topics.includes("*"));
-        if (!targets.length) return;
-        const post = pusher();
-        await boundedAll(targets, FANOUT_CONCURRENCY, async (connection) => {
-          try {
-            if (!(await post.post(connection.connectionId, { type: "event", event }))) await connections.remove(connection.connectionId, event.orgId);
-          } catch (error) {
-            logger.warn("event push failed", { connectionId: connection.connectionId, error: String(error) });
-          }
-        });
-      } catch (error) {
-        logger.warn("event publish failed", { type: event.type, error: String(error) });
-      }
+    publish: (event) => publishTo(event, connections.listByOrg(event.orgId)),
+    forOrg(orgId) {
+      const audience = connections.listByOrg(orgId);
+      // Read now; a failure is the publish's to log (and an unused read must not be an unhandled rejection).
+      audience.catch(() => undefined);
+      return { publish: (event) => (event.orgId === orgId ? publishTo(event, audience) : publishTo(event, connections.listByOrg(event.orgId))) };
     },
   };
 }

@@ -4,6 +4,7 @@ import { DomainError, type FieldError, forbidden, invalidInput, notFound } from 
 import { findIllFormedText } from "../../core/shared/text";
 import type { Principal } from "../../core/auth/principal";
 import type { LimitState } from "../../core/ratelimit/limiter";
+import type { Organization } from "../../core/tenants/organization.schema";
 import type { HttpRouteSpec } from "../manifest.types";
 import { logger } from "./logger";
 import { problemResponse } from "./problem";
@@ -21,6 +22,12 @@ export interface Request<R extends HttpRouteSpec> {
   body: Infer<R["body"], undefined>;
   /** The caller; the operator for `public` routes is never assumed: they get `undefined`. */
   principal: R["auth"] extends "public" ? undefined : Principal;
+  /**
+   * The caller's organization as authentication read it (at most CREDENTIAL_CHECK_TTL_MS old), for an
+   * organization key; undefined for the operator and public routes. Logic that needs the organization's
+   * tier, quotas or limits takes it from here instead of reading it again.
+   */
+  org: Organization | undefined;
   requestId: string;
   event: APIGatewayProxyEventV2;
   /**
@@ -98,7 +105,7 @@ export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatew
   const params = parseParams(route, event);
   const query = parse(route.query, event.queryStringParameters ?? {}, "query");
   const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
-  return { params, query, body, principal, requestId, event, rateLimits } as Request<R>;
+  return { params, query, body, principal, org: identified?.org, requestId, event, rateLimits } as Request<R>;
 }
 
 /**
