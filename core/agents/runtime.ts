@@ -5,6 +5,7 @@ import type { ChatService } from "../chat/chat-service";
 import type { ChatCompletionRequest } from "../chat/chat.schema";
 import type { ProviderResult, WireMessage } from "../models/provider";
 import type { UsageRecord } from "../metering/ports";
+import type { Organization } from "../tenants/organization.schema";
 import type { AgentRecord } from "./agent.schema";
 import type { AgentService } from "./agent-service";
 import { ancestors, type Tree } from "./hierarchy";
@@ -157,9 +158,10 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     ];
   }
 
-  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
+  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void, org?: Organization): Promise<ChatTurnResult> {
     const orgId = principal.kind === "org" ? principal.orgId : "";
-    const tree = await agents.tree(orgId);
+    // The tree and the agent's memory together: two reads, one round trip.
+    const [tree, memory] = await Promise.all([agents.tree(orgId), store.getMemory(orgId, agentId)]);
     const agent = tree.byId.get(agentId);
     if (!agent) throw new DomainError("not_found", "not_found", `Agent '${agentId}' was not found.`);
     if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
@@ -167,7 +169,6 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}` };
     const available = [...hierarchyTools(principal, context, depth), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
     const tools = new Map(available.map((t) => [t.name, t]));
-    const memory = await store.getMemory(orgId, agentId);
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
     const messages: WireMessage[] = [
       { role: "system", content: system },
@@ -186,7 +187,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
         messages,
         ...(available.length ? { tools: available.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
       } as ChatCompletionRequest;
-      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}) });
+      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}), ...(org ? { org } : {}) });
       let content = "";
       let outcome: UsageRecord | undefined;
       let result: ProviderResult | undefined;
@@ -237,17 +238,23 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     }
 
     const now = new Date().toISOString();
-    await remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }]);
     const run: AgentRun = { id: newId(), agentId, input, reply, steps, startedAt, finishedAt: now, depth };
-    await store.recordRun(orgId, run);
+    // Independent writes, one round trip.
+    await Promise.all([
+      remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }]),
+      store.recordRun(orgId, run),
+    ]);
     const totals = steps.reduce((s, x) => ({ i: s.i + x.inputTokens, o: s.o + x.outputTokens, c: s.c + x.costMicroUsd }), { i: 0, o: 0, c: 0 });
     return { runId: run.id, agentId, reply, model: last.model, tier: last.tier, offline: last.offline, usage: { inputTokens: totals.i, outputTokens: totals.o, costUsd: totals.c / 1_000_000 }, steps };
   }
 
   return {
-    /** A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. */
-    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
-      return turn(principal, agentId, message, 0, onDelta);
+    /**
+     * A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. `org` is
+     * the organization as the caller's credential check read it (no second read for the model call).
+     */
+    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, org?: Organization): Promise<ChatTurnResult> {
+      return turn(principal, agentId, message, 0, onDelta, org);
     },
     options: settings,
   };

@@ -257,8 +257,8 @@ export function createTicketService(deps: TicketServiceDeps) {
     /**
      * Opens a ticket. The quota is checked twice: a read first (so a refused create burns no number),
      * then atomically with the write (so concurrent creates can never exceed it). Three round trips:
-     * the reads together (assignee, quota, the subscribers of the `ticket.created` event, and the
-     * organization unless `known`, as the caller's authentication read it), the number, the write.
+     * the reads together (assignee, quota, and the organization unless `known`, as the caller's
+     * authentication read it), the number with the subscribers of `ticket.created`, the write.
      */
     async create(actor: TicketActor, input: CreateTicketInput, known?: Organization): Promise<Ticket> {
       const errors: FieldError[] = [];
@@ -268,7 +268,6 @@ export function createTicketService(deps: TicketServiceDeps) {
 
       const now = clock.now();
       const period = periodOf(now);
-      const audience = eventsFor(events, actor.orgId);
       const [org, used] = await Promise.all([
         known?.id === actor.orgId ? known : organization(actor.orgId),
         store.countInPeriod(actor.orgId, period),
@@ -286,6 +285,9 @@ export function createTicketService(deps: TicketServiceDeps) {
 
       const priority = priorityOf(input.impact, input.urgency);
       const at = now.toISOString();
+      // The subscribers of `ticket.created` are read alongside the number (not before the quota check: a
+      // refused create should cost no more than it did).
+      const audience = eventsFor(events, actor.orgId);
       const number = formatNumber(input.type, await store.nextNumber(actor.orgId, input.type));
       const ticket: TicketRecord = {
         id: newId(),

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
 import type { Connection, ConnectionPusher } from "../../core/realtime/ports";
+import type { Organization } from "../../core/tenants/organization.schema";
 import { keyIdOf } from "../../core/realtime/sessions";
 import { invalidInput, unauthorized } from "../../core/errors";
 import { findIllFormedText } from "../../core/shared/text";
@@ -65,8 +66,39 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
 export interface WsActionRequest extends WsRequest {
   /** The organization key the connection was opened with; still valid when the logic runs. */
   principal: { kind: "org"; orgId: string; keyId: string };
+  /** The connection's organization as the credential check read it (at most CREDENTIAL_CHECK_TTL_MS old). */
+  org: Organization;
   connection: Connection;
 }
+
+/** Connections this instance has looked up, at most this many (least recently added go first). */
+export const CONNECTION_CACHE_SIZE = 1_000;
+/** And for at most this long. */
+export const CONNECTION_CACHE_MS = 10 * 60_000;
+const knownConnections = new Map<string, { connection: Connection; until: number }>();
+
+/**
+ * A connection's record, remembered by this warm instance: what a frame needs of it (organization,
+ * key, actor) never changes while the socket is open, and API Gateway delivers frames only from open
+ * sockets, so a conversation's frames after the first skip the lookup. What can change, whether the
+ * key and organization are still valid, is checked on every frame all the same (the credential check).
+ * Its topics may be stale here: no action reads them from this record.
+ */
+async function findConnection(connectionId: string): Promise<Connection | undefined> {
+  const now = Date.now();
+  const known = knownConnections.get(connectionId);
+  if (known && known.until > now) return known.connection;
+  const connection = await realtime().connections.find(connectionId);
+  knownConnections.delete(connectionId);
+  if (connection) {
+    knownConnections.set(connectionId, { connection, until: now + CONNECTION_CACHE_MS });
+    while (knownConnections.size > CONNECTION_CACHE_SIZE) knownConnections.delete(knownConnections.keys().next().value as string);
+  }
+  return connection;
+}
+
+/** Forgets a connection (its socket closed) so a reused instance does not hold it for nothing. */
+export const forgetConnection = (connectionId: string): void => void knownConnections.delete(connectionId);
 
 /**
  * Wraps a message route (every route but `$connect`/`$disconnect`): before the logic runs, the
@@ -82,7 +114,7 @@ export interface WsActionRequest extends WsRequest {
  */
 export function wsAction(logic: (request: WsActionRequest) => Promise<APIGatewayProxyResultV2 | void>) {
   return wsHandler(async (request) => {
-    const connection = await realtime().connections.find(request.connectionId);
+    const connection = await findConnection(request.connectionId);
     if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
     const keyId = keyIdOf(connection);
     const org = keyId ? await access().credentials.validOrg(connection.orgId, keyId) : undefined;
@@ -90,12 +122,13 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
       await request.pusher.disconnect(request.connectionId).catch(() => false);
+      forgetConnection(request.connectionId);
       // Closing it runs `$disconnect`, which forgets the connection (this route needs no table write).
       return { statusCode: 200 };
     }
     const principal = { kind: "org" as const, orgId: connection.orgId, keyId };
     await access().rateLimits.admitRequest(principal, org);
-    return logic({ ...request, connection, principal });
+    return logic({ ...request, connection, principal, org });
   });
 }
 

@@ -13,7 +13,7 @@ const FLUSH_MS = 40;
  * root agent) streamed back as `chat.delta` frames and closed by `chat.done` with the model, tier and
  * usage. Errors come back as an `error` frame; the connection stays open.
  */
-export const handler = wsAction(async ({ frame, connectionId, pusher, connection, principal }) => {
+export const handler = wsAction(async ({ frame, connectionId, pusher, connection, principal, org }) => {
   const parsed = ChatFrame.safeParse(frame);
   if (!parsed.success) throw invalidInput("Invalid chat frame.", parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(frame)", message: i.message })));
   const { agentId, message, id } = parsed.data;
@@ -43,7 +43,7 @@ export const handler = wsAction(async ({ frame, connectionId, pusher, connection
       sentFirst = true;
       flush();
     } else timer ??= setTimeout(flush, FLUSH_MS);
-  });
+  }, org);
   if (timer) clearTimeout(timer);
   flush();
   await sending;
