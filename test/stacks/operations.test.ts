@@ -145,6 +145,8 @@ describe("Monitoring", () => {
       expect(alarm.AlarmActions, alarm.id).toHaveLength(1);
       expect(JSON.stringify(alarm.AlarmActions), alarm.id).toMatch(/AlarmTopic/);
       expect(alarm.AlarmDescription, alarm.id).toMatch(/docs\/operations\.md/);
+      // CloudWatch refuses a description over 1,024 characters (the errors alarms list their functions).
+      expect(alarm.AlarmDescription.length, alarm.id).toBeLessThanOrEqual(1024);
     }
   });
 
