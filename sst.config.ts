@@ -1,5 +1,7 @@
 import type { SSTConfig } from "sst";
-import { Api } from "./stacks/api";
+import { Alerts } from "./stacks/alerts";
+import { Api, API_DOMAIN_STACKS } from "./stacks/api";
+import { Monitoring } from "./stacks/monitoring";
 import { Realtime } from "./stacks/realtime";
 import { Storage } from "./stacks/storage";
 import { Stream } from "./stacks/stream";
@@ -10,7 +12,11 @@ export default {
     return { name: "agentorg", region: "us-east-1" };
   },
   stacks(app) {
-    // Realtime before Api: the HTTP functions get the WebSocket management endpoint.
-    app.stack(Storage).stack(Realtime).stack(Api).stack(Stream).stack(Web);
+    // Alerts first: every alarm notifies its topic. Realtime before Api: the HTTP functions get the
+    // WebSocket management endpoint. Api holds the HTTP API; one stack per manifest domain adds its
+    // routes to it. Monitoring last: it reads what the others built.
+    app.stack(Storage).stack(Alerts).stack(Realtime).stack(Api);
+    for (const domain of API_DOMAIN_STACKS) app.stack(domain);
+    app.stack(Stream).stack(Web).stack(Monitoring);
   },
 } satisfies SSTConfig;

@@ -5,7 +5,7 @@ import { CfnRoute, type CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { FunctionProps, Stack, Table } from "sst/constructs";
+import type { FunctionProps, Function as SstFunction, Stack, Table } from "sst/constructs";
 import type { Permission } from "../functions/manifest.types";
 import { TABLE_DEFINITION } from "../core/db/table";
 import { NODEJS_BUNDLING } from "./bundling";
@@ -128,6 +128,15 @@ export const FUNCTION_DEFAULTS = {
 /** How long function and access logs are kept. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 export const LOG_RETENTION_NAME = "one_month" as const;
+
+/** A function of the platform and the manifest domain (functions/manifest/<domain>.ts) it serves. */
+export interface GroupedFunction {
+  /** The manifest domain: the monitoring group of its errors and throttles (stacks/monitoring.ts). */
+  group: string;
+  /** The route key (`GET /api/v1/health`, `$connect`) or consumer name it runs. */
+  name: string;
+  fn: SstFunction;
+}
 
 export interface FunctionSpec {
   handler: string;

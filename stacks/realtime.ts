@@ -8,6 +8,7 @@ import {
   baseEnvironment,
   constructId,
   dependOnRoutes,
+  type GroupedFunction,
   LOG_RETENTION_NAME,
   manifestFunction,
   tableTarget,
@@ -89,5 +90,11 @@ export function Realtime({ stack }: StackContext) {
   /** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`: where @connections calls go. */
   const managementEndpoint = api.cdk.webSocketStage.callbackUrl;
   stack.addOutputs({ WebSocketUrl: api.url, WebSocketManagementEndpoint: managementEndpoint });
-  return { api, apiId, stage, url: api.url, managementEndpoint, connections: targets.connections! };
+  // Monitoring groups them as the `realtime` domain (functions/manifest/realtime.ts).
+  const functions: GroupedFunction[] = wsRoutes.map((route) => {
+    const fn = api.getFunction(route.routeKey);
+    if (!fn) throw new Error(`No function behind ${route.routeKey}.`);
+    return { group: "realtime", name: route.routeKey, fn };
+  });
+  return { api, apiId, stage, url: api.url, managementEndpoint, connections: targets.connections!, functions };
 }

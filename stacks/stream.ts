@@ -3,16 +3,17 @@ import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-clo
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Key } from "aws-cdk-lib/aws-kms";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
+import { auditConsumer } from "../functions/manifest/audit";
+import { revocationConsumer } from "../functions/manifest/realtime";
 import { streams } from "../functions/routes";
-import { applyStackSuppressions, baseEnvironment, constructId, manifestFunction, tableTarget } from "./defaults";
+import { Alerts } from "./alerts";
+import { applyStackSuppressions, baseEnvironment, constructId, type GroupedFunction, manifestFunction, tableTarget } from "./defaults";
 import { suppressUnder } from "./nag";
 import type { PermissionTargets } from "./permissions";
 import { Realtime } from "./realtime";
@@ -105,17 +106,10 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
 
     const functions: Record<string, SstFunction> = {};
     const redrives: Record<string, SstFunction> = {};
-    // Operators subscribe to this topic (output AlarmTopicArn). CloudWatch can only publish to an
-    // encrypted topic through a customer managed key whose policy lets it use the key.
-    let alarmTopic: Topic | undefined;
-    const alarms = () => {
-      if (alarmTopic) return alarmTopic;
-      const key = new Key(stack, "AlarmTopicKey", { enableKeyRotation: true, description: "agentorg operator alarms topic" });
-      key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
-      alarmTopic = new Topic(stack, "AlarmTopic", { masterKey: key, enforceSSL: true, displayName: "agentorg operator alarms" });
-      stack.addOutputs({ AlarmTopicArn: alarmTopic.topicArn });
-      return alarmTopic;
-    };
+    const failureQueues: Record<string, Queue> = {};
+    // Every alarm goes to the platform's one topic (stacks/alerts.ts).
+    const { topic: alarmTopic } = use(Alerts);
+    const alarms = () => alarmTopic;
     for (const consumer of consumers) {
       const id = `Consumer${constructId(consumer.name)}`;
       if (functions[consumer.name]) throw new Error(`Two stream consumers are named ${consumer.name}.`);
@@ -152,6 +146,7 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
         onFailure: new SqsDlq(failures),
       });
       functions[consumer.name] = fn;
+      failureQueues[consumer.name] = failures;
 
       if (consumer.redrive) {
         const redrive = redriveFunction(stack, `${id}Redrive`, { permissions: consumer.permissions, redrive: consumer.redrive }, {
@@ -198,14 +193,43 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
         ];
         for (const alarm of alarmsOf) alarm.addAlarmAction(new SnsAction(topic));
         redrives[consumer.name] = redrive;
+      } else {
+        // Nothing replays this queue: any batch in it is a change the consumer never applied.
+        new Alarm(stack, `${id}FailuresQueued`, {
+          alarmDescription: `${consumer.name}: a stream batch ran out of retries and waits in the failure queue (no redrive: replay it by hand, docs/operations.md)`,
+          metric: failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(new SnsAction(alarms()));
       }
     }
 
     applyStackSuppressions(stack);
-    return { consumers: functions, redrives, alarmTopic };
+    // Monitoring groups them by manifest domain: each consumer and its redrive with its manifest file's routes.
+    const grouped: GroupedFunction[] = consumers.flatMap((consumer) => [
+      { group: consumerGroup(consumer), name: consumer.name, fn: functions[consumer.name]! },
+      ...(redrives[consumer.name] ? [{ group: consumerGroup(consumer), name: `${consumer.name} redrive`, fn: redrives[consumer.name]! }] : []),
+    ]);
+    return { consumers: functions, redrives, failureQueues, alarmTopic, functions: grouped };
   }
   // SST names a stack after its function; bundlers may rename an inner function (Stream2).
   return Object.defineProperty(Stream, "name", { value: "Stream" });
+}
+
+/** The manifest file (domain) declaring each of the manifest's consumers. */
+const CONSUMER_DOMAINS = new Map<StreamConsumerSpec, string>([
+  [auditConsumer, "audit"],
+  [revocationConsumer, "realtime"],
+]);
+
+/**
+ * The manifest domain of a consumer, for monitoring: the file that declares it (the revocation
+ * backstop is the realtime domain's); a consumer from elsewhere (a test's) is a group of its own.
+ */
+export function consumerGroup(consumer: StreamConsumerSpec): string {
+  return CONSUMER_DOMAINS.get(consumer) ?? consumer.name;
 }
 
 /**

@@ -7,7 +7,8 @@ import { createTableInput, TABLE_DEFINITION } from "../../core/db/table";
 import { isRateLimited, type Permission, runtimePermissions } from "../../functions/manifest.types";
 import { fallback, httpRoutes, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
-import { Api, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, streamingConcurrency } from "../../stacks/api";
+import { Alerts } from "../../stacks/alerts";
+import { Api, API_DOMAIN_STACKS, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, streamingConcurrency } from "../../stacks/api";
 import { isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
 import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
 import { Realtime, WS_CONNECT_THROTTLE, WS_THROTTLE } from "../../stacks/realtime";
@@ -44,17 +45,26 @@ let Web: ReturnType<typeof createWebStack>;
 
 let testApp: TestApp;
 let app: App;
-type Name = "storage" | "realtime" | "api" | "stream" | "streamSample" | "streamEmpty" | "web";
+type Name = "storage" | "alerts" | "realtime" | "api" | "stream" | "streamSample" | "streamEmpty" | "web";
 const templates = {} as Record<Name, Template>;
+/** The stacks adding each domain's routes to the HTTP API of the Api stack. */
+let domainTemplates: Template[] = [];
+/** Every stack holding HTTP routes: Api (the API, platform and public routes, $default) and the domain stacks. */
+const apiTemplates = () => [templates.api, ...domainTemplates];
+/** The stack holding a route key; each route key is in exactly one. */
+function apiOf(routeKey: string): Template {
+  const holding = apiTemplates().filter((t) => ofType(t, "AWS::ApiGatewayV2::Route").some(([, r]) => r.Properties.RouteKey === routeKey));
+  if (holding.length !== 1) throw new Error(`${routeKey} is in ${holding.length} stacks`);
+  return holding[0]!;
+}
 
 beforeAll(async () => {
   testApp = await createTestApp("test");
   app = testApp.app;
   Web = createWebStack(testApp.site);
+  app.stack(Storage).stack(Alerts).stack(Realtime).stack(Api);
+  for (const domain of API_DOMAIN_STACKS) app.stack(domain);
   app
-    .stack(Storage)
-    .stack(Realtime)
-    .stack(Api)
     .stack(Stream)
     // Whatever the manifest's consumers: one sample consumer, and none at all.
     .stack(StreamSample, { id: "StreamSample" })
@@ -63,7 +73,9 @@ beforeAll(async () => {
   await app.finish();
   templates.storage = Template.fromStack(getStack(Storage));
   templates.realtime = Template.fromStack(getStack(Realtime));
+  templates.alerts = Template.fromStack(getStack(Alerts));
   templates.api = Template.fromStack(getStack(Api));
+  domainTemplates = API_DOMAIN_STACKS.map((s) => Template.fromStack(getStack(s)));
   templates.stream = Template.fromStack(getStack(Stream));
   templates.streamSample = Template.fromStack(getStack(StreamSample));
   templates.streamEmpty = Template.fromStack(getStack(StreamEmpty));
@@ -201,13 +213,13 @@ describe("Storage", () => {
 
 describe("functions", () => {
   it("has one function per manifest route, on nodejs22.x and arm64", () => {
-    expect(manifestFunctions(templates.api)).toHaveLength(httpRoutes.length + 1); // + $default
+    expect(apiTemplates().flatMap(manifestFunctions)).toHaveLength(httpRoutes.length + 1); // + $default
     expect(manifestFunctions(templates.realtime)).toHaveLength(wsRoutes.length);
     // Each consumer, plus the redrive of its failure queue where it has one.
     expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length);
     expect(manifestFunctions(templates.streamSample)).toHaveLength(1);
     expect(manifestFunctions(templates.streamEmpty)).toHaveLength(0);
-    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+    for (const t of [...apiTemplates(), templates.realtime, templates.streamSample]) {
       for (const [, fn] of manifestFunctions(t)) {
         expect(fn.Properties.Runtime).toBe("nodejs22.x");
         expect(fn.Properties.Architectures).toEqual(["arm64"]);
@@ -218,7 +230,8 @@ describe("functions", () => {
 
   it("stops HTTP and WebSocket functions within API Gateway's 30 s, streaming ones later", () => {
     for (const route of httpRoutes) {
-      const fn = resourcesOf(templates.api)[functionOfRoute(templates.api, `${route.method} ${route.path}`)]!;
+      const t = apiOf(`${route.method} ${route.path}`);
+      const fn = resourcesOf(t)[functionOfRoute(t, `${route.method} ${route.path}`)]!;
       expect(fn.Properties.Timeout, route.path).toBe(route.streaming ? 300 : 29);
     }
     for (const [, fn] of manifestFunctions(templates.realtime)) expect(fn.Properties.Timeout).toBe(29);
@@ -226,7 +239,7 @@ describe("functions", () => {
 
   it("gives them the table, the operator key's hash and the log level, never the plaintext key", () => {
     const hash = createHash("sha256").update(OPERATOR_KEY).digest("hex");
-    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+    for (const t of [...apiTemplates(), templates.realtime, templates.streamSample]) {
       for (const [, fn] of manifestFunctions(t)) {
         const env = fn.Properties.Environment.Variables;
         expect(env.TABLE_NAME).toBeDefined();
@@ -239,7 +252,7 @@ describe("functions", () => {
   });
 
   it("points the HTTP functions at the WebSocket management endpoint", () => {
-    for (const [, fn] of manifestFunctions(templates.api)) {
+    for (const [, fn] of apiTemplates().flatMap(manifestFunctions)) {
       expect(fn.Properties.Environment.Variables.AGENTORG_WS_ENDPOINT).toBeDefined();
     }
     const endpoint = JSON.stringify(templates.realtime.toJSON().Outputs.WebSocketManagementEndpoint.Value);
@@ -247,7 +260,7 @@ describe("functions", () => {
   });
 
   it("gives each role exactly its own log group, no managed policy", () => {
-    for (const t of [templates.api, templates.realtime, templates.streamSample]) {
+    for (const t of [...apiTemplates(), templates.realtime, templates.streamSample]) {
       for (const [id] of manifestFunctions(t)) {
         const roleId = resourcesOf(t)[id]!.Properties.Role["Fn::GetAtt"][0];
         expect(resourcesOf(t)[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
@@ -277,12 +290,12 @@ describe("functions", () => {
 
 describe("Api", () => {
   it("has a route for every manifest HTTP route, and $default for the rest", () => {
-    const keys = ofType(templates.api, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey).sort();
+    const keys = apiTemplates().flatMap((t) => ofType(t, "AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey)).sort();
     expect(keys).toEqual([...httpRouteKeys, "$default"].sort());
   });
 
   it("routes each key to the manifest's handler", () => {
-    const handlerOf = (key: string) => resourcesOf(templates.api)[functionOfRoute(templates.api, key)]!;
+    const handlerOf = (key: string) => resourcesOf(apiOf(key))[functionOfRoute(apiOf(key), key)]!;
     // SST bundles `functions/http/organizations.list` into `functions/http/organizations.list` (.mjs).
     // A streaming route's function runs its streamified export behind the function URL.
     for (const route of httpRoutes) {
@@ -293,28 +306,30 @@ describe("Api", () => {
 
   it("serves streaming routes from a response-streaming function URL, proxied by the API route", () => {
     const streaming = httpRoutes.filter((r) => r.streaming);
-    const urls = ofType(templates.api, "AWS::Lambda::Url");
-    expect(urls).toHaveLength(streaming.length);
+    expect(apiTemplates().flatMap((t) => ofType(t, "AWS::Lambda::Url"))).toHaveLength(streaming.length);
     for (const route of streaming) {
       const key = `${route.method} ${route.path}`;
-      const fn = functionOfRoute(templates.api, key);
-      const [, url] = urls.find(([, u]) => functionRefs(templates.api, u.Properties.TargetFunctionArn)[0] === fn)!;
+      const t = apiOf(key);
+      const fn = functionOfRoute(t, key);
+      // The function, its URL and the route proxying to it live in one stack.
+      const [, url] = ofType(t, "AWS::Lambda::Url").find(([, u]) => functionRefs(t, u.Properties.TargetFunctionArn)[0] === fn)!;
       expect(url.Properties).toMatchObject({ AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" });
       expect(url.Properties.Cors.AllowMethods).toEqual([route.method]);
-      const [, route_] = ofType(templates.api, "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties.RouteKey === key)!;
+      const [, route_] = ofType(t, "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties.RouteKey === key)!;
       const integrationId = JSON.stringify(route_.Properties.Target).match(/"Ref":"([^"]+)"/)![1]!;
-      const integration = resourcesOf(templates.api)[integrationId]!.Properties;
+      const integration = resourcesOf(t)[integrationId]!.Properties;
       expect(integration.IntegrationType).toBe("HTTP_PROXY");
       expect(JSON.stringify(integration.IntegrationUri)).toContain(route.path.slice(1));
     }
-    const outputs = Object.keys(templates.api.toJSON().Outputs);
+    const outputs = apiTemplates().flatMap((t) => Object.keys(t.toJSON().Outputs ?? {}));
     expect(outputs.filter((o) => o.startsWith("Streaming"))).toHaveLength(streaming.length);
   });
 
   it("grants each function exactly its route's permissions, and the rate limiter's to every authenticated one", () => {
     for (const route of httpRoutes) {
-      const fn = functionOfRoute(templates.api, `${route.method} ${route.path}`);
-      const actions = actionsOfFunction(templates.api, fn);
+      const t = apiOf(`${route.method} ${route.path}`);
+      const fn = functionOfRoute(t, `${route.method} ${route.path}`);
+      const actions = actionsOfFunction(t, fn);
       expect(actions, `${route.method} ${route.path}`).toEqual(expectedActions(runtimePermissions(route)));
       // The wrapper authenticates (reads the key and its organization) and rate-limits every non-public route.
       expect(runtimePermissions(route).includes("table:rate-limits"), `${route.method} ${route.path}`).toBe(route.auth !== "public");
@@ -331,8 +346,9 @@ describe("Api", () => {
     expect(readOnly.length).toBeGreaterThan(0);
     expect(none.length).toBeGreaterThan(0);
     for (const route of readOnly) {
-      const fn = functionOfRoute(templates.api, `${route.method} ${route.path}`);
-      const writes = statementsOf(templates.api, fn).filter((st) => actionsOf(st).some((a) => (TABLE_WRITE_ACTIONS as readonly string[]).includes(a)));
+      const t = apiOf(`${route.method} ${route.path}`);
+      const fn = functionOfRoute(t, `${route.method} ${route.path}`);
+      const writes = statementsOf(t, fn).filter((st) => actionsOf(st).some((a) => (TABLE_WRITE_ACTIONS as readonly string[]).includes(a)));
       if (!isRateLimited(route)) {
         expect(writes, `${route.method} ${route.path}`).toEqual([]);
         continue;
@@ -343,14 +359,15 @@ describe("Api", () => {
       expect(writes[0]!.Condition).toEqual({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...RATE_LIMIT_LEADING_KEYS] } });
     }
     for (const route of none) {
-      const actions = actionsOfFunction(templates.api, functionOfRoute(templates.api, `${route.method} ${route.path}`));
+      const t = apiOf(`${route.method} ${route.path}`);
+      const actions = actionsOfFunction(t, functionOfRoute(t, `${route.method} ${route.path}`));
       expect(actions.filter((a) => a.startsWith("dynamodb:"))).toEqual([]);
     }
   });
 
   it("scopes table access to the table and its gsi1 index, without wildcards; only X-Ray gets *", () => {
-    for (const [id] of manifestFunctions(templates.api)) {
-      for (const statement of statementsOf(templates.api, id)) {
+    for (const t of apiTemplates()) for (const [id] of manifestFunctions(t)) {
+      for (const statement of statementsOf(t, id)) {
         const resources = JSON.stringify(statement.Resource);
         if (actionsOf(statement).some((a) => a.startsWith("dynamodb:"))) {
           expect(resources).not.toContain("*");
@@ -407,7 +424,7 @@ describe("Api", () => {
   });
 
   it("reserves no concurrency for the streaming functions unless the deploy asks for it", () => {
-    const streamingFns = httpRoutes.filter((r) => r.streaming).map((r) => resourcesOf(templates.api)[functionOfRoute(templates.api, `${r.method} ${r.path}`)]!);
+    const streamingFns = httpRoutes.filter((r) => r.streaming).map((r) => resourcesOf(apiOf(`${r.method} ${r.path}`))[functionOfRoute(apiOf(`${r.method} ${r.path}`), `${r.method} ${r.path}`)]!);
     expect(streamingFns.length).toBeGreaterThan(0);
     for (const fn of streamingFns) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(streamingConcurrency({})).toBeUndefined();
@@ -591,24 +608,28 @@ describe("Stream: redrive of the failure queues", () => {
     }
   });
 
-  it("alarms on batches waiting, on the oldest one's age and on redrive errors, to an encrypted topic", () => {
+  it("alarms on batches waiting, on the oldest one's age and on redrive errors, to the encrypted Alerts topic", () => {
     const t = templates.stream;
     const alarms = ofType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
-    expect(alarms).toHaveLength(3 * withRedrive.length);
-    const [topicId, topic] = ofType(t, "AWS::SNS::Topic")[0]!;
+    // Three per consumer with a redrive, one (any batch waiting) per consumer without.
+    expect(alarms).toHaveLength(3 * withRedrive.length + (streams.length - withRedrive.length));
+    const alerts = templates.alerts;
+    const [topicId, topic] = ofType(alerts, "AWS::SNS::Topic")[0]!;
     expect(topic.Properties.KmsMasterKeyId).toBeDefined();
-    t.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
-    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+    alerts.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    for (const alarm of alarms) expect(JSON.stringify(alarm.AlarmActions)).toMatch(new RegExp(`^\\[\\{"Fn::ImportValue":"test-agentorg-Alerts:ExportsOutputRef${topicId}[^"]*"\\}\\]$`));
     const byMetric = (name: string) => alarms.find((a) => a.MetricName === name)!;
     expect(byMetric("ApproximateNumberOfMessagesVisible")).toMatchObject({ Namespace: "AWS/SQS", Threshold: REDRIVE_ALARMS.visibleMessages.threshold, EvaluationPeriods: 3, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
     expect(byMetric("ApproximateAgeOfOldestMessage")).toMatchObject({ Namespace: "AWS/SQS", Threshold: REDRIVE_ALARMS.oldestMessageSeconds });
     expect(byMetric("Errors")).toMatchObject({ Namespace: "AWS/Lambda", Threshold: 1 });
-    expect(t.toJSON().Outputs.AlarmTopicArn).toBeDefined();
+    expect(alerts.toJSON().Outputs.AlarmTopicArn).toBeDefined();
   });
 
-  it("adds no redrive, schedule or alarm for a consumer that declares none", () => {
+  it("adds no redrive or schedule for a consumer that declares none, and alarms on any batch in its failure queue", () => {
     templates.streamSample.resourceCountIs("AWS::Events::Rule", 0);
-    templates.streamSample.resourceCountIs("AWS::CloudWatch::Alarm", 0);
+    const alarms = ofType(templates.streamSample, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible", Threshold: 1, EvaluationPeriods: 1 });
   });
 });
 
@@ -627,6 +648,13 @@ describe("Web", () => {
       }),
     });
     expect(t.toJSON().Outputs.DashboardUrl).toBeDefined();
+  });
+
+  it("lets an ephemeral stage remove its site and log buckets, emptying them first", () => {
+    const buckets = ofType(templates.web, "AWS::S3::Bucket");
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) expect(bucket.DeletionPolicy, id).toBe("Delete");
+    templates.web.resourceCountIs("Custom::S3AutoDeleteObjects", 2);
   });
 
   it("fills in VITE_API_URL and VITE_WS_URL from the deployed APIs", () => {

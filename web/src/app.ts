@@ -58,7 +58,7 @@ function LiveIndicator({ realtime }: { realtime: Realtime | null }) {
     return realtime.onStatus(setStatus);
   }, [realtime]);
   if (!realtime) return null;
-  const text = { connecting: "Connecting…", live: "Live", offline: "Reconnecting…" }[status];
+  const text = { connecting: "Connecting…", live: "Live", offline: "Reconnecting…", stopped: "Offline: key refused" }[status];
   return html`<span class=${`live ${status}`} title="Real-time updates over WebSocket"><span class="dot" aria-hidden="true"></span>${text}</span>`;
 }
 

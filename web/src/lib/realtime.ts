@@ -1,5 +1,6 @@
 import { WS_URL } from "../api";
-import { api } from "./client";
+import { type Backoff, RECONNECT_BACKOFF, reconnectDelay } from "./backoff";
+import { ApiError, api } from "./client";
 
 /** An organization event pushed to subscribers (`ticket.created`, `message.created`, `usage.updated`, `channel.message`). */
 export interface OrgEvent {
@@ -24,7 +25,31 @@ export interface ChatHandlers {
   error(message: string): void;
 }
 
-export type LiveStatus = "connecting" | "live" | "offline";
+/** `stopped`: the key was refused (revoked, or its organization closed); no more reconnecting. */
+export type LiveStatus = "connecting" | "live" | "offline" | "stopped";
+
+export interface RealtimeSettings {
+  /**
+   * A `ping` frame this often (ms) while the socket is open: API Gateway closes a WebSocket after 10
+   * minutes without a frame, which would drop a dashboard left open on a quiet organization.
+   */
+  keepAliveMs: number;
+  /** A connection open this long (ms) is stable: losing it later starts the backoff from the beginning. */
+  stableMs: number;
+  /** Reconnect schedule (./backoff.ts). */
+  backoff: Backoff;
+}
+
+/** Pings every 4 minutes (well inside the 10-minute idle timeout, even with a timer delayed in a background tab). */
+export const REALTIME_DEFAULTS: RealtimeSettings = { keepAliveMs: 4 * 60_000, stableMs: 30_000, backoff: RECONNECT_BACKOFF };
+
+/**
+ * Overrides set on the page before the dashboard starts (`window.agentorgRealtime = { keepAliveMs: 200 }`):
+ * how the e2e tests shorten the keep-alive instead of waiting minutes. Nothing sets it in normal use.
+ */
+function pageSettings(): Partial<RealtimeSettings> {
+  return (globalThis as { agentorgRealtime?: Partial<RealtimeSettings> }).agentorgRealtime ?? {};
+}
 
 type Listener = (event: OrgEvent) => void;
 
@@ -32,7 +57,9 @@ const TOPICS = ["messages", "tickets", "usage", "channel"];
 
 /**
  * One WebSocket per signed-in organization: a short-lived token from `POST /ws-tokens`, then
- * `subscribe` to every topic; chat turns and events share it. Reconnects with backoff.
+ * `subscribe` to every topic; chat turns and events share it. Keeps itself alive with `ping` frames,
+ * reconnects with capped, jittered exponential backoff (reset once a connection has been stable), and
+ * stops for good when the API refuses the key (401/403: revoked, or the organization closed).
  */
 export class Realtime {
   private socket: WebSocket | null = null;
@@ -43,11 +70,15 @@ export class Realtime {
   private outbox: string[] = [];
   private retries = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private stable: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private sequence = 0;
+  private readonly settings: RealtimeSettings;
   status: LiveStatus = "connecting";
 
-  constructor() {
+  constructor(settings: Partial<RealtimeSettings> = pageSettings()) {
+    this.settings = { ...REALTIME_DEFAULTS, ...settings };
     void this.connect();
   }
 
@@ -62,7 +93,12 @@ export class Realtime {
     let token: string;
     try {
       token = (await api<{ token: string }>("/ws-tokens", { method: "POST" })).token;
-    } catch {
+    } catch (error) {
+      // The key itself was refused: retrying cannot help, and would only keep knocking.
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        this.stop();
+        return;
+      }
       this.retry();
       return;
     }
@@ -70,7 +106,12 @@ export class Realtime {
     const socket = new WebSocket(`${WS_URL}?token=${encodeURIComponent(token)}`);
     this.socket = socket;
     socket.onopen = () => {
-      this.retries = 0;
+      // Only a connection that lasts resets the backoff: one the server keeps dropping right after
+      // opening (a deploy, a flood limit) must not turn into a reconnect loop.
+      this.stable = setTimeout(() => (this.retries = 0), this.settings.stableMs);
+      this.keepAlive = setInterval(() => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping" }));
+      }, this.settings.keepAliveMs);
       socket.send(JSON.stringify({ action: "subscribe", topics: TOPICS }));
       for (const frame of this.outbox.splice(0)) socket.send(frame);
     };
@@ -78,6 +119,7 @@ export class Realtime {
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.clearTimers();
       for (const id of this.pending.splice(0)) this.chats.get(id)?.error("The live connection was lost before the reply finished.");
       this.chats.clear();
       this.retry();
@@ -87,8 +129,20 @@ export class Realtime {
   private retry(): void {
     if (this.closed) return;
     this.setStatus("offline");
-    const delay = Math.min(15_000, 500 * 2 ** this.retries++);
+    const delay = reconnectDelay(this.retries++, this.settings.backoff);
     this.timer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** Gives up for good (the key was refused); the next sign-in makes a new Realtime. */
+  private stop(): void {
+    this.close();
+    this.setStatus("stopped");
+  }
+
+  private clearTimers(): void {
+    clearInterval(this.keepAlive);
+    clearTimeout(this.stable);
+    this.keepAlive = this.stable = undefined;
   }
 
   private receive(text: string): void {
@@ -155,6 +209,7 @@ export class Realtime {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    this.clearTimers();
     this.socket?.close();
     this.socket = null;
   }
