@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Stack } from "aws-cdk-lib";
 import { CfnFunction } from "aws-cdk-lib/aws-lambda";
-import { Function as SstFunction, getStack } from "sst/constructs";
+import { Function as SstFunction } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Api } from "../../stacks/api";
+import { Alerts } from "../../stacks/alerts";
+import { Api, API_DOMAIN_STACKS } from "../../stacks/api";
+import { Monitoring } from "../../stacks/monitoring";
 import { Realtime } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
 import { Stream } from "../../stacks/stream";
@@ -33,10 +35,13 @@ let out: string;
 beforeAll(async () => {
   testApp = await createTestApp("test");
   const app = testApp.app;
-  app.stack(Storage).stack(Realtime).stack(Api).stack(Stream).stack(createWebStack(testApp.site));
+  // Every stack, as sst.config.ts adds them.
+  app.stack(Storage).stack(Alerts).stack(Realtime).stack(Api);
+  for (const domain of API_DOMAIN_STACKS) app.stack(domain);
+  app.stack(Stream).stack(createWebStack(testApp.site)).stack(Monitoring);
   await app.finish();
   const assembly = app.synth();
-  for (const stack of [Api, Realtime, Stream].map((s) => getStack(s))) {
+  for (const stack of app.node.children.filter((c): c is Stack => c instanceof Stack)) {
     const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Properties: Record<string, any> }> };
     for (const fn of stack.node.findAll().filter((c): c is SstFunction => c instanceof SstFunction)) {
       const cfn = fn.node.defaultChild as CfnFunction;
