@@ -6,6 +6,7 @@ import type { Role } from "../agents/roles";
 import { conditionFailedItem, isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, queryAll, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -47,7 +48,7 @@ function isCancelled(error: unknown): boolean {
 }
 
 export function createRoleStore({ client, table }: RepositoryOptions): RoleStore {
-  const item = (orgId: string, role: Role, actor: string) => ({ ...keys.role(orgId, role.id), entity: "role", orgId, ...role, updatedBy: actor });
+  const item = (orgId: string, role: Role, actor: string) => ({ ...keys.role(orgId, role.id), ...entities.role.stamp, orgId, ...role, updatedBy: actor });
 
   return {
     async list(orgId) {
@@ -121,14 +122,11 @@ export function createRoleStore({ client, table }: RepositoryOptions): RoleStore
 
 /** A stored role without its bookkeeping (`holders` is the table's, not the API's). */
 function roleOf(item: Record<string, unknown> | undefined): Role | undefined {
-  const entity = toEntity<Role & { holders?: number; orgId?: string }>(item);
-  if (!entity) return undefined;
-  const { holders: _holders, orgId: _org, ...role } = entity;
-  return role;
+  return entities.role.fromItem<Role>(item);
 }
 
 export function createAgentStore({ client, table }: RepositoryOptions): AgentStore {
-  const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), entity: "agent", orgId, ...agent, updatedBy: actor });
+  const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), ...entities.agent.stamp, orgId, ...agent, updatedBy: actor });
 
   /** The holder-count updates of a write: each custom role must still exist. */
   const holderUpdates = (orgId: string, holders: RoleHolders): TransactItem[] =>
@@ -170,7 +168,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
         UpdateExpression: "SET #version = if_not_exists(#version, :zero) + :one, entity = :entity, orgId = :org, id = :id",
         ConditionExpression: condition.expression,
         ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":entity": "hierarchyVersion", ":org": orgId, ":id": "hierarchy", ...condition.values },
+        ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":entity": entities.hierarchyVersion.name, ":org": orgId, ":id": "hierarchy", ...condition.values },
       },
     };
   };
@@ -233,7 +231,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
             UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org, id = :id",
             ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
             ExpressionAttributeNames: { "#count": "count" },
-            ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":entity": "counter", ":org": orgId, ":id": "agents" },
+            ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":entity": entities.counter.name, ":org": orgId, ":id": "agents" },
           },
         },
         { Put: { TableName: table, Item: item(orgId, { ...record, version: 1 }, actor), ConditionExpression: "attribute_not_exists(pk)" } },
@@ -242,7 +240,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
           : {
               Put: {
                 TableName: table,
-                Item: { ...keys.agentRoot(orgId), entity: "agentRoot", orgId, id: "root", rootId: agent.id, updatedBy: actor },
+                Item: { ...keys.agentRoot(orgId), ...entities.agentRoot.stamp, orgId, id: "root", rootId: agent.id, updatedBy: actor },
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             },
@@ -305,7 +303,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
           TableName: table,
           Item: {
             ...keys.agentRun(orgId, run.agentId, run.id),
-            entity: "agentRun",
+            ...entities.agentRun.stamp,
             orgId,
             ...run,
             updatedAt: run.finishedAt,
@@ -321,7 +319,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
         await client.send(
           new PutCommand({
             TableName: table,
-            Item: { ...keys.agentMemory(orgId, agentId), entity: "agentMemory", orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
+            Item: { ...keys.agentMemory(orgId, agentId), ...entities.agentMemory.stamp, orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
             // Two turns with the same agent at once: the second re-reads and adds its turn to the first's.
             ...atVersion(expectedVersion, { exists: false }),
           }),
@@ -343,13 +341,13 @@ export function createMessageStore({ client, table, cursors = processCursors }: 
         await client.send(
           new TransactWriteCommand({
             TransactItems: messages.slice(i, i + 50).flatMap((m) => [
-              { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), entity: "message", orgId, ...m, updatedBy: m.sentBy } } },
+              { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), ...entities.message.stamp, orgId, ...m, updatedBy: m.sentBy } } },
               {
                 Update: {
                   TableName: table,
                   Key: keys.inbox(orgId, m.to),
                   UpdateExpression: "ADD queued :one SET entity = :entity, orgId = :org, id = :id",
-                  ExpressionAttributeValues: { ":one": 1, ":entity": "inbox", ":org": orgId, ":id": m.to },
+                  ExpressionAttributeValues: { ":one": 1, ":entity": entities.inbox.name, ":org": orgId, ":id": m.to },
                 },
               },
             ]),

@@ -4,6 +4,7 @@ import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } fr
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -27,7 +28,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
             ExpressionAttributeValues: {
               ":amount": amount,
               ":max": limit - amount,
-              ":entity": "usage",
+              ":entity": entities.usage.name,
               ":org": orgId,
               ":period": period,
               ":g": keys.usageIndex(orgId, period).gsi1pk,
@@ -81,7 +82,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
                 ExpressionAttributeValues: {
                   ...counters,
                   ":delta": record.costMicroUsd - reserved,
-                  ":entity": "usage",
+                  ":entity": entities.usage.name,
                   ":org": record.orgId,
                   ":period": period,
                   ":g": keys.usageIndex(record.orgId, period).gsi1pk,
@@ -94,7 +95,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
                 Key: keys.usageDay(record.orgId, record.time.slice(0, 10)),
                 UpdateExpression: `ADD ${add} SET entity = :entity, orgId = :org, #day = :day`,
                 ExpressionAttributeNames: { ...names, "#day": "day" },
-                ExpressionAttributeValues: { ...counters, ":entity": "usageDay", ":org": record.orgId, ":day": record.time.slice(0, 10) },
+                ExpressionAttributeValues: { ...counters, ":entity": entities.usageDay.name, ":org": record.orgId, ":day": record.time.slice(0, 10) },
               },
             },
             {
@@ -102,7 +103,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
                 TableName: table,
                 Item: {
                   ...keys.usageRecord(record.orgId, record.id),
-                  entity: "costRecord",
+                  ...entities.costRecord.stamp,
                   ...record,
                   ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
                 },
@@ -193,7 +194,7 @@ export function createRoutingSettingsStore({ client, table }: RepositoryOptions)
           TableName: table,
           Item: {
             ...keys.routingSettings(orgId),
-            entity: "settings",
+            ...entities.settings.stamp,
             id: "routing",
             orgId,
             override: settings.override ?? null,

@@ -6,11 +6,10 @@ import { FINAL_STATES, isFinal } from "../tickets/state-machines";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
-/** Attributes of a ticket item that are not part of the record. */
-const TABLE_ONLY = new Set(["pk", "sk", "gsi1pk", "gsi1sk", "entity", "searchText"]);
 /** A filtered list reads at most this many query pages per request, then returns what it has with a cursor. */
 const MAX_ROUNDS = 10;
 /** Items evaluated per query page when a filter may reject some. */
@@ -37,8 +36,8 @@ const searchTextOf = (t: TicketRecord): string =>
 
 function fromItem(item: Item | undefined): TicketRecord | undefined {
   if (!item) return undefined;
-  const record: Item = {};
-  for (const [name, value] of Object.entries(item)) if (!TABLE_ONLY.has(name)) record[name] = value;
+  // Without the attributes that are not part of the record (core/db/entities.ts).
+  const record = entities.ticket.fromItem<Item>(item)!;
   // A string set comes back as a Set; the record keeps a plain array.
   record.breachAnnounced = item.breachAnnounced instanceof Set ? [...item.breachAnnounced].sort() : [];
   return record as unknown as TicketRecord;
@@ -48,13 +47,13 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
   /** The ticket's attributes as written by create and save (never `breachAnnounced`: announceBreach owns it). */
   function attributes(ticket: TicketRecord): Item {
     const { breachAnnounced: _announced, ...record } = ticket;
-    return { entity: "ticket", ...record, searchText: searchTextOf(ticket) };
+    return { ...entities.ticket.stamp, ...record, searchText: searchTextOf(ticket) };
   }
 
   const historyPut = (orgId: string, ticketId: string, entry: HistoryEntry) => ({
     Put: {
       TableName: table,
-      Item: { ...keys.ticketHistory(orgId, ticketId, entry.seq), entity: "ticketHistory", orgId, ticketId, ...entry, updatedBy: entry.actor },
+      Item: { ...keys.ticketHistory(orgId, ticketId, entry.seq), ...entities.ticketHistory.stamp, orgId, ticketId, ...entry, updatedBy: entry.actor },
       ConditionExpression: "attribute_not_exists(pk)",
     },
   });
@@ -72,7 +71,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
           Key: keys.ticketNumberCounter(orgId, NUMBER_PREFIX[type]),
           UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org",
           ExpressionAttributeNames: { "#count": "count" },
-          ExpressionAttributeValues: { ":one": 1, ":entity": "counter", ":org": orgId },
+          ExpressionAttributeValues: { ":one": 1, ":entity": entities.counter.name, ":org": orgId },
           ReturnValues: "UPDATED_NEW",
         }),
       );
@@ -97,7 +96,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
             ExpressionAttributeValues: {
               ":one": 1,
               ":limit": limit,
-              ":entity": "usage",
+              ":entity": entities.usage.name,
               ":org": ticket.orgId,
               ":period": period,
               ":g": keys.usageIndex(ticket.orgId, period).gsi1pk,
@@ -114,7 +113,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
         {
           Put: {
             TableName: table,
-            Item: { ...keys.ticketNumber(ticket.orgId, ticket.number), entity: "ticketNumber", orgId: ticket.orgId, ticketId: ticket.id, updatedBy: ticket.createdBy },
+            Item: { ...keys.ticketNumber(ticket.orgId, ticket.number), ...entities.ticketNumber.stamp, orgId: ticket.orgId, ticketId: ticket.id, updatedBy: ticket.createdBy },
             ConditionExpression: "attribute_not_exists(pk)",
           },
         },
@@ -333,7 +332,7 @@ export function createTicketSettingsStore({ client, table }: RepositoryOptions):
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { ...keys.ticketSettings(orgId), entity: "settings", id: "tickets", orgId, ...settings, updatedAt: new Date().toISOString(), updatedBy: actor },
+          Item: { ...keys.ticketSettings(orgId), ...entities.settings.stamp, id: "tickets", orgId, ...settings, updatedAt: new Date().toISOString(), updatedBy: actor },
         }),
       );
     },
