@@ -1,6 +1,7 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../core/db/client";
 import { registryProblem } from "../../core/db/entities";
+import { takeRefusals } from "../../local/permission-guard";
 import { startPlatform, type Platform, type PlatformOptions } from "../../local/platform";
 
 /**
@@ -8,7 +9,8 @@ import { startPlatform, type Platform, type PlatformOptions } from "../../local/
  * another free port, handlers in this process (each test file runs in its own process).
  *
  * Its `stop()` first checks every item the file left in the table against the entity registry
- * (core/db/entities.ts) and fails, naming the offending keys, on an item type nobody declared.
+ * (core/db/entities.ts) and fails, naming the offending keys, on an item type nobody declared; then
+ * it fails on any DynamoDB command the local permission guard refused a function (local/permission-guard.ts).
  */
 export async function startTestPlatform(options: Partial<PlatformOptions> = {}): Promise<Platform> {
   const platform = await startPlatform({ port: 0, tableName: "agentorg-test", ...options });
@@ -19,6 +21,9 @@ export async function startTestPlatform(options: Partial<PlatformOptions> = {}):
     if (problems.length) {
       throw new Error(`Items of unregistered entity types or key shapes were written (declare them in core/db/entities.ts):\n${problems.join("\n")}`);
     }
+    // A refusal a handler swallowed (a best-effort write) must fail the file all the same.
+    const refusals = takeRefusals();
+    if (refusals.length) throw new Error(`The local permission guard refused DynamoDB commands:\n${refusals.join("\n")}`);
   };
   return platform;
 }
