@@ -47,10 +47,11 @@ export async function transactWrite<N extends string>(
 ): Promise<TransactResult<N>> {
   if (parts.length === 0) return { ok: true };
   if (parts.length > MAX_TRANSACT_ITEMS) throw new RangeError(`A transaction holds at most ${MAX_TRANSACT_ITEMS} items, not ${parts.length}.`);
-  const command = new TransactWriteCommand({ TransactItems: parts.map(([, item]) => item) });
+  const items = parts.map(([, item]) => item);
   for (let n = 1; ; n++) {
     try {
-      await client.send(command);
+      // A new command per attempt: each gets its own idempotency token, as a new request should.
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
       return { ok: true };
     } catch (error) {
       const codes = cancellationCodes(error);
