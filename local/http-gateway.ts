@@ -7,7 +7,9 @@ import { CORS } from "../functions/lib/cors";
 import type { ResponseSink, StreamingHandler } from "../functions/lib/streaming";
 import { invalidInput, DomainError } from "../core/errors";
 import { problemResponse } from "../functions/lib/problem";
+import { runtimePermissions } from "../functions/manifest.types";
 import { loadHandler } from "./handlers";
+import { runAs } from "./permission-guard";
 import { decodePath, readBoundedBody, refuse } from "./http-guards";
 
 const { match: matchRoute, allowedMethods } = createRouteMatcher(httpRoutes);
@@ -74,13 +76,18 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
     if (match?.route.streaming) {
       // Served in AWS by a function URL with response streaming; here the handler writes to the socket.
       const streaming = await loadHandler<StreamingHandler>(match.route.handler);
-      await streaming(event, responseSink(res, event.requestContext.requestId));
+      await runAs({ function: match.route.handler, permissions: runtimePermissions(match.route) }, () =>
+        streaming(event, responseSink(res, event.requestContext.requestId)),
+      );
       return;
     }
-    const handler = await loadHandler<HttpHandler>(match ? match.route.handler : fallback.handler);
+    const spec = match ? match.route.handler : fallback.handler;
+    const permissions = match ? runtimePermissions(match.route) : [...fallback.permissions];
+    const handler = await loadHandler<HttpHandler>(spec);
     let result: APIGatewayProxyResultV2;
     try {
-      result = await handler(event);
+      // As the route's function: its DynamoDB commands are held to its declared permissions.
+      result = await runAs({ function: spec, permissions }, () => handler(event));
     } catch (error) {
       // A handler that throws past its wrapper: API Gateway answers 500 with its own body.
       console.error(JSON.stringify({ level: "ERROR", message: "handler crashed", error: String(error), requestId: event.requestContext.requestId }));

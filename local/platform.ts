@@ -15,6 +15,7 @@ import { createHttpGateway } from "./http-gateway";
 import { createGuardedServer, hasBody, refuse, requestTarget } from "./http-guards";
 import { holdPort, type HeldPort } from "./ports";
 import { createStaticSite } from "./static";
+import { installPermissionGuard } from "./permission-guard";
 import { createStreamPoller } from "./stream-poller";
 import { createWsGateway } from "./ws-gateway";
 import type { LocalCredentials } from "./sigv4-verifier";
@@ -176,6 +177,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
+    // Every function's DynamoDB commands are checked against its route's permissions (before the
+    // composition root creates its client).
+    installPermissionGuard();
     coldStart();
 
     const admin = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });

@@ -11,6 +11,7 @@ import type { StreamConsumerSpec } from "../functions/manifest.types";
 import { matchesAny } from "../functions/lib/event-filter";
 import { toLambdaRecord } from "../core/db/stream-records";
 import { loadHandler } from "./handlers";
+import { runAs } from "./permission-guard";
 
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -206,7 +207,7 @@ export function createStreamPoller(options: StreamPollerOptions) {
       let failedFrom: number;
       let error: string;
       try {
-        const response = await handler({ Records: pending });
+        const response = await runAs({ function: spec.handler, permissions: spec.permissions }, () => handler({ Records: pending }));
         const failures = response?.batchItemFailures ?? [];
         if (failures.length === 0) return;
         const ids = new Set(failures.map((f) => f.itemIdentifier));
@@ -307,7 +308,7 @@ export function createStreamPoller(options: StreamPollerOptions) {
         let failedFrom = batch.length;
         let error = "partial batch failure";
         try {
-          const response = await handler({ Records: batch.map((l) => l.record) });
+          const response = await runAs({ function: consumer.spec.handler, permissions: consumer.spec.permissions }, () => handler({ Records: batch.map((l) => l.record) }));
           const ids = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
           if (ids.size) {
             const at = batch.findIndex((l) => ids.has(l.record.dynamodb!.SequenceNumber!));

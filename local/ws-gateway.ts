@@ -4,7 +4,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { APIGatewayProxyResultV2 } from "aws-lambda";
 import { wsRoutes } from "../functions/routes";
+import { runtimePermissions } from "../functions/manifest.types";
 import { loadHandler } from "./handlers";
+import { runAs } from "./permission-guard";
 
 type WsHandler = (event: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
 
@@ -75,7 +77,8 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
     const route = routes.get(routeKey);
     if (!route) return { statusCode: 200 };
     try {
-      const result = await (await loadHandler<WsHandler>(route.handler))(event);
+      const handler = await loadHandler<WsHandler>(route.handler);
+      const result = await runAs({ function: route.handler, permissions: runtimePermissions(route) }, () => handler(event));
       if (result && typeof result === "object" && "statusCode" in result) {
         return { statusCode: result.statusCode ?? 200, ...(result.body ? { body: result.body } : {}) };
       }

@@ -1,4 +1,5 @@
 import { invalidInput } from "../errors";
+import { entityNamesTreatedAs } from "../db/entities";
 import { canonicalJson, type AuditAction, type AuditChange, type ChangeSummary, type JsonValue } from "./entry";
 
 /**
@@ -6,38 +7,17 @@ import { canonicalJson, type AuditAction, type AuditChange, type ChangeSummary, 
  * record is not audited). Pure: the images arrive already unmarshalled to plain objects.
  */
 
-/** Entity types whose changes are audited. */
-export const AUDITED_ENTITY_TYPES = [
-  "organization",
-  "apiKey",
-  "usage",
-  "role",
-  "agent",
-  "message",
-  "ticket",
-  "routingDecision",
-  "costRecord",
-  "settings",
-  "counter",
-] as const;
+/**
+ * Entity types whose changes are audited. This list and the two below are derived from the entity
+ * registry (core/db/entities.ts), where each item type and its audit treatment are declared once.
+ */
+export const AUDITED_ENTITY_TYPES: readonly string[] = entityNamesTreatedAs("recorded");
 
-/** High-churn technical items that say nothing about what a tenant did. */
-export const NOISE_ENTITY_TYPES = [
-  "connection",
-  "rateWindow",
-  "wsToken",
-  // Counters and derived state that duplicate audited facts: an inbox's queued count (the messages
-  // are audited), a day's usage (the cost records and the month are), an agent's conversation memory
-  // (rewritten on every turn; the agent runs are audited).
-  "inbox",
-  "usageDay",
-  "agentMemory",
-  // The hierarchy's version number: bumped by every structural change of agents, which are audited.
-  "hierarchyVersion",
-] as const;
+/** High-churn technical items and derived state that say nothing about what a tenant did. */
+export const NOISE_ENTITY_TYPES: readonly string[] = entityNamesTreatedAs("noise");
 
 /** The audit log's own items: auditing them would make every append produce another append. */
-export const AUDIT_OWN_ENTITY_TYPES = ["auditEntry", "auditHead", "auditCheckpoint", "auditSource", "auditPending"] as const;
+export const AUDIT_OWN_ENTITY_TYPES: readonly string[] = entityNamesTreatedAs("own");
 
 /** Everything `toAuditChange` drops by type; build the event-source filter as "entity not in this list". */
 export const IGNORED_ENTITY_TYPES: readonly string[] = [...NOISE_ENTITY_TYPES, ...AUDIT_OWN_ENTITY_TYPES];

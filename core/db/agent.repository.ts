@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
 import type { AgentRecord, MessageRecord } from "../agents/agent.schema";
 import type { AgentStore, AgentWrite, HierarchyState, Memory, MessageStore, RoleHolders, RoleStore } from "../agents/ports";
@@ -6,17 +6,12 @@ import type { Role } from "../agents/roles";
 import { conditionFailedItem, isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, queryAll, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
+import { MAX_TRANSACT_ITEMS, transactWrite, type TransactItem } from "./transact";
+import { createUsageCounters } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
 
-
-/** Which condition of a cancelled transaction failed, by item index. */
-function cancelledAt(error: unknown): number[] {
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.flatMap((r, i) => (r.Code === "ConditionalCheckFailed" ? [i] : []));
-}
-
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]>[number];
 
 /** `version = expected` (items written before versions existed have none: version 0). */
 function versionIs(expected: number): { expression: string; values: Record<string, unknown> } {
@@ -38,16 +33,8 @@ function atVersion(expected: number, { exists = true } = {}) {
   };
 }
 
-/** A failed transaction: cancelled by a condition or a concurrent transaction (re-read and retry). */
-function isCancelled(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === "TransactionConflictException") return true;
-  const codes = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
-  return error.name === "TransactionCanceledException" && codes.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict");
-}
-
 export function createRoleStore({ client, table }: RepositoryOptions): RoleStore {
-  const item = (orgId: string, role: Role, actor: string) => ({ ...keys.role(orgId, role.id), entity: "role", orgId, ...role, updatedBy: actor });
+  const item = (orgId: string, role: Role, actor: string) => ({ ...keys.role(orgId, role.id), ...entities.role.stamp, orgId, ...role, updatedBy: actor });
 
   return {
     async list(orgId) {
@@ -121,85 +108,70 @@ export function createRoleStore({ client, table }: RepositoryOptions): RoleStore
 
 /** A stored role without its bookkeeping (`holders` is the table's, not the API's). */
 function roleOf(item: Record<string, unknown> | undefined): Role | undefined {
-  const entity = toEntity<Role & { holders?: number; orgId?: string }>(item);
-  if (!entity) return undefined;
-  const { holders: _holders, orgId: _org, ...role } = entity;
-  return role;
+  return entities.role.fromItem<Role>(item);
 }
 
+/** The parts of the agent store's transactions, named so a failed condition says which one it was. */
+type Part = "agentQuota" | "agent" | "manager" | "root" | "hierarchy" | "agentsCounter" | "memory" | "roleHolders";
+
 export function createAgentStore({ client, table }: RepositoryOptions): AgentStore {
-  const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), entity: "agent", orgId, ...agent, updatedBy: actor });
+  const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), ...entities.agent.stamp, orgId, ...agent, updatedBy: actor });
+
+  const counters = createUsageCounters(table);
 
   /** The holder-count updates of a write: each custom role must still exist. */
-  const holderUpdates = (orgId: string, holders: RoleHolders): TransactItem[] =>
+  const holderUpdates = (orgId: string, holders: RoleHolders): [Part, TransactItem][] =>
     Object.entries(holders)
       .filter(([, delta]) => delta !== 0)
-      .map(([roleId, delta]) => ({
-        Update: {
-          TableName: table,
-          Key: keys.role(orgId, roleId),
-          UpdateExpression: "ADD holders :delta",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":delta": delta },
+      .map(([roleId, delta]) => [
+        "roleHolders",
+        {
+          Update: {
+            TableName: table,
+            Key: keys.role(orgId, roleId),
+            UpdateExpression: "ADD holders :delta",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":delta": delta },
+          },
         },
-      }));
+      ]);
 
   /** An agent written at the next version, conditional on the version it was read at. */
-  const versionedPut = (orgId: string, { agent, expectedVersion }: AgentWrite, actor: string): TransactItem => ({
-    Put: { TableName: table, Item: item(orgId, { ...agent, version: expectedVersion + 1 }, actor), ...atVersion(expectedVersion) },
-  });
+  const versionedPut = (orgId: string, { agent, expectedVersion }: AgentWrite, actor: string): [Part, TransactItem] => [
+    "agent",
+    { Put: { TableName: table, Item: item(orgId, { ...agent, version: expectedVersion + 1 }, actor), ...atVersion(expectedVersion) } },
+  ];
 
   /** A create's check that no structural change happened since its read. */
-  const hierarchyCheck = (orgId: string, expected: number): TransactItem => ({
-    ConditionCheck: { TableName: table, Key: keys.hierarchy(orgId), ...atVersion(expected, { exists: false }) },
-  });
-
-  /** `count = expected` on the agents counter (missing counts as 0). */
-  const countIs = (expected: number) =>
-    expected === 0
-      ? { expression: "(attribute_not_exists(#count) OR #count = :count)", values: { ":count": 0 } }
-      : { expression: "#count = :count", values: { ":count": expected } };
+  const hierarchyCheck = (orgId: string, expected: number): [Part, TransactItem] => [
+    "hierarchy",
+    { ConditionCheck: { TableName: table, Key: keys.hierarchy(orgId), ...atVersion(expected, { exists: false }) } },
+  ];
 
   /** A structural change's claim on the hierarchy: still at the version read, then the next one. */
-  const hierarchyBump = (orgId: string, expected: number): TransactItem => {
+  const hierarchyBump = (orgId: string, expected: number): [Part, TransactItem] => {
     const condition = versionIs(expected);
-    return {
-      Update: {
-        TableName: table,
-        Key: keys.hierarchy(orgId),
-        UpdateExpression: "SET #version = if_not_exists(#version, :zero) + :one, entity = :entity, orgId = :org, id = :id",
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":entity": "hierarchyVersion", ":org": orgId, ":id": "hierarchy", ...condition.values },
+    return [
+      "hierarchy",
+      {
+        Update: {
+          TableName: table,
+          Key: keys.hierarchy(orgId),
+          UpdateExpression: "SET #version = if_not_exists(#version, :zero) + :one, entity = :entity, orgId = :org, id = :id",
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { "#version": "version" },
+          ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":entity": entities.hierarchyVersion.name, ":org": orgId, ":id": "hierarchy", ...condition.values },
+        },
       },
-    };
+    ];
   };
 
-  /** No agent was created since the decision (creates move the count; deletes also bump the version). */
-  const agentsUnchanged = (orgId: string, hierarchy: HierarchyState): TransactItem => {
-    const condition = countIs(hierarchy.agents);
-    return {
-      ConditionCheck: {
-        TableName: table,
-        Key: keys.counter(orgId, "agents"),
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { "#count": "count" },
-        ExpressionAttributeValues: condition.values,
-      },
-    };
-  };
-
-  async function transact(items: TransactItem[]): Promise<"ok" | "conflict"> {
-    if (items.length > 100) {
-      throw conflict(`This change touches ${items.length} items; one atomic change holds at most 100: move fewer reports at once.`, "change_too_large");
+  /** A structural write: any failed condition means the state it was decided on moved (re-read and retry). */
+  async function transact(parts: [Part, TransactItem][]): Promise<"ok" | "conflict"> {
+    if (parts.length > MAX_TRANSACT_ITEMS) {
+      throw conflict(`This change touches ${parts.length} items; one atomic change holds at most ${MAX_TRANSACT_ITEMS}: move fewer reports at once.`, "change_too_large");
     }
-    try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
-      return "ok";
-    } catch (error) {
-      if (isCancelled(error)) return "conflict";
-      throw error;
-    }
+    return (await transactWrite(client, parts)).ok ? "ok" : "conflict";
   }
 
   return {
@@ -224,66 +196,48 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
     async create(agent, limit, holders, hierarchy, actor) {
       const { orgId } = agent;
       const { orgId: _org, ...record } = agent;
-      const items: TransactItem[] = [
-        {
-          // The quota: the counter only moves while below the limit, so racing creates cannot pass it.
-          Update: {
-            TableName: table,
-            Key: keys.counter(orgId, "agents"),
-            UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org, id = :id",
-            ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
-            ExpressionAttributeNames: { "#count": "count" },
-            ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":entity": "counter", ":org": orgId, ":id": "agents" },
-          },
-        },
-        { Put: { TableName: table, Item: item(orgId, { ...record, version: 1 }, actor), ConditionExpression: "attribute_not_exists(pk)" } },
+      const result = await transactWrite(client, [
+        ["agentQuota", counters.agentQuota(orgId, limit)],
+        ["agent", { Put: { TableName: table, Item: item(orgId, { ...record, version: 1 }, actor), ConditionExpression: "attribute_not_exists(pk)" } }],
         agent.managerId
-          ? { ConditionCheck: { TableName: table, Key: keys.agent(orgId, agent.managerId), ConditionExpression: "attribute_exists(pk)" } }
-          : {
-              Put: {
-                TableName: table,
-                Item: { ...keys.agentRoot(orgId), entity: "agentRoot", orgId, id: "root", rootId: agent.id, updatedBy: actor },
-                ConditionExpression: "attribute_not_exists(pk)",
+          ? ["manager", { ConditionCheck: { TableName: table, Key: keys.agent(orgId, agent.managerId), ConditionExpression: "attribute_exists(pk)" } }]
+          : [
+              "root",
+              {
+                Put: {
+                  TableName: table,
+                  Item: { ...keys.agentRoot(orgId), ...entities.agentRoot.stamp, orgId, id: "root", rootId: agent.id, updatedBy: actor },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
               },
-            },
+            ],
         hierarchyCheck(orgId, hierarchy.version),
         ...holderUpdates(orgId, holders),
-      ];
-      try {
-        await client.send(new TransactWriteCommand({ TransactItems: items }));
-        return "ok";
-      } catch (error) {
-        const failed = cancelledAt(error);
-        if (failed.includes(0)) return "quota";
-        if (failed.includes(2)) return agent.managerId ? "manager_gone" : "root_exists";
-        if (failed.some((i) => i >= 4)) return "role_gone";
-        if (failed.includes(3) || isCancelled(error)) return "conflict";
-        throw error;
-      }
+      ]);
+      if (result.ok) return "ok";
+      // The most telling reason first: the quota, then a gone manager or a taken root, then a gone role.
+      const failed = new Set(result.conditions);
+      if (failed.has("agentQuota")) return "quota";
+      if (failed.has("manager")) return "manager_gone";
+      if (failed.has("root")) return "root_exists";
+      if (failed.has("roleHolders")) return "role_gone";
+      return "conflict";
     },
 
     async save(orgId, writes, holders, hierarchy, actor) {
       if (!writes.length) return "ok";
-      const structural: TransactItem[] = hierarchy === null ? [] : [hierarchyBump(orgId, hierarchy.version), agentsUnchanged(orgId, hierarchy)];
+      const structural: [Part, TransactItem][] =
+        hierarchy === null ? [] : [hierarchyBump(orgId, hierarchy.version), ["agentsCounter", counters.agentsUnchanged(orgId, hierarchy.agents)]];
       return transact([...writes.map((w) => versionedPut(orgId, w, actor)), ...structural, ...holderUpdates(orgId, holders)]);
     },
 
     async remove(orgId, agent, reports, holders, hierarchy, actor) {
       return transact([
-        { Delete: { TableName: table, Key: keys.agent(orgId, agent.id), ...atVersion(agent.version ?? 0) } },
-        {
-          Update: {
-            TableName: table,
-            Key: keys.counter(orgId, "agents"),
-            UpdateExpression: "ADD #count :minus",
-            // No agent created since the decision (it could be under the one deleted).
-            ConditionExpression: countIs(hierarchy.agents).expression,
-            ExpressionAttributeNames: { "#count": "count" },
-            ExpressionAttributeValues: { ":minus": -1, ...countIs(hierarchy.agents).values },
-          },
-        },
-        { Delete: { TableName: table, Key: keys.agentMemory(orgId, agent.id) } },
-        ...(agent.managerId ? [] : [{ Delete: { TableName: table, Key: keys.agentRoot(orgId) } }]),
+        ["agent", { Delete: { TableName: table, Key: keys.agent(orgId, agent.id), ...atVersion(agent.version ?? 0) } }],
+        // No agent created since the decision (it could be under the one deleted).
+        ["agentsCounter", counters.agentRemoved(orgId, hierarchy.agents)],
+        ["memory", { Delete: { TableName: table, Key: keys.agentMemory(orgId, agent.id) } }],
+        ...(agent.managerId ? [] : [["root", { Delete: { TableName: table, Key: keys.agentRoot(orgId) } }] as [Part, TransactItem]]),
         ...reports.map((w) => versionedPut(orgId, w, actor)),
         hierarchyBump(orgId, hierarchy.version),
         ...holderUpdates(orgId, holders),
@@ -305,7 +259,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
           TableName: table,
           Item: {
             ...keys.agentRun(orgId, run.agentId, run.id),
-            entity: "agentRun",
+            ...entities.agentRun.stamp,
             orgId,
             ...run,
             updatedAt: run.finishedAt,
@@ -321,7 +275,7 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
         await client.send(
           new PutCommand({
             TableName: table,
-            Item: { ...keys.agentMemory(orgId, agentId), entity: "agentMemory", orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
+            Item: { ...keys.agentMemory(orgId, agentId), ...entities.agentMemory.stamp, orgId, id: agentId, summary: memory.summary, turns: memory.turns, version: expectedVersion + 1, updatedAt: new Date().toISOString(), updatedBy: `agent:${agentId}` },
             // Two turns with the same agent at once: the second re-reads and adds its turn to the first's.
             ...atVersion(expectedVersion, { exists: false }),
           }),
@@ -340,20 +294,22 @@ export function createMessageStore({ client, table, cursors = processCursors }: 
     async deliver(orgId, messages) {
       // Each message and its inbox counter in one transaction (2 items each; 100 items per transaction).
       for (let i = 0; i < messages.length; i += 50) {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: messages.slice(i, i + 50).flatMap((m) => [
-              { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), entity: "message", orgId, ...m, updatedBy: m.sentBy } } },
+        await transactWrite(
+          client,
+          messages.slice(i, i + 50).flatMap((m) => [
+            ["message", { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), ...entities.message.stamp, orgId, ...m, updatedBy: m.sentBy } } }] as const,
+            [
+              "inbox",
               {
                 Update: {
                   TableName: table,
                   Key: keys.inbox(orgId, m.to),
                   UpdateExpression: "ADD queued :one SET entity = :entity, orgId = :org, id = :id",
-                  ExpressionAttributeValues: { ":one": 1, ":entity": "inbox", ":org": orgId, ":id": m.to },
+                  ExpressionAttributeValues: { ":one": 1, ":entity": entities.inbox.name, ":org": orgId, ":id": m.to },
                 },
               },
-            ]),
-          }),
+            ] as const,
+          ]),
         );
       }
     },
@@ -381,27 +337,24 @@ export function createMessageStore({ client, table, cursors = processCursors }: 
 
     async setStatus(orgId, agentId, messageId, status, actor) {
       const now = new Date().toISOString();
-      try {
-        // Leaving "queued" and the inbox counter move together, exactly once.
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: table,
-                  Key: keys.message(orgId, agentId, messageId),
-                  UpdateExpression: "SET #status = :status, updatedAt = :now, updatedBy = :actor",
-                  ConditionExpression: "#status = :queued",
-                  ExpressionAttributeNames: { "#status": "status" },
-                  ExpressionAttributeValues: { ":status": status, ":now": now, ":actor": actor, ":queued": "queued" },
-                },
-              },
-              { Update: { TableName: table, Key: keys.inbox(orgId, agentId), UpdateExpression: "ADD queued :minus", ExpressionAttributeValues: { ":minus": -1 } } },
-            ],
-          }),
-        );
-      } catch (error) {
-        if (!cancelledAt(error).length) throw error;
+      // Leaving "queued" and the inbox counter move together, exactly once.
+      const left = await transactWrite(client, [
+        [
+          "queued",
+          {
+            Update: {
+              TableName: table,
+              Key: keys.message(orgId, agentId, messageId),
+              UpdateExpression: "SET #status = :status, updatedAt = :now, updatedBy = :actor",
+              ConditionExpression: "#status = :queued",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: { ":status": status, ":now": now, ":actor": actor, ":queued": "queued" },
+            },
+          },
+        ],
+        ["inbox", { Update: { TableName: table, Key: keys.inbox(orgId, agentId), UpdateExpression: "ADD queued :minus", ExpressionAttributeValues: { ":minus": -1 } } }],
+      ]);
+      if (!left.ok) {
         // Not queued any more (or missing): a plain conditional update without the counter.
         try {
           await client.send(

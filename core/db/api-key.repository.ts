@@ -3,6 +3,7 @@ import { notFound } from "../errors";
 import type { ApiKeyRecord, ApiKeyStore } from "../tenants/ports";
 import { isConditionFailed } from "./client";
 import { queryAll, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -12,7 +13,7 @@ export function createApiKeyStore({ client, table }: RepositoryOptions): ApiKeyS
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { ...keys.apiKey(key.orgId, key.id), entity: "apiKey", ...key, updatedAt: key.createdAt, updatedBy: actor },
+          Item: { ...keys.apiKey(key.orgId, key.id), ...entities.apiKey.stamp, ...key, updatedAt: key.createdAt, updatedBy: actor },
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       );

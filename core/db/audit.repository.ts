@@ -16,6 +16,7 @@ import { invalidInput } from "../errors";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, queryAll } from "./item";
+import { entities } from "./entities";
 import { AUDIT_SEQ_DIGITS, keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -127,14 +128,14 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
         items.push({
           Put: {
             TableName: table,
-            Item: { ...keys.auditEntry(orgId, entry.seq), entity: "auditEntry", orgId, ...storedJson(canonicalJson(entry)) },
+            Item: { ...keys.auditEntry(orgId, entry.seq), ...entities.auditEntry.stamp, orgId, ...storedJson(canonicalJson(entry)) },
             ConditionExpression: "attribute_not_exists(pk)",
           },
         });
         items.push({
           Put: {
             TableName: table,
-            Item: { ...keys.auditSource(orgId, entry.source.eventId), entity: "auditSource", orgId, seq: entry.seq, ttl },
+            Item: { ...keys.auditSource(orgId, entry.source.eventId), ...entities.auditSource.stamp, orgId, seq: entry.seq, ttl },
             ConditionExpression: "attribute_not_exists(pk)",
           },
         });
@@ -143,7 +144,7 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
         items.push({
           Put: {
             TableName: table,
-            Item: { ...keys.auditCheckpoint(orgId, checkpoint.seq), entity: "auditCheckpoint", orgId, json: canonicalJson(checkpoint) },
+            Item: { ...keys.auditCheckpoint(orgId, checkpoint.seq), ...entities.auditCheckpoint.stamp, orgId, json: canonicalJson(checkpoint) },
             ConditionExpression: "attribute_not_exists(pk)",
           },
         });
@@ -151,7 +152,7 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
       items.push({
         Put: {
           TableName: table,
-          Item: { ...keys.auditHead(orgId), entity: "auditHead", orgId, ...head, updatedAt: now.toISOString() },
+          Item: { ...keys.auditHead(orgId), ...entities.auditHead.stamp, orgId, ...head, updatedAt: now.toISOString() },
           ...(expected
             ? {
                 ConditionExpression: "#seq = :seq AND #hash = :hash",
@@ -231,7 +232,7 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
               UpdateExpression: "SET entity = :entity, orgId = :orgId, eventId = :eventId, sequenceNumber = :seq, since = if_not_exists(since, :now), lastFailedAt = :now, lastError = :error, #ttl = :ttl ADD failures :one",
               ExpressionAttributeNames: { "#ttl": "ttl" },
               ExpressionAttributeValues: {
-                ":entity": "auditPending",
+                ":entity": entities.auditPending.name,
                 ":orgId": orgId,
                 ":eventId": record.eventId,
                 ":seq": record.sequenceNumber,
@@ -327,7 +328,7 @@ export function createAuditKeyRegistry({ client, table }: RepositoryOptions): Au
         await client.send(
           new PutCommand({
             TableName: table,
-            Item: { ...keys.auditKey(key.keyId), entity: "auditKey", algorithm: "Ed25519", ...key },
+            Item: { ...keys.auditKey(key.keyId), ...entities.auditKey.stamp, algorithm: "Ed25519", ...key },
             ConditionExpression: "attribute_not_exists(pk)",
           }),
         );
@@ -367,7 +368,7 @@ export function createStreamLossLog({ client, table }: RepositoryOptions): Strea
         await client.send(
           new PutCommand({
             TableName: table,
-            Item: { ...keys.streamLoss(range.consumer, range.shardId, range.fromSequenceNumber), entity: "streamLoss", ...range },
+            Item: { ...keys.streamLoss(range.consumer, range.shardId, range.fromSequenceNumber), ...entities.streamLoss.stamp, ...range },
             ConditionExpression: "attribute_not_exists(pk)",
           }),
         );

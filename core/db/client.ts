@@ -19,6 +19,19 @@ export interface ClientOptions {
  */
 export const DYNAMODB_TIMEOUTS = { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000, maxAttempts: 3 } as const;
 
+/** Called with every DynamoDB client created here, before its first command. */
+export type ClientHook = (client: DynamoDBClient) => void;
+const hooks = new Set<ClientHook>();
+
+/**
+ * Lets a runtime add middleware to every client created after this call (the local runtime's
+ * permission guard, local/permission-guard.ts). Nothing registers one in AWS. Returns the removal.
+ */
+export function onClientCreated(hook: ClientHook): () => void {
+  hooks.add(hook);
+  return () => void hooks.delete(hook);
+}
+
 /** A document client with the marshalling options every repository relies on. */
 export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
   const timeouts = { ...DYNAMODB_TIMEOUTS, ...options.timeouts };
@@ -33,6 +46,7 @@ export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocum
       throwOnRequestTimeout: true,
     },
   });
+  for (const hook of hooks) hook(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

@@ -2,6 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk
 import { isConditionFailed } from "./client";
 import type { Connection, ConnectionStore } from "../realtime/ports";
 import { queryAll, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -32,7 +33,7 @@ export function createConnectionStore({ client, table }: RepositoryOptions): Con
           Item: {
             ...keys.connection(connection.orgId, connection.connectionId),
             ...keys.connectionIndex(connection.connectionId),
-            entity: "connection",
+            ...entities.connection.stamp,
             ...connection,
             ttl: Math.floor(Date.parse(connection.connectedAt) / 1000) + TTL_SECONDS,
           },

@@ -1,9 +1,10 @@
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { TABLE_ATTRIBUTES } from "./entities";
 
-/** Attributes that exist for the table's sake, not the entity's. */
-const BOOKKEEPING = new Set(["pk", "sk", "gsi1pk", "gsi1sk", "ttl", "entity", "updatedBy"]);
+/** Attributes that exist for the table's sake, not the entity's (core/db/entities.ts). */
+const BOOKKEEPING = new Set<string>(TABLE_ATTRIBUTES);
 
-/** An item as stored, without its bookkeeping attributes. */
+/** An item as stored, without its bookkeeping attributes (entities with more use `entities.<name>.fromItem`). */
 export function toEntity<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
   const entity: Record<string, unknown> = {};

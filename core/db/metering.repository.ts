@@ -1,39 +1,26 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { conflict } from "../errors";
 import type { RoutingSettings } from "../chat/chat.schema";
 import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
+import { transactWrite } from "./transact";
+import { createUsageCounters, MODEL_COUNTER_PREFIX } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
-const MODEL_PREFIX = "model:";
 
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
+  const counters = createUsageCounters(table);
   return {
     async reserve(orgId, period, amount, limit) {
       if (amount > limit) return false;
       try {
-        // DynamoDB conditions cannot add, so the bound is computed here: committed <= limit - amount.
-        // `committedMicroUsd` = settled cost + open reservations, one number, so one condition suffices.
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: keys.usage(orgId, period),
-            UpdateExpression: "ADD committedMicroUsd :amount SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
-            ConditionExpression: "attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max",
-            ExpressionAttributeValues: {
-              ":amount": amount,
-              ":max": limit - amount,
-              ":entity": "usage",
-              ":org": orgId,
-              ":period": period,
-              ":g": keys.usageIndex(orgId, period).gsi1pk,
-            },
-          }),
-        );
+        await client.send(new UpdateCommand(counters.reserve(orgId, period, amount, limit)));
         return true;
       } catch (error) {
         if (isConditionFailed(error)) return false;
@@ -42,76 +29,32 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
     },
 
     async release(orgId, period, amount) {
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: keys.usage(orgId, period),
-          UpdateExpression: "ADD committedMicroUsd :neg",
-          ExpressionAttributeValues: { ":neg": -amount },
-        }),
-      );
+      await client.send(new UpdateCommand(counters.release(orgId, period, amount)));
     },
 
     async settle(period, reserved, record) {
-      const slm = record.tier === "slm" ? 1 : 0;
-      const counters = {
-        ":one": 1,
-        ":slm": slm,
-        ":llm": 1 - slm,
-        ":in": record.inputTokens,
-        ":out": record.outputTokens,
-        ":cost": record.costMicroUsd,
-        ":base": record.baselineMicroUsd,
-        ":offline": record.offline ? 1 : 0,
-        ":fallback": record.attempts.length > 1 ? 1 : 0,
-      };
-      const add =
-        "queries :one, slmQueries :slm, llmQueries :llm, inputTokens :in, outputTokens :out, costMicroUsd :cost, " +
-        "llmBaselineMicroUsd :base, offlineQueries :offline, fallbacks :fallback, #model :one";
-      const names = { "#model": `${MODEL_PREFIX}${record.model}` };
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: table,
-                Key: keys.usage(record.orgId, period),
-                UpdateExpression: `ADD ${add}, committedMicroUsd :delta SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: {
-                  ...counters,
-                  ":delta": record.costMicroUsd - reserved,
-                  ":entity": "usage",
-                  ":org": record.orgId,
-                  ":period": period,
-                  ":g": keys.usageIndex(record.orgId, period).gsi1pk,
-                },
+      const { usage, usageDay } = counters.settle(period, reserved, record);
+      const result = await transactWrite(client, [
+        ["usage", usage],
+        ["usageDay", usageDay],
+        [
+          "costRecord",
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                ...keys.usageRecord(record.orgId, record.id),
+                ...entities.costRecord.stamp,
+                ...record,
+                ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
               },
+              ConditionExpression: "attribute_not_exists(pk)",
             },
-            {
-              Update: {
-                TableName: table,
-                Key: keys.usageDay(record.orgId, record.time.slice(0, 10)),
-                UpdateExpression: `ADD ${add} SET entity = :entity, orgId = :org, #day = :day`,
-                ExpressionAttributeNames: { ...names, "#day": "day" },
-                ExpressionAttributeValues: { ...counters, ":entity": "usageDay", ":org": record.orgId, ":day": record.time.slice(0, 10) },
-              },
-            },
-            {
-              Put: {
-                TableName: table,
-                Item: {
-                  ...keys.usageRecord(record.orgId, record.id),
-                  entity: "costRecord",
-                  ...record,
-                  ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
-                },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
-          ],
-        }),
-      );
+          },
+        ],
+      ]);
+      // Only the record has a condition: its id (a ULID) was settled already.
+      if (!result.ok) throw conflict(`Usage record '${record.id}' is settled already.`, "usage_record_exists");
     },
 
     async listRecords(orgId, { limit, cursor }) {
@@ -134,7 +77,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true }));
       const distribution: Record<string, number> = {};
       for (const [name, value] of Object.entries(Item ?? {})) {
-        if (name.startsWith(MODEL_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_PREFIX.length)] = value;
+        if (name.startsWith(MODEL_COUNTER_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_COUNTER_PREFIX.length)] = value;
       }
       return distribution;
     },
@@ -169,7 +112,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
             stats.costMicroUsd += num(item.costMicroUsd);
             stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
             for (const [name, value] of Object.entries(item)) {
-              if (name.startsWith(MODEL_PREFIX)) stats.models[name.slice(MODEL_PREFIX.length)] = (stats.models[name.slice(MODEL_PREFIX.length)] ?? 0) + num(value);
+              if (name.startsWith(MODEL_COUNTER_PREFIX)) stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] = (stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] ?? 0) + num(value);
             }
           }
           start = page.LastEvaluatedKey;
@@ -193,7 +136,7 @@ export function createRoutingSettingsStore({ client, table }: RepositoryOptions)
           TableName: table,
           Item: {
             ...keys.routingSettings(orgId),
-            entity: "settings",
+            ...entities.settings.stamp,
             id: "routing",
             orgId,
             override: settings.override ?? null,

@@ -4,7 +4,8 @@ import type { Organization } from "../tenants/organization.schema";
 import type { Actor, OrganizationStore, Page, PageRequest } from "../tenants/ports";
 import { conditionFailedItem, isConditionFailed } from "./client";
 import { type CursorCodec, processCursors } from "./cursor";
-import { toEntity, pageSize } from "./item";
+import { pageSize } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 
 export interface RepositoryOptions {
@@ -18,7 +19,7 @@ export function createOrganizationStore({ client, table, cursors = processCursor
   const item = (org: Organization, actor: Actor) => ({
     ...keys.organization(org.id),
     ...keys.organizationIndex(org.id),
-    entity: "organization",
+    ...entities.organization.stamp,
     orgId: org.id,
     ...org,
     version: org.version ?? 1,
@@ -150,8 +151,5 @@ export function createOrganizationStore({ client, table, cursors = processCursor
 
 /** The organization item repeats its id as `orgId` (every tenant item has one); the API shows `id`. */
 function stripOrgId(item: Record<string, unknown> | undefined): Organization | undefined {
-  const entity = toEntity<Organization & { orgId?: string }>(item);
-  if (!entity) return undefined;
-  const { orgId: _orgId, ...org } = entity;
-  return org;
+  return entities.organization.fromItem<Organization>(item);
 }

@@ -1,5 +1,6 @@
 import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -26,7 +27,7 @@ export async function purgeOrganization(
 
   // The tombstone first: the audit consumer sees it and does not audit the deletions that follow.
   await client.send(
-    new PutCommand({ TableName: table, Item: { ...keys.purged(orgId), entity: "purgedOrganization", orgId, purgedAt: new Date().toISOString() } }),
+    new PutCommand({ TableName: table, Item: { ...keys.purged(orgId), ...entities.purgedOrganization.stamp, orgId, purgedAt: new Date().toISOString() } }),
   );
   const progress: PurgeProgress = { deleted: 0 };
   const remove = async (items: Record<string, unknown>[]) => {

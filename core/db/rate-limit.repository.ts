@@ -1,11 +1,12 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { BucketRef, RateLimitStore, WriteResult } from "../ratelimit/ports";
 import { isConditionFailed } from "./client";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
-/** The entity type of bucket items: audit noise (core/audit/summarize.ts), never in the audit log. */
-export const RATE_WINDOW_ENTITY = "rateWindow";
+/** The entity type of bucket items: audit noise (core/db/entities.ts), never in the audit log. */
+export const RATE_WINDOW_ENTITY = entities.rateWindow.name;
 
 /**
  * Rate-limit buckets as single DynamoDB items `{pk, sk, entity, tat, ttl}` (keys.rateWindow). Each

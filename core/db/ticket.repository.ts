@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict } from "../errors";
 import { NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
 import type { TicketQuery, TicketRecord, TicketSettingsStore, TicketStore, TicketWrite } from "../tickets/ports";
@@ -6,30 +6,20 @@ import { FINAL_STATES, isFinal } from "../tickets/state-machines";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
+import { transactWrite } from "./transact";
+import { createUsageCounters } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
 
-/** Attributes of a ticket item that are not part of the record. */
-const TABLE_ONLY = new Set(["pk", "sk", "gsi1pk", "gsi1sk", "entity", "searchText"]);
 /** A filtered list reads at most this many query pages per request, then returns what it has with a cursor. */
 const MAX_ROUNDS = 10;
 /** Items evaluated per query page when a filter may reject some. */
 const FILTERED_BATCH = 100;
-/** Transactions that collide on the same item (the monthly usage counter) are retried this often. */
-const MAX_TRANSACTION_ATTEMPTS = 12;
 /** Most history entries returned with a ticket (the latest ones). */
 const DEFAULT_HISTORY_MAX = 1000;
 
 type Item = Record<string, unknown>;
-
-/** The cancellation reason codes of a failed transaction, in the order of its items; undefined for other errors. */
-function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
-  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
-  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code);
-}
-
-const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
 
 /** Text the `q` filter searches: number, title, the start of the description, category, service, caller. */
 const searchTextOf = (t: TicketRecord): string =>
@@ -37,24 +27,25 @@ const searchTextOf = (t: TicketRecord): string =>
 
 function fromItem(item: Item | undefined): TicketRecord | undefined {
   if (!item) return undefined;
-  const record: Item = {};
-  for (const [name, value] of Object.entries(item)) if (!TABLE_ONLY.has(name)) record[name] = value;
+  // Without the attributes that are not part of the record (core/db/entities.ts).
+  const record = entities.ticket.fromItem<Item>(item)!;
   // A string set comes back as a Set; the record keeps a plain array.
   record.breachAnnounced = item.breachAnnounced instanceof Set ? [...item.breachAnnounced].sort() : [];
   return record as unknown as TicketRecord;
 }
 
 export function createTicketStore({ client, table, cursors = processCursors }: RepositoryOptions): TicketStore {
+  const counters = createUsageCounters(table);
   /** The ticket's attributes as written by create and save (never `breachAnnounced`: announceBreach owns it). */
   function attributes(ticket: TicketRecord): Item {
     const { breachAnnounced: _announced, ...record } = ticket;
-    return { entity: "ticket", ...record, searchText: searchTextOf(ticket) };
+    return { ...entities.ticket.stamp, ...record, searchText: searchTextOf(ticket) };
   }
 
   const historyPut = (orgId: string, ticketId: string, entry: HistoryEntry) => ({
     Put: {
       TableName: table,
-      Item: { ...keys.ticketHistory(orgId, ticketId, entry.seq), entity: "ticketHistory", orgId, ticketId, ...entry, updatedBy: entry.actor },
+      Item: { ...keys.ticketHistory(orgId, ticketId, entry.seq), ...entities.ticketHistory.stamp, orgId, ticketId, ...entry, updatedBy: entry.actor },
       ConditionExpression: "attribute_not_exists(pk)",
     },
   });
@@ -66,16 +57,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
 
   return {
     async nextNumber(orgId, type) {
-      const result = await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: keys.ticketNumberCounter(orgId, NUMBER_PREFIX[type]),
-          UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org",
-          ExpressionAttributeNames: { "#count": "count" },
-          ExpressionAttributeValues: { ":one": 1, ":entity": "counter", ":org": orgId },
-          ReturnValues: "UPDATED_NEW",
-        }),
-      );
+      const result = await client.send(new UpdateCommand(counters.nextTicketNumber(orgId, NUMBER_PREFIX[type])));
       return Number(result.Attributes?.count);
     },
 
@@ -85,59 +67,34 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
     },
 
     async create(ticket, history, { period, limit }) {
-      const transactItems = [
-        {
-          // The quota: DynamoDB evaluates the condition and the increment atomically, inside the same
-          // transaction as the ticket, so a refused ticket is never counted and a counted one always exists.
-          Update: {
-            TableName: table,
-            Key: keys.usage(ticket.orgId, period),
-            UpdateExpression: "ADD tickets :one SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
-            ConditionExpression: "attribute_not_exists(tickets) OR tickets < :limit",
-            ExpressionAttributeValues: {
-              ":one": 1,
-              ":limit": limit,
-              ":entity": "usage",
-              ":org": ticket.orgId,
-              ":period": period,
-              ":g": keys.usageIndex(ticket.orgId, period).gsi1pk,
+      const result = await transactWrite(client, [
+        // The quota, in the same transaction as the ticket: a refused ticket is never counted and a counted one always exists.
+        ["ticketQuota", counters.ticketQuota(ticket.orgId, period, limit)],
+        [
+          "ticket",
+          {
+            Put: {
+              TableName: table,
+              Item: { ...keys.ticket(ticket.orgId, ticket.id), ...keys.ticketOpenIndex(ticket.orgId, ticket.id), ...attributes(ticket) },
+              ConditionExpression: "attribute_not_exists(pk)",
             },
           },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...keys.ticket(ticket.orgId, ticket.id), ...keys.ticketOpenIndex(ticket.orgId, ticket.id), ...attributes(ticket) },
-            ConditionExpression: "attribute_not_exists(pk)",
+        ],
+        [
+          "ticketNumber",
+          {
+            Put: {
+              TableName: table,
+              Item: { ...keys.ticketNumber(ticket.orgId, ticket.number), ...entities.ticketNumber.stamp, orgId: ticket.orgId, ticketId: ticket.id, updatedBy: ticket.createdBy },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
           },
-        },
-        {
-          Put: {
-            TableName: table,
-            Item: { ...keys.ticketNumber(ticket.orgId, ticket.number), entity: "ticketNumber", orgId: ticket.orgId, ticketId: ticket.id, updatedBy: ticket.createdBy },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-        ...history.map((entry) => historyPut(ticket.orgId, ticket.id, entry)),
-      ];
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
-          return "created";
-        } catch (error) {
-          const codes = cancellationCodes(error);
-          if (!codes) throw error;
-          if (codes[0] === "ConditionalCheckFailed") return "quota_exceeded";
-          // Concurrent creates all update the period's usage item; DynamoDB cancels colliding
-          // transactions instead of queueing them, so back off and try again.
-          if (codes.includes("TransactionConflict") && attempt < MAX_TRANSACTION_ATTEMPTS) {
-            await pause(attempt);
-            continue;
-          }
-          if (codes.includes("ConditionalCheckFailed")) throw conflict(`Ticket ${ticket.number} already exists.`, "ticket_exists");
-          throw error;
-        }
-      }
+        ],
+        ...history.map((entry) => ["history", historyPut(ticket.orgId, ticket.id, entry)] as const),
+      ]);
+      if (result.ok) return "created";
+      if (result.failed === "ticketQuota") return "quota_exceeded";
+      throw conflict(`Ticket ${ticket.number} already exists.`, "ticket_exists");
     },
 
     get,
@@ -172,7 +129,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
     },
 
     async save(writes: TicketWrite[]) {
-      const transactItems = writes.flatMap(({ ticket, expectedVersion, history }) => {
+      const parts = writes.flatMap(({ ticket, expectedVersion, history }) => {
         const item = attributes(ticket);
         const names: Record<string, string> = {};
         const values: Record<string, unknown> = { ":expected": expectedVersion };
@@ -193,29 +150,21 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
           update = `SET ${sets.join(", ")}, gsi1pk = :gpk, gsi1sk = :gsk`;
         }
         names["#version"] = "version";
-        return [
-          {
-            Update: {
-              TableName: table,
-              Key: keys.ticket(ticket.orgId, ticket.id),
-              UpdateExpression: update,
-              ConditionExpression: "#version = :expected",
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-            },
+        const versioned = {
+          Update: {
+            TableName: table,
+            Key: keys.ticket(ticket.orgId, ticket.id),
+            UpdateExpression: update,
+            ConditionExpression: "#version = :expected",
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
           },
-          ...history.map((entry) => historyPut(ticket.orgId, ticket.id, entry)),
-        ];
+        };
+        return [["ticket", versioned] as const, ...history.map((entry) => ["history", historyPut(ticket.orgId, ticket.id, entry)] as const)];
       });
-      try {
-        await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
-      } catch (error) {
-        const codes = cancellationCodes(error);
-        if (codes && (codes.includes("ConditionalCheckFailed") || codes.includes("TransactionConflict"))) {
-          throw conflict("The ticket was changed by someone else meanwhile; read it again and retry.", "concurrent_modification");
-        }
-        throw error;
-      }
+      // A version (or a history seq) taken meanwhile: the service reads again and retries.
+      const result = await transactWrite(client, parts);
+      if (!result.ok) throw conflict("The ticket was changed by someone else meanwhile; read it again and retry.", "concurrent_modification");
     },
 
     async list(orgId, query, { limit, cursor }) {
@@ -333,7 +282,7 @@ export function createTicketSettingsStore({ client, table }: RepositoryOptions):
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { ...keys.ticketSettings(orgId), entity: "settings", id: "tickets", orgId, ...settings, updatedAt: new Date().toISOString(), updatedBy: actor },
+          Item: { ...keys.ticketSettings(orgId), ...entities.settings.stamp, id: "tickets", orgId, ...settings, updatedAt: new Date().toISOString(), updatedBy: actor },
         }),
       );
     },

@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { WsTokenRecord, WsTokenStore } from "../realtime/ws-tokens";
 import { isConditionFailed } from "./client";
 import { toEntity } from "./item";
+import { entities } from "./entities";
 import { keys } from "./keys";
 import type { RepositoryOptions } from "./organization.repository";
 
@@ -11,7 +12,7 @@ export function createWsTokenStore({ client, table }: RepositoryOptions): WsToke
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { ...keys.wsToken(token.orgId, token.id), entity: "wsToken", ...token, ttl: Math.ceil(Date.parse(token.expiresAt) / 1000) + 60 },
+          Item: { ...keys.wsToken(token.orgId, token.id), ...entities.wsToken.stamp, ...token, ttl: Math.ceil(Date.parse(token.expiresAt) / 1000) + 60 },
         }),
       );
     },

@@ -1,6 +1,14 @@
 import { conflict } from "../errors";
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` milliseconds. */
+export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A full-jitter backoff before attempt n + 1: uniformly up to 10·2^n ms, capped at `capMs`, so that
+ * writers that collided once do not collide again in lockstep. Every bounded retry of the code base
+ * (conditional writes here, transactions in core/db/transact.ts) waits this way.
+ */
+export const fullJitterMs = (n: number, capMs = Number.POSITIVE_INFINITY): number => Math.random() * Math.min(capMs, 10 * 2 ** n);
 
 export interface RetryOptions {
   /** Attempts before giving up with 409 `concurrent_modification`. */
@@ -22,6 +30,6 @@ export async function untilWritten<T>(attempt: (n: number) => Promise<T | undefi
     const result = await attempt(n);
     if (result !== undefined) return result;
     if (n >= attempts) throw conflict(gaveUp, "concurrent_modification");
-    await sleep(Math.random() * 10 * 2 ** n);
+    await sleep(fullJitterMs(n));
   }
 }

@@ -168,10 +168,9 @@ describe("audit log through the local platform", () => {
   it("ignores noise items and the consumer's own items", async () => {
     await settled();
     const before = (await allEntries(b.key)).length;
-    const pk = keys.tenantPk(b.org.id);
     // Noise written straight into the table: a WebSocket connection and a rate window of tenant B.
     await db.send(new PutCommand({ TableName: platform.tableName, Item: { ...keys.connection(b.org.id, "conn-1"), entity: "connection", orgId: b.org.id } }));
-    await db.send(new PutCommand({ TableName: platform.tableName, Item: { pk, sk: "RATE#1", entity: "rateWindow", count: 1 } }));
+    await db.send(new PutCommand({ TableName: platform.tableName, Item: { ...keys.rateWindow(b.org.id, "org"), entity: "rateWindow", tat: 1 } }));
     await db.send(new DeleteCommand({ TableName: platform.tableName, Key: keys.connection(b.org.id, "conn-1") }));
     await call(platform, `/organizations/${b.org.id}`, { method: "PATCH", key: b.key, body: { size: "medium" } });
     await settled();

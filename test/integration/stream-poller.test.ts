@@ -15,7 +15,8 @@ let db: DynamoDBDocumentClient;
 let streamArn: string;
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ consumers: [] });
+  // This file's items are the poller's test data (`P#<run>`, with a `run`), not an application's entity type.
+  platform = await startTestPlatform({ consumers: [] }, { foreignItem: (item) => typeof item.run === "string" && String(item.pk).startsWith("P#") });
   const raw = new DynamoDBClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1" });
   db = DynamoDBDocumentClient.from(raw);
   streamArn = (await raw.send(new DescribeTableCommand({ TableName: platform.tableName }))).Table!.LatestStreamArn!;

@@ -1,12 +1,71 @@
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { createDocumentClient } from "../../core/db/client";
+import { registryProblem } from "../../core/db/entities";
+import { takeRefusals } from "../../local/permission-guard";
 import { startPlatform, type Platform, type PlatformOptions } from "../../local/platform";
 
 /**
  * The real local platform for one test file: DynamoDB Local in memory on a free port, the gateways on
  * another free port, handlers in this process (each test file runs in its own process).
+ *
+ * Its `stop()` first checks every item the file left in the table against the entity registry
+ * (core/db/entities.ts) and fails, naming the offending keys, on an item type nobody declared; then
+ * it fails on any DynamoDB command the local permission guard refused a function (local/permission-guard.ts).
  */
-export async function startTestPlatform(options: Partial<PlatformOptions> = {}): Promise<Platform> {
-  return startPlatform({ port: 0, tableName: "agentorg-test", ...options });
+export async function startTestPlatform(options: Partial<PlatformOptions> = {}, checks: TestPlatformChecks = {}): Promise<Platform> {
+  const platform = await startPlatform({ port: 0, tableName: "agentorg-test", ...options });
+  const stop = platform.stop;
+  platform.stop = async () => {
+    const problems = await unregisteredItems(platform, checks.foreignItem ?? (() => false));
+    await stop();
+    if (problems.length) {
+      throw new Error(`Items of unregistered entity types or key shapes were written (declare them in core/db/entities.ts):\n${problems.join("\n")}`);
+    }
+    // A refusal a handler swallowed (a best-effort write) must fail the file all the same.
+    const refusals = takeRefusals();
+    if (refusals.length) throw new Error(`The local permission guard refused DynamoDB commands:\n${refusals.join("\n")}`);
+  };
+  return platform;
 }
+
+export interface TestPlatformChecks {
+  /**
+   * Items a test wrote on purpose that belong to no application type (the stream poller's own test
+   * items): the registry check skips them. Keep it as narrow as the test's items.
+   */
+  foreignItem?: (item: Record<string, unknown>) => boolean;
+}
+
+/** At most this many offending items are named (one missing declaration usually shows as many items). */
+const MAX_REPORTED = 20;
+
+/**
+ * The registry's complaints about the items in the platform's table. A database a test took down (or
+ * the table a fault test dropped) has nothing to check: that test is about something else.
+ */
+async function unregisteredItems(platform: Platform, foreignItem: (item: Record<string, unknown>) => boolean): Promise<string[]> {
+  const client = createDocumentClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1", timeouts: { maxAttempts: 1 } });
+  const problems: string[] = [];
+  try {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: platform.tableName, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        const problem = foreignItem(item) ? null : registryProblem(item);
+        if (problem && problems.length < MAX_REPORTED) problems.push(problem);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  } catch (error) {
+    if (!isUnreachable(error)) throw error;
+  } finally {
+    client.destroy();
+  }
+  return problems;
+}
+
+const isUnreachable = (error: unknown) =>
+  error instanceof Error && (error.name === "ResourceNotFoundException" || /ECONNREFUSED|ECONNRESET|socket hang up|timed? ?out/i.test(`${error.name} ${error.message}`));
 
 export interface CallOptions {
   method?: string;

@@ -1,0 +1,171 @@
+import type { UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { UsageRecord } from "../metering/ports";
+import { entities } from "./entities";
+import { keys } from "./keys";
+import type { TransactItem } from "./transact";
+
+/**
+ * The usage and counter items (a month's usage, a day's usage, the agents counter, the ticket number
+ * sequences) and every write to them, in one place: the repositories that enforce a quota or meter a
+ * query take their writes from here, as transaction parts (`Update` / `ConditionCheck`) or as single
+ * UpdateItem requests, so each counter's attributes and conditions are spelled once.
+ *
+ * Every quota write is a conditional update, never read-then-write: DynamoDB evaluates the condition
+ * and the increment atomically, so concurrent requests cannot overrun a limit.
+ */
+
+/** Usage attributes per model are `model:<name>` (counted per query). */
+export const MODEL_COUNTER_PREFIX = "model:";
+
+/** The month's usage item is created by whichever write comes first: each one stamps what the item is. */
+const monthStamp = (orgId: string, period: string) => ({
+  set: "entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
+  values: { ":entity": entities.usage.name, ":org": orgId, ":period": period, ":g": keys.usageIndex(orgId, period).gsi1pk },
+});
+
+/** `count = expected` on the agents counter (a missing count is 0). */
+const agentCountIs = (expected: number) =>
+  expected === 0
+    ? { expression: "(attribute_not_exists(#count) OR #count = :count)", values: { ":count": 0 } }
+    : { expression: "#count = :count", values: { ":count": expected } };
+
+export function createUsageCounters(table: string) {
+  return {
+    /** The monthly ticket quota: +1 ticket while fewer than `limit` (a refused ticket is never counted). */
+    ticketQuota(orgId: string, period: string, limit: number): TransactItem {
+      const stamp = monthStamp(orgId, period);
+      return {
+        Update: {
+          TableName: table,
+          Key: keys.usage(orgId, period),
+          UpdateExpression: `ADD tickets :one SET ${stamp.set}`,
+          ConditionExpression: "attribute_not_exists(tickets) OR tickets < :limit",
+          ExpressionAttributeValues: { ":one": 1, ":limit": limit, ...stamp.values },
+        },
+      };
+    },
+
+    /**
+     * A budget reservation of `amount` against the month's spend limit. DynamoDB conditions cannot
+     * add, so the bound is computed here: committed <= limit - amount. `committedMicroUsd` = settled
+     * cost + open reservations, one number, so one condition suffices.
+     */
+    reserve(orgId: string, period: string, amount: number, limit: number): UpdateCommandInput {
+      const stamp = monthStamp(orgId, period);
+      return {
+        TableName: table,
+        Key: keys.usage(orgId, period),
+        UpdateExpression: `ADD committedMicroUsd :amount SET ${stamp.set}`,
+        ConditionExpression: "attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max",
+        ExpressionAttributeValues: { ":amount": amount, ":max": limit - amount, ...stamp.values },
+      };
+    },
+
+    /** Gives a reservation back (the query was not answered). */
+    release(orgId: string, period: string, amount: number): UpdateCommandInput {
+      return { TableName: table, Key: keys.usage(orgId, period), UpdateExpression: "ADD committedMicroUsd :neg", ExpressionAttributeValues: { ":neg": -amount } };
+    },
+
+    /**
+     * A query's settlement on the month (its counters, and the reservation replaced by the real cost)
+     * and on the day: two transaction parts, `usage` and `usageDay`.
+     */
+    settle(period: string, reserved: number, record: UsageRecord): { usage: TransactItem; usageDay: TransactItem } {
+      const slm = record.tier === "slm" ? 1 : 0;
+      const counters = {
+        ":one": 1,
+        ":slm": slm,
+        ":llm": 1 - slm,
+        ":in": record.inputTokens,
+        ":out": record.outputTokens,
+        ":cost": record.costMicroUsd,
+        ":base": record.baselineMicroUsd,
+        ":offline": record.offline ? 1 : 0,
+        ":fallback": record.attempts.length > 1 ? 1 : 0,
+      };
+      const add =
+        "queries :one, slmQueries :slm, llmQueries :llm, inputTokens :in, outputTokens :out, costMicroUsd :cost, " +
+        "llmBaselineMicroUsd :base, offlineQueries :offline, fallbacks :fallback, #model :one";
+      const names = { "#model": `${MODEL_COUNTER_PREFIX}${record.model}` };
+      const stamp = monthStamp(record.orgId, period);
+      const day = record.time.slice(0, 10);
+      return {
+        usage: {
+          Update: {
+            TableName: table,
+            Key: keys.usage(record.orgId, period),
+            UpdateExpression: `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...counters, ":delta": record.costMicroUsd - reserved, ...stamp.values },
+          },
+        },
+        usageDay: {
+          Update: {
+            TableName: table,
+            Key: keys.usageDay(record.orgId, day),
+            UpdateExpression: `ADD ${add} SET entity = :entity, orgId = :org, #day = :day`,
+            ExpressionAttributeNames: { ...names, "#day": "day" },
+            ExpressionAttributeValues: { ...counters, ":entity": entities.usageDay.name, ":org": record.orgId, ":day": day },
+          },
+        },
+      };
+    },
+
+    /** The agents quota: +1 agent alive while fewer than `limit` (racing creates cannot pass it). */
+    agentQuota(orgId: string, limit: number): TransactItem {
+      return {
+        Update: {
+          TableName: table,
+          Key: keys.counter(orgId, "agents"),
+          UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org, id = :id",
+          ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: { ":one": 1, ":limit": limit, ":entity": entities.counter.name, ":org": orgId, ":id": "agents" },
+        },
+      };
+    },
+
+    /** One agent fewer, if the count is still the one the decision was made on (no agent created meanwhile). */
+    agentRemoved(orgId: string, expected: number): TransactItem {
+      const condition = agentCountIs(expected);
+      return {
+        Update: {
+          TableName: table,
+          Key: keys.counter(orgId, "agents"),
+          UpdateExpression: "ADD #count :minus",
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: { ":minus": -1, ...condition.values },
+        },
+      };
+    },
+
+    /** No agent was created since the decision (creates move the count). */
+    agentsUnchanged(orgId: string, expected: number): TransactItem {
+      const condition = agentCountIs(expected);
+      return {
+        ConditionCheck: {
+          TableName: table,
+          Key: keys.counter(orgId, "agents"),
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: { "#count": "count" },
+          ExpressionAttributeValues: condition.values,
+        },
+      };
+    },
+
+    /** The next number of a ticket type's sequence (`INC`, `REQ`, ...): the new count comes back. */
+    nextTicketNumber(orgId: string, prefix: string): UpdateCommandInput {
+      return {
+        TableName: table,
+        Key: keys.ticketNumberCounter(orgId, prefix),
+        UpdateExpression: "ADD #count :one SET entity = :entity, orgId = :org",
+        ExpressionAttributeNames: { "#count": "count" },
+        ExpressionAttributeValues: { ":one": 1, ":entity": entities.counter.name, ":org": orgId },
+        ReturnValues: "UPDATED_NEW",
+      };
+    },
+  };
+}
+
+export type UsageCounters = ReturnType<typeof createUsageCounters>;
