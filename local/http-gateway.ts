@@ -9,6 +9,7 @@ import { invalidInput, DomainError } from "../core/errors";
 import { problemResponse } from "../functions/lib/problem";
 import { loadHandler } from "./handlers";
 import { decodePath, readBoundedBody, refuse } from "./http-guards";
+import { invocationContext, type TimeoutOf, timeoutsOf } from "./invocation-context";
 
 /**
  * API Gateway's own payload limit for HTTP APIs; the handlers enforce the product's (256 KiB). A body
@@ -16,7 +17,7 @@ import { decodePath, readBoundedBody, refuse } from "./http-guards";
  */
 export const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
-type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+type HttpHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>;
 
 const CORS_HEADERS = {
   "access-control-allow-origin": CORS.allowOrigins.join(", "),
@@ -27,9 +28,10 @@ const CORS_HEADERS = {
 /**
  * The local stand-in for API Gateway's HTTP API: turns a Node request into a payload-format-2.0 event,
  * picks the handler from the route manifest (or the `$default` fallback), invokes it and writes its
- * result back as API Gateway would.
+ * result back as API Gateway would. Each invocation gets a context whose remaining time is its
+ * function's timeout from the moment it starts (`timeoutOf`), as Lambda's.
  */
-export function createHttpGateway({ domainName }: { domainName: string }) {
+export function createHttpGateway({ domainName, timeoutOf = timeoutsOf() }: { domainName: string; timeoutOf?: TimeoutOf }) {
   /** Refuses before any handler runs, as API Gateway does: problem+json, connection closed (body unread). */
   const refuseProblem = (res: ServerResponse, error: DomainError, path: string) => {
     const requestId = randomUUID();
@@ -72,13 +74,14 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
     if (match?.route.streaming) {
       // Served in AWS by a function URL with response streaming; here the handler writes to the socket.
       const streaming = await loadHandler<StreamingHandler>(match.route.handler);
-      await streaming(event, responseSink(res, event.requestContext.requestId));
+      await streaming(event, responseSink(res, event.requestContext.requestId), invocationContext(match.route.handler, timeoutOf(match.route)));
       return;
     }
-    const handler = await loadHandler<HttpHandler>(match ? match.route.handler : fallback.handler);
+    const spec = match ? match.route : fallback;
+    const handler = await loadHandler<HttpHandler>(spec.handler);
     let result: APIGatewayProxyResultV2;
     try {
-      result = await handler(event);
+      result = await handler(event, invocationContext(spec.handler, timeoutOf(spec)));
     } catch (error) {
       // A handler that throws past its wrapper: API Gateway answers 500 with its own body.
       console.error(JSON.stringify({ level: "ERROR", message: "handler crashed", error: String(error), requestId: event.requestContext.requestId }));

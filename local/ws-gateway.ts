@@ -5,8 +5,9 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { APIGatewayProxyResultV2 } from "aws-lambda";
 import { wsRoutes } from "../functions/routes";
 import { loadHandler } from "./handlers";
+import { invocationContext, type TimeoutOf, timeoutsOf } from "./invocation-context";
 
-type WsHandler = (event: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
+type WsHandler = (event: unknown, context: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
 
 /**
  * What one connection may hold. API Gateway's frame limit is 128 KiB (bigger: close 1009; invalid
@@ -39,6 +40,8 @@ export interface WsGatewayOptions {
   domainName: string;
   /** Path of the socket and stage of the @connections endpoint: `ws` -> ws://host/ws, http://host/ws/@connections. */
   stage: string;
+  /** Each route function's timeout (ms), for its invocations' contexts. */
+  timeoutOf?: TimeoutOf;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface WsGatewayOptions {
  * manifest's handler with an API-Gateway-shaped event; plus the `@connections` management endpoint
  * (POST/GET/DELETE), which the real ApiGatewayManagementApi client talks to.
  */
-export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
+export function createWsGateway({ domainName, stage, timeoutOf = timeoutsOf() }: WsGatewayOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_LIMITS.maxFrameBytes });
   const live = new Map<string, LiveConnection>();
   const routes = new Map(wsRoutes.map((r) => [r.routeKey, r]));
@@ -75,7 +78,7 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
     const route = routes.get(routeKey);
     if (!route) return { statusCode: 200 };
     try {
-      const result = await (await loadHandler<WsHandler>(route.handler))(event);
+      const result = await (await loadHandler<WsHandler>(route.handler))(event, invocationContext(route.handler, timeoutOf(route)));
       if (result && typeof result === "object" && "statusCode" in result) {
         return { statusCode: result.statusCode ?? 200, ...(result.body ? { body: result.body } : {}) };
       }

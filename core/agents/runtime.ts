@@ -105,7 +105,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
       .join("\n");
   }
 
-  function hierarchyTools(principal: Principal, context: ToolContext, depth: number): AgentTool[] {
+  function hierarchyTools(principal: Principal, context: ToolContext, depth: number, deadline: number | undefined): AgentTool[] {
     const acting = { orgId: context.orgId, actor: context.actor };
     const str = (args: unknown, name: string): string => {
       const value = (args as Record<string, unknown> | null)?.[name];
@@ -122,7 +122,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
           const task = str(args, "task");
           const [message] = await agents.send(acting, context.agentId, { kind: "delegate", to, body: task });
           if (depth + 1 >= settings.maxDepth) return { messageId: message!.id, status: "queued", note: "delegation depth limit reached: the task waits in the inbox" };
-          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1);
+          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1, undefined, deadline);
           await agents.send({ orgId: context.orgId, actor: `agent:${to}` }, to, { kind: "direct", to: context.agentId, subject: "Result", body: result.reply });
           return { messageId: message!.id, status: "done", result: result.reply };
         },
@@ -157,7 +157,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     ];
   }
 
-  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
+  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void, deadline?: number): Promise<ChatTurnResult> {
     const orgId = principal.kind === "org" ? principal.orgId : "";
     const tree = await agents.tree(orgId);
     const agent = tree.byId.get(agentId);
@@ -165,7 +165,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
     const role = await agents.roleOf(orgId, agent.roleId);
     const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}` };
-    const available = [...hierarchyTools(principal, context, depth), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
+    const available = [...hierarchyTools(principal, context, depth, deadline), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
     const tools = new Map(available.map((t) => [t.name, t]));
     const memory = await store.getMemory(orgId, agentId);
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
@@ -186,7 +186,8 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
         messages,
         ...(available.length ? { tools: available.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
       } as ChatCompletionRequest;
-      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}) });
+      // One deadline for the whole turn: each step's plan refuses (504) once no attempt fits any more.
+      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}), ...(deadline !== undefined ? { deadline } : {}) });
       let content = "";
       let outcome: UsageRecord | undefined;
       let result: ProviderResult | undefined;
@@ -245,9 +246,12 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
   }
 
   return {
-    /** A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. */
-    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void): Promise<ChatTurnResult> {
-      return turn(principal, agentId, message, 0, onDelta);
+    /**
+     * A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. `deadline`
+     * (epoch ms, the invocation's end) is shared by every model call of the turn, delegations included.
+     */
+    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, options: { deadline?: number } = {}): Promise<ChatTurnResult> {
+      return turn(principal, agentId, message, 0, onDelta, options.deadline);
     },
     options: settings,
   };

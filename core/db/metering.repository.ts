@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { RoutingSettings } from "../chat/chat.schema";
-import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import type { GlobalStats, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
@@ -11,21 +11,68 @@ import type { RepositoryOptions } from "./organization.repository";
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
 const MODEL_PREFIX = "model:";
 
+/** An open reservation is an attribute `res:<id>` of its period's usage item: `{ amount, expiresAt }`. */
+const RESERVATION_PREFIX = "res:";
+const reservationAttribute = (id: string) => `${RESERVATION_PREFIX}${id}`;
+
+/** Did a transaction fail because of the condition of its item at `index`? */
+function isCanceledAt(error: unknown, index: number): boolean {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons[index]?.Code === "ConditionalCheckFailed";
+}
+
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
+  /**
+   * Gives an open reservation back, exactly once: its attribute is removed and its amount subtracted by
+   * one conditional update, so of a release, a settle and the reconciler racing for the same
+   * reservation only one can close it. `expiredBy`: only if it expired before then (the reconciler).
+   */
+  async function giveBack(reservation: Reservation, expiredBy?: number): Promise<boolean> {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: keys.usage(reservation.orgId, reservation.period),
+          UpdateExpression: "ADD committedMicroUsd :neg, openReservations :minusOne REMOVE #res",
+          ConditionExpression: expiredBy === undefined ? "#res.amount = :amount" : "#res.amount = :amount AND #res.expiresAt <= :now",
+          ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
+          ExpressionAttributeValues: {
+            ":neg": -reservation.amountMicroUsd,
+            ":minusOne": -1,
+            ":amount": reservation.amountMicroUsd,
+            ...(expiredBy === undefined ? {} : { ":now": expiredBy }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
   return {
-    async reserve(orgId, period, amount, limit) {
+    async reserve(reservation, limit) {
+      const { orgId, period, amountMicroUsd: amount } = reservation;
       if (amount > limit) return false;
       try {
         // DynamoDB conditions cannot add, so the bound is computed here: committed <= limit - amount.
         // `committedMicroUsd` = settled cost + open reservations, one number, so one condition suffices.
+        // The open reservation itself (amount, expiry) is an attribute of the same item, written by the
+        // same update: no second item and no transaction, and a crash can never leave one without the other.
         await client.send(
           new UpdateCommand({
             TableName: table,
             Key: keys.usage(orgId, period),
-            UpdateExpression: "ADD committedMicroUsd :amount SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
-            ConditionExpression: "attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max",
+            UpdateExpression:
+              "ADD committedMicroUsd :amount, openReservations :one SET #res = :res, entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
+            ConditionExpression: "(attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max) AND attribute_not_exists(#res)",
+            ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
             ExpressionAttributeValues: {
               ":amount": amount,
+              ":one": 1,
+              ":res": { amount, expiresAt: reservation.expiresAt },
               ":max": limit - amount,
               ":entity": "usage",
               ":org": orgId,
@@ -41,18 +88,12 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       }
     },
 
-    async release(orgId, period, amount) {
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: keys.usage(orgId, period),
-          UpdateExpression: "ADD committedMicroUsd :neg",
-          ExpressionAttributeValues: { ":neg": -amount },
-        }),
-      );
-    },
+    release: (reservation) => giveBack(reservation),
 
-    async settle(period, reserved, record) {
+    releaseExpired: (reservation, now) => giveBack(reservation, now),
+
+    async settle(reservation, record) {
+      const { period } = reservation;
       const slm = record.tier === "slm" ? 1 : 0;
       const counters = {
         ":one": 1,
@@ -69,25 +110,30 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
         "queries :one, slmQueries :slm, llmQueries :llm, inputTokens :in, outputTokens :out, costMicroUsd :cost, " +
         "llmBaselineMicroUsd :base, offlineQueries :offline, fallbacks :fallback, #model :one";
       const names = { "#model": `${MODEL_PREFIX}${record.model}` };
-      await client.send(
+      const usageUpdate = (open: boolean) => ({
+        TableName: table,
+        Key: keys.usage(record.orgId, period),
+        // Open: the reservation is closed here (removed, its amount replaced by the cost). No longer
+        // open: the reconciler gave it back already, so the whole cost is added.
+        UpdateExpression: open
+          ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org REMOVE #res`
+          : `ADD ${add}, committedMicroUsd :delta SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org`,
+        ...(open ? { ConditionExpression: "attribute_exists(#res)" } : {}),
+        ExpressionAttributeNames: { ...names, ...(open ? { "#res": reservationAttribute(reservation.id) } : {}) },
+        ExpressionAttributeValues: {
+          ...counters,
+          ":delta": open ? record.costMicroUsd - reservation.amountMicroUsd : record.costMicroUsd,
+          ...(open ? { ":minusOne": -1 } : {}),
+          ":entity": "usage",
+          ":org": record.orgId,
+          ":period": period,
+          ":g": keys.usageIndex(record.orgId, period).gsi1pk,
+        },
+      });
+      const transaction = (open: boolean) =>
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: table,
-                Key: keys.usage(record.orgId, period),
-                UpdateExpression: `ADD ${add}, committedMicroUsd :delta SET entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: {
-                  ...counters,
-                  ":delta": record.costMicroUsd - reserved,
-                  ":entity": "usage",
-                  ":org": record.orgId,
-                  ":period": period,
-                  ":g": keys.usageIndex(record.orgId, period).gsi1pk,
-                },
-              },
-            },
+            { Update: usageUpdate(open) },
             {
               Update: {
                 TableName: table,
@@ -110,8 +156,52 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
               },
             },
           ],
+        });
+      try {
+        await client.send(transaction(true));
+      } catch (error) {
+        // Only the reservation's own condition (the first item) sends the settle down the other path.
+        if (!isCanceledAt(error, 0)) throw error;
+        await client.send(transaction(false));
+      }
+    },
+
+    async expiredReservations(period, now, { limit, cursor }) {
+      const partitions = keys.usageIndexPartitions(period);
+      const scope = `reservations:${period}`;
+      const position = cursors.decode(cursor, scope, {});
+      let shard = position ? Number(position.shard) : 0;
+      if (!Number.isInteger(shard) || shard < 0 || shard >= partitions.length) shard = 0;
+      const { shard: _shard, ...start } = position ?? {};
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :p",
+          // Read units are spent on every usage item of the partition; only those holding an open
+          // reservation come back.
+          FilterExpression: "openReservations > :zero",
+          ExpressionAttributeValues: { ":p": partitions[shard]!, ":zero": 0 },
+          Limit: pageSize(limit),
+          ...(Object.keys(start).length ? { ExclusiveStartKey: start } : {}),
         }),
       );
+      const items: Reservation[] = [];
+      for (const item of page.Items ?? []) {
+        for (const [name, value] of Object.entries(item)) {
+          if (!name.startsWith(RESERVATION_PREFIX) || !value || typeof value !== "object") continue;
+          const { amount, expiresAt } = value as { amount?: unknown; expiresAt?: unknown };
+          if (typeof amount !== "number" || typeof expiresAt !== "number" || expiresAt > now) continue;
+          items.push({ id: name.slice(RESERVATION_PREFIX.length), orgId: String(item.orgId), period, amountMicroUsd: amount, expiresAt });
+        }
+      }
+      const next = page.LastEvaluatedKey
+        ? { shard: String(shard), ...(page.LastEvaluatedKey as Record<string, string>) }
+        : shard + 1 < partitions.length
+          ? { shard: String(shard + 1) }
+          : undefined;
+      const encoded = cursors.encode(next, scope);
+      return encoded ? { items, cursor: encoded } : { items };
     },
 
     async listRecords(orgId, { limit, cursor }) {

@@ -9,9 +9,10 @@ import * as routes from "../routes";
  * (`x-agentorg-model`, `-tier`, `-score`) and in the body's `agentorg` member; for a stream the
  * headers carry the planned model, and each chunk names the model that actually answered.
  */
-export const handler = streamingHttp(routes.http.chatCompletions, async ({ principal, body, requestId, rateLimits }, sink) => {
+export const handler = streamingHttp(routes.http.chatCompletions, async ({ principal, body, requestId, rateLimits, deadline }, sink) => {
   const chat = services().chat;
-  const plan = await chat.plan(principal, body);
+  // The function's own deadline bounds the model calls (core/shared/deadline.ts).
+  const plan = await chat.plan(principal, body, deadline !== undefined ? { deadline } : {});
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
   const id = `chatcmpl-${newId()}`;

@@ -67,11 +67,12 @@ function build() {
           ...(endpoint.apiKeyParameter ? { resolveApiKey: () => modelApiKey(endpoint.apiKeyParameter!, cfg.region) } : {}),
         })
       : createOfflineProvider();
+  const metering = createMeteringStore(options);
   const chat = createChatService({
     catalog,
     providers: { slm: provider(cfg.models.slm), llm: provider(cfg.models.llm) },
     classifier,
-    metering: createMeteringStore(options),
+    metering,
     settings: createRoutingSettingsStore(options),
     orgs: orgStore,
     events,
@@ -130,6 +131,8 @@ function build() {
       }),
     catalog,
     chat,
+    /** Budget reservations and counters (the reservation reconciler). */
+    metering,
     client,
     events,
     agents,

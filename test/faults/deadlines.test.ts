@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import type { Platform } from "../../local/platform";
+import { keys } from "../../core/db/keys";
+import { newId } from "../../core/ids";
+import type { Reservation, UsageRecord } from "../../core/metering/ports";
+import type { ReconcileReport } from "../../core/metering/reconciler";
+import { periodOf } from "../../core/shared/clock";
+import { services } from "../../functions/lib/services";
+import { reservationReconciler } from "../../functions/manifest/metering";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
+import { call, createTenant, startTestPlatform } from "../support/platform";
+
+/**
+ * Fault: model calls slower than the function's time, and invocations that die holding a budget
+ * reservation.
+ *
+ * The platform runs every function with a 4 s timeout (its invocation contexts count down from it, as
+ * Lambda's do), while a model call may take 30 s (AGENTORG_MODEL_TIMEOUT_MS) plus a retry: the
+ * configuration that made Lambda kill the function before the model call ended, leaking the
+ * reservation. Invariants:
+ * - a request whose models are slower than the time left answers 504 `model_timeout` before the
+ *   function's timeout, with its reservation released; a fallback that has no time left is skipped
+ *   (recorded as such), not started;
+ * - a stream still running at the deadline ends with an error event, its reservation released;
+ * - a reservation whose invocation died (written, then abandoned: what a killed process leaves) is
+ *   released by the scheduled reconciler once it expires, exactly once, and never before;
+ * - a reconciler racing a late settle never gives a reservation back twice.
+ */
+const FUNCTION_TIMEOUT_MS = 4_000;
+let platform: Platform;
+let slm: FakeOpenAI;
+let llm: FakeOpenAI;
+let db: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  [slm, llm] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
+  platform = await startTestPlatform({
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+    env: {
+      AGENTORG_SLM_BASE_URL: slm.baseURL,
+      AGENTORG_LLM_BASE_URL: llm.baseURL,
+      AGENTORG_MODEL_TIMEOUT_MS: "30000",
+      AGENTORG_MODEL_MAX_RETRIES: "1",
+    },
+  });
+  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1" }));
+});
+afterAll(async () => {
+  db?.destroy();
+  await platform?.stop();
+  await Promise.all([slm?.close(), llm?.close()]);
+});
+beforeEach(() => {
+  slm.reset();
+  llm.reset();
+});
+
+/** The period's usage item: committed spend (settled cost + open reservations), cost, open reservations. */
+async function usage(orgId: string) {
+  const { Item = {} } = await db.send(new GetCommand({ TableName: platform.tableName, Key: keys.usage(orgId, periodOf(new Date())), ConsistentRead: true }));
+  return {
+    committed: Number(Item.committedMicroUsd ?? 0),
+    cost: Number(Item.costMicroUsd ?? 0),
+    queries: Number(Item.queries ?? 0),
+    open: Number(Item.openReservations ?? 0),
+    reservations: Object.keys(Item).filter((name) => name.startsWith("res:")),
+  };
+}
+
+const ask = (key: string, extra: Record<string, unknown> = {}) =>
+  call(platform, "/chat/completions", { method: "POST", key, body: { model: "auto", max_tokens: 50, messages: [{ role: "user", content: "hello" }], ...extra } });
+
+describe("model calls within the function's deadline", () => {
+  it("answers 504 before the function's timeout when the model is slower, skips the fallback that has no time, and releases the reservation", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    slm.respond(() => ({ hang: true }));
+    llm.respond(() => ({ hang: true }));
+
+    const started = Date.now();
+    const response = await ask(t.key);
+    const elapsed = Date.now() - started;
+
+    expect(response.status).toBe(504);
+    expect(response.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    expect(response.body.code).toBe("model_timeout");
+    // The deadline, not the 30 s per-call timeout, ended the call: Lambda would have killed it at 4 s.
+    expect(elapsed).toBeLessThan(FUNCTION_TIMEOUT_MS);
+    const attempts = response.body.attempts as { model: string; ok: boolean; error: string }[];
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]!.error).toMatch(/^skipped: no time left/);
+    // The skipped fallback was never called; the first tier was called once (no time for the SDK's retry either).
+    expect([...slm.requests, ...llm.requests].filter((r) => r.path === "/v1/chat/completions")).toHaveLength(1);
+    const after = await usage(t.org.id);
+    expect(after).toMatchObject({ committed: 0, open: 0, queries: 0, reservations: [] });
+  });
+
+  it("does not sleep through a Retry-After longer than the time left (the SDK would obey it)", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    slm.respond(() => ({ error: { status: 429, headers: { "retry-after": "60" } } }));
+    llm.respond(() => ({ error: { status: 429, headers: { "retry-after": "60" } } }));
+
+    const started = Date.now();
+    const response = await ask(t.key);
+
+    expect(response.status).toBe(504);
+    expect(response.body.code).toBe("model_timeout");
+    expect(Date.now() - started).toBeLessThan(FUNCTION_TIMEOUT_MS);
+    expect(await usage(t.org.id)).toMatchObject({ committed: 0, open: 0, reservations: [] });
+  });
+
+  it("ends a stream still running at the deadline with an error event and releases its reservation", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    const slow = { chunks: Array.from({ length: 40 }, (_, i) => `w${i} `), chunkDelayMs: 250 };
+    slm.respond(() => slow);
+    llm.respond(() => slow);
+
+    const response = await ask(t.key, { stream: true });
+
+    expect(response.status).toBe(200);
+    const events = response.text.split("\n\n").filter((e) => e.startsWith("data: "));
+    // Some of the answer went out before the deadline; then the stream ended with the timeout.
+    expect(events.some((e) => e.includes('"delta"'))).toBe(true);
+    const last = JSON.parse(events.at(-1)!.slice("data: ".length));
+    expect(last.error).toMatchObject({ code: "model_timeout", status: 504 });
+    expect(await usage(t.org.id)).toMatchObject({ committed: 0, open: 0, queries: 0, reservations: [] });
+  });
+});
+
+describe("the reservation reconciler", () => {
+  const runReconciler = () => platform.scheduler.run(reservationReconciler.name) as Promise<ReconcileReport>;
+
+  it("releases a reservation its invocation abandoned, once it expires, exactly once, and leaves a live one alone", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    const metering = services().metering;
+    const period = periodOf(new Date());
+    // What a process killed between reserve and settle leaves: a reservation nobody will close. This one
+    // was made by an invocation whose deadline (plus grace) is already over.
+    const abandoned: Reservation = { id: newId(), orgId: t.org.id, period, amountMicroUsd: 7_000, expiresAt: Date.now() - 1 };
+    expect(await metering.reserve(abandoned, 1_000_000_000)).toBe(true);
+    // A live one: a plan made now, whose invocation may still settle it.
+    const live = await services().chat.plan({ kind: "org", orgId: t.org.id, keyId: t.keyId }, { model: "auto", max_tokens: 50, messages: [{ role: "user", content: "still running" }] }, { deadline: Date.now() + 60_000 });
+    expect(await usage(t.org.id)).toMatchObject({ committed: 7_000 + live.reservedMicroUsd, open: 2 });
+
+    const first = await runReconciler();
+    expect(first.complete).toBe(true);
+    expect(await usage(t.org.id)).toMatchObject({ committed: live.reservedMicroUsd, open: 1, reservations: [`res:${live.reservation.id}`] });
+
+    // Run again (the next schedule, or two overlapping runs): nothing is given back twice.
+    await Promise.all([runReconciler(), runReconciler()]);
+    expect(await usage(t.org.id)).toMatchObject({ committed: live.reservedMicroUsd, open: 1 });
+
+    // The live invocation still settles normally.
+    await services().chat.complete(live);
+    const settled = await usage(t.org.id);
+    expect(settled).toMatchObject({ open: 0, reservations: [], queries: 1 });
+    expect(settled.committed).toBe(settled.cost);
+  });
+
+  it("never gives a reservation back twice when it races a late settle", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    const metering = services().metering;
+    const period = periodOf(new Date());
+    const now = Date.now();
+    // Expired reservations whose invocations settle just as the reconciler releases them: each pair
+    // races on the same reservation, and either order must leave committed = cost.
+    const reservations: Reservation[] = Array.from({ length: 16 }, (_, i) => ({ id: newId(), orgId: t.org.id, period, amountMicroUsd: 10_000 + i, expiresAt: now - 1 }));
+    for (const r of reservations) expect(await metering.reserve(r, 1_000_000_000)).toBe(true);
+    const record = (r: Reservation, cost: number): UsageRecord => ({
+      id: newId(),
+      orgId: t.org.id,
+      time: new Date().toISOString(),
+      requestedModel: "auto",
+      model: "llama-3.2-3b",
+      tier: "slm",
+      score: null,
+      threshold: null,
+      reason: { code: "pinned", detail: "race test" },
+      attempts: [{ model: "llama-3.2-3b", tier: "slm", ok: true, latencyMs: 1 }],
+      inputTokens: 10,
+      outputTokens: 10,
+      costMicroUsd: cost,
+      baselineMicroUsd: cost,
+      latencyMs: 1,
+      offline: false,
+      estimated: false,
+      stream: false,
+    });
+    const costs = reservations.map((_, i) => 100 + i);
+    await Promise.all(reservations.map((r, i) => Promise.all([metering.settle(r, record(r, costs[i]!)), metering.releaseExpired(r, now)])));
+
+    const after = await usage(t.org.id);
+    expect(after.open).toBe(0);
+    expect(after.reservations).toEqual([]);
+    expect(after.queries).toBe(reservations.length);
+    expect(after.cost).toBe(costs.reduce((a, b) => a + b, 0));
+    // Whichever won each race, every reservation was closed once: committed is exactly the settled cost.
+    expect(after.committed).toBe(after.cost);
+    // And the reconciler that comes after finds nothing left to release.
+    const report = await runReconciler();
+    expect(report.complete).toBe(true);
+    expect(await usage(t.org.id)).toMatchObject({ committed: after.cost, open: 0 });
+  });
+});
