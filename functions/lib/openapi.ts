@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "../../core/shared/zod";
+import { functionTimeoutSeconds, type HttpRouteSpec } from "../manifest.types";
 import { httpRoutes, wsRoutes } from "../routes";
 
 const Problem = z
@@ -37,6 +38,21 @@ const RATE_LIMIT_HEADERS = {
 };
 
 /** The OpenAPI 3.1 document, generated from the route manifest and its zod schemas. */
+/**
+ * What a streaming route's clients must know about its limit (docs/deadlines.md): its function runs at
+ * most `functionTimeoutSeconds`, and what happens there.
+ */
+export function streamingLimit(route: HttpRouteSpec): string {
+  const minutes = functionTimeoutSeconds(route) / 60;
+  return (
+    `Streaming (stream=true, text/event-stream): served by a function that runs at most ${minutes} minutes ` +
+    `(in AWS its function URL; through the API's base URL the answer is buffered and API Gateway gives up at 30 seconds). ` +
+    "Model calls end before that limit: a stream still running then ends with a final " +
+    '`data: {"error": {"code": "model_timeout", "status": 504, ...}}` event, and the query\'s budget reservation is released; ' +
+    "before the first token, the answer is a 504 problem instead."
+  );
+}
+
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
   registry.registerComponent("securitySchemes", "apiKey", {
@@ -62,6 +78,11 @@ export function openApiDocument() {
     if (route.permissions.some((p) => p.startsWith("table:"))) {
       responses[503] = problemResponse("The database is unavailable or throttling right now: retry after Retry-After seconds");
     }
+    if (route.streaming) {
+      responses[504] = problemResponse(
+        "No model answered before the deadline (`model_timeout`); once a stream has begun, the same error ends it as its last event",
+      );
+    }
     for (const extra of route.extraResponses ?? []) {
       responses[extra.status] = extra.schema
         ? { description: extra.description, content: { "application/json": { schema: extra.schema } } }
@@ -74,7 +95,7 @@ export function openApiDocument() {
       summary: route.summary,
       tags: route.tags,
       ...(route.auth === "public" ? {} : { security: [{ apiKey: [] }] }),
-      description: `Auth: ${route.auth}.`,
+      description: route.streaming ? `Auth: ${route.auth}. ${streamingLimit(route)}` : `Auth: ${route.auth}.`,
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),

@@ -11,6 +11,7 @@ import { services } from "../../functions/lib/services";
 import { reservationReconciler } from "../../functions/manifest/metering";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
 import { call, createTenant, startTestPlatform } from "../support/platform";
+import { TestSocket } from "../support/ws-client";
 
 /**
  * Fault: model calls slower than the function's time, and invocations that die holding a budget
@@ -125,6 +126,46 @@ describe("model calls within the function's deadline", () => {
     const last = JSON.parse(events.at(-1)!.slice("data: ".length));
     expect(last.error).toMatchObject({ code: "model_timeout", status: 504 });
     expect(await usage(t.org.id)).toMatchObject({ committed: 0, open: 0, queries: 0, reservations: [] });
+  });
+});
+
+describe("an agent turn", () => {
+  it("shares one deadline among the model calls of its tool loop: the step that no longer fits is refused, not started", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    const ceo = await call(platform, "/agents", { method: "POST", key: t.key, body: { name: "CEO", roleId: "ceo" } });
+    expect(ceo.status).toBe(201);
+    // Each step takes 1.5 s and asks for another tool call: six steps (the loop's bound) would take 9 s,
+    // far past the 4 s the function has; the first fits, the second no longer does.
+    const step = { toolCalls: [{ name: "broadcast", arguments: { body: "status?" } }], delayMs: 1_500 };
+    slm.respond(() => step);
+    llm.respond(() => step);
+    const token = await call(platform, "/ws-tokens", { method: "POST", key: t.key });
+    const socket = await TestSocket.open(`${platform.wsUrl}?token=${token.body.token}`);
+    try {
+      const started = Date.now();
+      socket.send({ action: "chat", id: "turn-1", agentId: ceo.body.id, message: "report" });
+      const error = await socket.next("error", 20_000);
+      expect(Date.now() - started).toBeLessThan(FUNCTION_TIMEOUT_MS);
+      expect(error).toMatchObject({ id: "turn-1", problem: { code: "model_timeout", status: 504 } });
+      expect([...slm.requests, ...llm.requests].filter((r) => r.path === "/v1/chat/completions")).toHaveLength(1);
+      // The step that ran is settled; the refused one never reserved anything.
+      const after = await usage(t.org.id);
+      expect(after).toMatchObject({ queries: 1, open: 0, reservations: [] });
+      expect(after.committed).toBe(after.cost);
+    } finally {
+      socket.close();
+    }
+  });
+});
+
+describe("the streaming routes' limit", () => {
+  it("is stated in the OpenAPI document, with what happens at it", async () => {
+    const openapi = await call(platform, "/openapi.json");
+    const operation = openapi.body.paths["/api/v1/chat/completions"].post;
+    expect(operation.description).toContain("at most 5 minutes");
+    expect(operation.description).toContain("model_timeout");
+    expect(operation.description).toContain("reservation is released");
+    expect(operation.responses["504"]).toBeDefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpRoutes } from "../../functions/routes";
+import { httpRoutes, scheduled } from "../../functions/routes";
 import { Api } from "../../stacks/api";
 import { Realtime } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
@@ -28,8 +28,9 @@ beforeAll(async () => {
     .stack(Storage)
     .stack(Realtime)
     .stack(Api)
-    // With a redrive, so its function, schedule, alarms, topic and key are checked too.
-    .stack(createStreamStack([{ ...SAMPLE_CONSUMER, redrive: { handler: "functions/http/health.handler", everyMinutes: 5 } }]))
+    // With a redrive, so its function, schedule, alarms, topic and key are checked too, and the
+    // manifest's scheduled functions (the reservation reconciler) with their rules.
+    .stack(createStreamStack([{ ...SAMPLE_CONSUMER, redrive: { handler: "functions/http/health.handler", everyMinutes: 5 } }], scheduled))
     .stack(createWebStack(testApp.site));
   // logIgnores: suppressed findings are reported too (as info), which shows the checks really ran.
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, logIgnores: true }));
