@@ -17,7 +17,7 @@ import { TestSocket } from "../support/ws-client";
  * Fault: model calls slower than the function's time, and invocations that die holding a budget
  * reservation.
  *
- * The platform runs every function with a 4 s timeout (its invocation contexts count down from it, as
+ * The platform runs every route's function with a 5 s timeout (its invocation contexts count down from it, as
  * Lambda's do), while a model call may take 30 s (AGENTORG_MODEL_TIMEOUT_MS) plus a retry: the
  * configuration that made Lambda kill the function before the model call ended, leaking the
  * reservation. Invariants:
@@ -29,7 +29,7 @@ import { TestSocket } from "../support/ws-client";
  *   released by the scheduled reconciler once it expires, exactly once, and never before;
  * - a reconciler racing a late settle never gives a reservation back twice.
  */
-const FUNCTION_TIMEOUT_MS = 4_000;
+const FUNCTION_TIMEOUT_MS = 5_000;
 let platform: Platform;
 let slm: FakeOpenAI;
 let llm: FakeOpenAI;
@@ -47,6 +47,15 @@ beforeAll(async () => {
     },
   });
   db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1" }));
+  // Load the handlers once (an invalid request each): as in Lambda, a module's import is its cold start,
+  // before the invocation's clock starts, and it must not eat into the times measured below.
+  const t = await createTenant(platform);
+  await call(platform, "/chat/completions", { method: "POST", key: t.key, body: {} });
+  const token = await call(platform, "/ws-tokens", { method: "POST", key: t.key });
+  const socket = await TestSocket.open(`${platform.wsUrl}?token=${token.body.token}`);
+  socket.send({ action: "chat" });
+  await socket.next("error", 20_000);
+  socket.close();
 });
 afterAll(async () => {
   db?.destroy();
@@ -86,7 +95,7 @@ describe("model calls within the function's deadline", () => {
     expect(response.status).toBe(504);
     expect(response.headers.get("content-type")).toMatch(/application\/problem\+json/);
     expect(response.body.code).toBe("model_timeout");
-    // The deadline, not the 30 s per-call timeout, ended the call: Lambda would have killed it at 4 s.
+    // The deadline, not the 30 s per-call timeout, ended the call: Lambda would have killed it at 5 s.
     expect(elapsed).toBeLessThan(FUNCTION_TIMEOUT_MS);
     const attempts = response.body.attempts as { model: string; ok: boolean; error: string }[];
     expect(attempts).toHaveLength(2);
@@ -134,9 +143,9 @@ describe("an agent turn", () => {
     const t = await createTenant(platform, { tier: "enterprise" });
     const ceo = await call(platform, "/agents", { method: "POST", key: t.key, body: { name: "CEO", roleId: "ceo" } });
     expect(ceo.status).toBe(201);
-    // Each step takes 1.5 s and asks for another tool call: six steps (the loop's bound) would take 9 s,
-    // far past the 4 s the function has; the first fits, the second no longer does.
-    const step = { toolCalls: [{ name: "broadcast", arguments: { body: "status?" } }], delayMs: 1_500 };
+    // Each step takes 2.5 s and asks for another tool call: six steps (the loop's bound) would take 15 s,
+    // far past the 5 s the function has; the first fits, the second no longer does.
+    const step = { toolCalls: [{ name: "broadcast", arguments: { body: "status?" } }], delayMs: 2_500 };
     slm.respond(() => step);
     llm.respond(() => step);
     const token = await call(platform, "/ws-tokens", { method: "POST", key: t.key });
