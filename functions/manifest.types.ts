@@ -39,6 +39,11 @@ export interface HttpRouteSpec {
   streaming?: boolean;
   /** For streaming routes: the export served by the function URL (`functions/http/x.stream`). */
   streamHandler?: string;
+  /**
+   * For streaming routes: what a client sees when the function reaches its time limit
+   * (STREAMING_TIMEOUT_SECONDS), stated in the OpenAPI document.
+   */
+  atLimit?: string;
 }
 
 export interface WsRouteSpec {

@@ -40,16 +40,13 @@ const RATE_LIMIT_HEADERS = {
 /** The OpenAPI 3.1 document, generated from the route manifest and its zod schemas. */
 /**
  * What a streaming route's clients must know about its limit (docs/deadlines.md): its function runs at
- * most `functionTimeoutSeconds`, and what happens there.
+ * most `functionTimeoutSeconds`, and what happens there (the route's `atLimit`).
  */
 export function streamingLimit(route: HttpRouteSpec): string {
   const minutes = functionTimeoutSeconds(route) / 60;
   return (
-    `Streaming (stream=true, text/event-stream): served by a function that runs at most ${minutes} minutes ` +
-    `(in AWS its function URL; through the API's base URL the answer is buffered and API Gateway gives up at 30 seconds). ` +
-    "Model calls end before that limit: a stream still running then ends with a final " +
-    '`data: {"error": {"code": "model_timeout", "status": 504, ...}}` event, and the query\'s budget reservation is released; ' +
-    "before the first token, the answer is a 504 problem instead."
+    `Streams for at most ${minutes} minutes, its function's time limit (in AWS through its function URL; through the API's base URL ` +
+    `the answer is buffered and API Gateway gives up at 30 seconds).${route.atLimit ? ` ${route.atLimit}` : ""}`
   );
 }
 
@@ -77,11 +74,6 @@ export function openApiDocument() {
     responses[500] = problemResponse("Unexpected error");
     if (route.permissions.some((p) => p.startsWith("table:"))) {
       responses[503] = problemResponse("The database is unavailable or throttling right now: retry after Retry-After seconds");
-    }
-    if (route.streaming) {
-      responses[504] = problemResponse(
-        "No model answered before the deadline (`model_timeout`); once a stream has begun, the same error ends it as its last event",
-      );
     }
     for (const extra of route.extraResponses ?? []) {
       responses[extra.status] = extra.schema

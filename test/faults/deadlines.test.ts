@@ -172,6 +172,7 @@ describe("the streaming routes' limit", () => {
     const openapi = await call(platform, "/openapi.json");
     const operation = openapi.body.paths["/api/v1/chat/completions"].post;
     expect(operation.description).toContain("at most 5 minutes");
+    expect(openapi.body.paths["/api/v1/audit/export"].get.description).toContain("at most 5 minutes");
     expect(operation.description).toContain("model_timeout");
     expect(operation.description).toContain("reservation is released");
     expect(operation.responses["504"]).toBeDefined();
