@@ -182,7 +182,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
           // reservation come back.
           FilterExpression: "openReservations > :zero",
           ExpressionAttributeValues: { ":p": partitions[shard]!, ":zero": 0 },
-          Limit: pageSize(limit),
+          Limit: pageSize(limit, 1_000),
           ...(Object.keys(start).length ? { ExclusiveStartKey: start } : {}),
         }),
       );

@@ -7,7 +7,11 @@ export interface ReconcileOptions {
   /** Time the run has left (its function's remaining time); it stops taking work `marginMs` before the end. */
   remainingMs?: () => number;
   marginMs?: number;
-  /** Usage items read per query, and queries per run at most: a run is bounded whatever the backlog. */
+  /**
+   * Usage items read per query, and queries per run at most: a run is bounded whatever the backlog (in
+   * practice by its time: a run starts over from the first index shard, so the page bound is set
+   * far above what the time allows, half a million organizations a period).
+   */
   pageSize?: number;
   maxPages?: number;
 }
@@ -41,8 +45,8 @@ export async function reconcileReservations({
   clock = systemClock,
   remainingMs = () => Number.POSITIVE_INFINITY,
   marginMs = 5_000,
-  pageSize = 100,
-  maxPages = 50,
+  pageSize = 500,
+  maxPages = 1_000,
 }: ReconcileOptions): Promise<ReconcileReport> {
   const now = clock.now().getTime();
   const periods = [...new Set([periodOf(new Date(now - DAY_MS)), periodOf(new Date(now))])];
