@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Platform } from "../../local/platform";
 import { keys } from "../../core/db/keys";
 import { newId } from "../../core/ids";
 import type { Reservation, UsageRecord } from "../../core/metering/ports";
-import type { ReconcileReport } from "../../core/metering/reconciler";
+import { reconcileReservations, type ReconcileReport } from "../../core/metering/reconciler";
 import { periodOf } from "../../core/shared/clock";
 import { services } from "../../functions/lib/services";
 import { reservationReconciler } from "../../functions/manifest/metering";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
-import { call, createTenant, startTestPlatform } from "../support/platform";
+import { call, createTenant, eventually, startTestPlatform } from "../support/platform";
 import { TestSocket } from "../support/ws-client";
 
 /**
@@ -25,8 +27,9 @@ import { TestSocket } from "../support/ws-client";
  *   function's timeout, with its reservation released; a fallback that has no time left is skipped
  *   (recorded as such), not started;
  * - a stream still running at the deadline ends with an error event, its reservation released;
- * - a reservation whose invocation died (written, then abandoned: what a killed process leaves) is
- *   released by the scheduled reconciler once it expires, exactly once, and never before;
+ * - a reservation whose invocation died (a real one in a child process killed with SIGKILL mid-call,
+ *   and one written and abandoned) is released by the reconciler once it expires, exactly once, and
+ *   never before; no mock: the reconciler's clock is moved past an expiry instead of waiting for it;
  * - a reconciler racing a late settle never gives a reservation back twice.
  */
 const FUNCTION_TIMEOUT_MS = 5_000;
@@ -212,6 +215,46 @@ describe("the reservation reconciler", () => {
     expect(settled).toMatchObject({ open: 0, reservations: [], queries: 1 });
     expect(settled.committed).toBe(settled.cost);
   });
+
+  it("releases the reservation of a process killed in the middle of its model call, once it expires", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    slm.respond(() => ({ hang: true }));
+    llm.respond(() => ({ hang: true }));
+    // Arrange: a real invocation in its own process reserves, calls the (hanging) model, and is killed.
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../support/hold-reservation.ts")], {
+      cwd: join(import.meta.dirname, "../.."),
+      env: { ...process.env, ORG_ID: t.org.id, KEY_ID: t.keyId, POWERTOOLS_LOG_LEVEL: "SILENT" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+      });
+      child.once("exit", (code) => reject(new Error(`the invocation exited (${code}) before reserving: ${out}`)));
+    });
+    const { reservation } = JSON.parse(line) as { reservation: Reservation };
+    await eventually(async () => (slm.requests.length + llm.requests.length > 0 ? true : undefined), 20_000, "the model call");
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    expect(await usage(t.org.id)).toMatchObject({ committed: reservation.amountMicroUsd, open: 1 });
+
+    // Before its expiry (its deadline plus a grace), the reconciler leaves it: the invocation might still settle.
+    await runReconciler();
+    expect(await usage(t.org.id)).toMatchObject({ committed: reservation.amountMicroUsd, open: 1 });
+
+    // After it (the reconciler's clock moved past the expiry rather than the test waiting 90 s), it is
+    // released, and a second run finds nothing more to give back.
+    const later = { now: () => new Date(reservation.expiresAt + 1) };
+    const first = await reconcileReservations({ metering: services().metering, clock: later });
+    const second = await reconcileReservations({ metering: services().metering, clock: later });
+    expect(first.released).toBeGreaterThanOrEqual(1);
+    expect(await usage(t.org.id)).toMatchObject({ committed: 0, open: 0, reservations: [] });
+    expect(second.complete).toBe(true);
+    expect(await usage(t.org.id)).toMatchObject({ committed: 0, open: 0 });
+  }, 60_000);
 
   it("never gives a reservation back twice when it races a late settle", async () => {
     const t = await createTenant(platform, { tier: "enterprise" });
