@@ -39,6 +39,11 @@ export interface HttpRouteSpec {
   streaming?: boolean;
   /** For streaming routes: the export served by the function URL (`functions/http/x.stream`). */
   streamHandler?: string;
+  /**
+   * For streaming routes: what a client sees when the function reaches its time limit
+   * (STREAMING_TIMEOUT_SECONDS), stated in the OpenAPI document.
+   */
+  atLimit?: string;
 }
 
 export interface WsRouteSpec {
@@ -64,6 +69,42 @@ export interface StreamConsumerSpec {
    * so it gets the consumer's permissions, plus the stream and the queue.
    */
   redrive?: { handler: string; everyMinutes: number };
+}
+
+/**
+ * A function run on a schedule (EventBridge Rule in AWS, stacks/stream.ts; a timer in the local
+ * runtime, local/scheduler.ts). Its handler gets an empty event and the invocation's context, whose
+ * remaining time bounds its work.
+ */
+export interface ScheduledFunctionSpec {
+  name: string;
+  handler: string;
+  everyMinutes: number;
+  /** Its Lambda timeout: the work of one run, bounded by the remaining time. */
+  timeoutSeconds: number;
+  permissions: Permission[];
+}
+
+/**
+ * Lambda timeouts of the API's functions, in seconds: the same values the stacks deploy
+ * (stacks/defaults.ts FUNCTION_DEFAULTS.timeout, stacks/api.ts STREAMING_TIMEOUT; a unit test keeps
+ * them equal), here so the local runtime can give each invocation the same remaining time. 29 s because
+ * API Gateway gives up at 30 s; a streaming route (function URL) may run 5 minutes.
+ */
+export const FUNCTION_TIMEOUT_SECONDS = 29;
+export const STREAMING_TIMEOUT_SECONDS = 300;
+
+/** Any manifest function: a route, the fallback, a scheduled function. */
+export interface TimedFunctionSpec {
+  handler: string;
+  streaming?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** The Lambda timeout of a manifest function, in seconds. */
+export function functionTimeoutSeconds(spec: TimedFunctionSpec): number {
+  if (spec.timeoutSeconds !== undefined) return spec.timeoutSeconds;
+  return spec.streaming ? STREAMING_TIMEOUT_SECONDS : FUNCTION_TIMEOUT_SECONDS;
 }
 
 /** Preserves the literal types of a route so handlers get typed params, query and body. */

@@ -1,4 +1,4 @@
-import type { HttpRouteSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.types";
+import type { HttpRouteSpec, ScheduledFunctionSpec, StreamConsumerSpec, WsRouteSpec } from "./manifest.types";
 import { auditConsumer, auditRoutes } from "./manifest/audit";
 import { organizationRoutes } from "./manifest/organizations";
 import { rateLimitRoutes } from "./manifest/rate-limits";
@@ -7,9 +7,10 @@ import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
 import { ticketRoutes } from "./manifest/tickets";
 import { agentRoutes } from "./manifest/agents";
+import { reservationReconciler } from "./manifest/metering";
 
 /**
- * THE route manifest: every HTTP route, WebSocket route key and stream consumer, declared once (each
+ * THE route manifest: every HTTP route, WebSocket route key, stream consumer and scheduled function, declared once (each
  * domain's routes in functions/manifest/<domain>.ts, gathered here). Generated from it: the SST stacks
  * (stacks/), the local gateways (local/), the OpenAPI document (functions/lib/openapi.ts).
  * A handler string names `functions/<file>.<export>`, as SST does.
@@ -28,6 +29,9 @@ export const ws = wsRouteKeys;
 
 /** Stream consumers fed by the table's stream (deployed: event source mappings; locally: local/stream-poller.ts). */
 export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer];
+
+/** Functions run on a schedule (deployed: EventBridge Rules; locally: local/scheduler.ts timers). */
+export const scheduled: ScheduledFunctionSpec[] = [reservationReconciler];
 
 export { fallback, Ping };
 

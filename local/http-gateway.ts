@@ -11,6 +11,7 @@ import { runtimePermissions } from "../functions/manifest.types";
 import { loadHandler } from "./handlers";
 import { runAs } from "./permission-guard";
 import { decodePath, readBoundedBody, refuse } from "./http-guards";
+import { invocationContext, type TimeoutOf, timeoutsOf } from "./invocation-context";
 
 const { match: matchRoute, allowedMethods } = createRouteMatcher(httpRoutes);
 
@@ -20,7 +21,7 @@ const { match: matchRoute, allowedMethods } = createRouteMatcher(httpRoutes);
  */
 export const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
-type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+type HttpHandler = (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>;
 
 const CORS_HEADERS = {
   "access-control-allow-origin": CORS.allowOrigins.join(", "),
@@ -31,9 +32,10 @@ const CORS_HEADERS = {
 /**
  * The local stand-in for API Gateway's HTTP API: turns a Node request into a payload-format-2.0 event,
  * picks the handler from the route manifest (or the `$default` fallback), invokes it and writes its
- * result back as API Gateway would.
+ * result back as API Gateway would. Each invocation gets a context whose remaining time is its
+ * function's timeout from the moment it starts (`timeoutOf`), as Lambda's.
  */
-export function createHttpGateway({ domainName }: { domainName: string }) {
+export function createHttpGateway({ domainName, timeoutOf = timeoutsOf() }: { domainName: string; timeoutOf?: TimeoutOf }) {
   /** Refuses before any handler runs, as API Gateway does: problem+json, connection closed (body unread). */
   const refuseProblem = (res: ServerResponse, error: DomainError, path: string) => {
     const requestId = randomUUID();
@@ -77,17 +79,17 @@ export function createHttpGateway({ domainName }: { domainName: string }) {
       // Served in AWS by a function URL with response streaming; here the handler writes to the socket.
       const streaming = await loadHandler<StreamingHandler>(match.route.handler);
       await runAs({ function: match.route.handler, permissions: runtimePermissions(match.route) }, () =>
-        streaming(event, responseSink(res, event.requestContext.requestId)),
+        streaming(event, responseSink(res, event.requestContext.requestId), invocationContext(match.route.handler, timeoutOf(match.route))),
       );
       return;
     }
-    const spec = match ? match.route.handler : fallback.handler;
+    const spec = match ? match.route : fallback;
     const permissions = match ? runtimePermissions(match.route) : [...fallback.permissions];
-    const handler = await loadHandler<HttpHandler>(spec);
+    const handler = await loadHandler<HttpHandler>(spec.handler);
     let result: APIGatewayProxyResultV2;
     try {
       // As the route's function: its DynamoDB commands are held to its declared permissions.
-      result = await runAs({ function: spec, permissions }, () => handler(event));
+      result = await runAs({ function: spec.handler, permissions }, () => handler(event, invocationContext(spec.handler, timeoutOf(spec))));
     } catch (error) {
       // A handler that throws past its wrapper: API Gateway answers 500 with its own body.
       console.error(JSON.stringify({ level: "ERROR", message: "handler crashed", error: String(error), requestId: event.requestContext.requestId }));

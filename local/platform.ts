@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamConsumerSpec } from "../functions/manifest.types";
-import { streams as manifestStreams } from "../functions/routes";
+import { scheduled as manifestScheduled, streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services/lazy";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
@@ -17,6 +17,8 @@ import { holdPort, type HeldPort } from "./ports";
 import { createStaticSite } from "./static";
 import { installPermissionGuard } from "./permission-guard";
 import { createStreamPoller } from "./stream-poller";
+import { timeoutsOf } from "./invocation-context";
+import { createScheduler } from "./scheduler";
 import { createWsGateway } from "./ws-gateway";
 import type { LocalCredentials } from "./sigv4-verifier";
 
@@ -43,6 +45,11 @@ export interface PlatformOptions {
   webRoot?: string;
   /** Extra environment for the functions (model endpoints, limits), as a stack would set it. */
   env?: Record<string, string | undefined>;
+  /**
+   * One timeout (ms) for every route's function instead of the deployed ones (29 s, 5 minutes for
+   * streaming routes): what their invocation contexts count down from. For tests of deadlines.
+   */
+  functionTimeoutMs?: number;
 }
 
 export interface Platform {
@@ -65,6 +72,8 @@ export interface Platform {
   auditKeyId: string;
   tableCreated: boolean;
   poller: ReturnType<typeof createStreamPoller>;
+  /** The scheduled functions' timers (the reservation reconciler); `run(name)` runs one now. */
+  scheduler: ReturnType<typeof createScheduler>;
   /** The supervised DynamoDB Local (its pid, `kill()` for fault tests, `status()`, `whenUp()`). */
   dynamoDb: DynamoDbLocal;
   /** The local WebSocket gateway (open sockets, for benchmarks). */
@@ -216,8 +225,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const unregisterProbes = registerLocalProbes({ dynamoDb: dynamo, ...(consumers.length ? { poller } : {}) });
     cleanups.unshift(async () => unregisterProbes());
 
-    const httpGateway = createHttpGateway({ domainName });
-    const wsGateway = createWsGateway({ domainName, stage: WS_STAGE });
+    const timeoutOf = timeoutsOf(options.functionTimeoutMs);
+    const httpGateway = createHttpGateway({ domainName, timeoutOf });
+    const wsGateway = createWsGateway({ domainName, stage: WS_STAGE, timeoutOf });
+    const scheduler = createScheduler({ functions: manifestScheduled, timeoutOf });
+    scheduler.start();
+    cleanups.unshift(() => scheduler.stop());
     const site = createStaticSite(options.webRoot ?? resolve(import.meta.dirname, "../web/dist"));
 
     const server: Server = createGuardedServer(
@@ -278,6 +291,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       auditKeyId: keyIdOf(auditPublicKey),
       tableCreated: created,
       poller,
+      scheduler,
       dynamoDb: dynamo,
       ws: { size: () => wsGateway.size(), sockets: () => wsGateway.sockets() },
       async stop() {

@@ -6,9 +6,10 @@ import type { APIGatewayProxyResultV2 } from "aws-lambda";
 import { wsRoutes } from "../functions/routes";
 import { runtimePermissions } from "../functions/manifest.types";
 import { loadHandler } from "./handlers";
+import { invocationContext, type TimeoutOf, timeoutsOf } from "./invocation-context";
 import { runAs } from "./permission-guard";
 
-type WsHandler = (event: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
+type WsHandler = (event: unknown, context: unknown) => Promise<APIGatewayProxyResultV2 | undefined>;
 
 /**
  * What one connection may hold. API Gateway's frame limit is 128 KiB (bigger: close 1009; invalid
@@ -41,6 +42,8 @@ export interface WsGatewayOptions {
   domainName: string;
   /** Path of the socket and stage of the @connections endpoint: `ws` -> ws://host/ws, http://host/ws/@connections. */
   stage: string;
+  /** Each route function's timeout (ms), for its invocations' contexts. */
+  timeoutOf?: TimeoutOf;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface WsGatewayOptions {
  * manifest's handler with an API-Gateway-shaped event; plus the `@connections` management endpoint
  * (POST/GET/DELETE), which the real ApiGatewayManagementApi client talks to.
  */
-export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
+export function createWsGateway({ domainName, stage, timeoutOf = timeoutsOf() }: WsGatewayOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_LIMITS.maxFrameBytes });
   const live = new Map<string, LiveConnection>();
   const routes = new Map(wsRoutes.map((r) => [r.routeKey, r]));
@@ -78,7 +81,7 @@ export function createWsGateway({ domainName, stage }: WsGatewayOptions) {
     if (!route) return { statusCode: 200 };
     try {
       const handler = await loadHandler<WsHandler>(route.handler);
-      const result = await runAs({ function: route.handler, permissions: runtimePermissions(route) }, () => handler(event));
+      const result = await runAs({ function: route.handler, permissions: runtimePermissions(route) }, () => handler(event, invocationContext(route.handler, timeoutOf(route))));
       if (result && typeof result === "object" && "statusCode" in result) {
         return { statusCode: result.statusCode ?? 200, ...(result.body ? { body: result.body } : {}) };
       }

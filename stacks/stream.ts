@@ -8,10 +8,10 @@ import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
-import type { StreamConsumerSpec } from "../functions/manifest.types";
+import type { ScheduledFunctionSpec, StreamConsumerSpec } from "../functions/manifest.types";
 import { auditConsumer } from "../functions/manifest/audit";
 import { revocationConsumer } from "../functions/manifest/realtime";
-import { streams } from "../functions/routes";
+import { scheduled as manifestScheduled, streams } from "../functions/routes";
 import { Alerts } from "./alerts";
 import { applyStackSuppressions, baseEnvironment, constructId, type GroupedFunction, manifestFunction, tableTarget } from "./defaults";
 import { suppressUnder } from "./nag";
@@ -94,8 +94,11 @@ function consumerExtras(
  * The Stream stack for a list of consumers: one function each, fed by the table's stream through an
  * event source mapping with the consumer's filter patterns and batch size. A factory so a test can
  * synthesize it with a sample consumer while the manifest's list is still empty.
+ *
+ * The manifest's scheduled functions (the reservation reconciler) live here too, next to the redrives
+ * they resemble: each its own function with its manifest permissions, run by an EventBridge Rule.
  */
-export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
+export function createStreamStack(consumers: readonly StreamConsumerSpec[], scheduledFunctions: readonly ScheduledFunctionSpec[] = []) {
   function Stream({ stack }: StackContext) {
     const { table } = use(Storage);
     const realtime = use(Realtime);
@@ -206,13 +209,33 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[]) {
       }
     }
 
+    const scheduled: Record<string, SstFunction> = {};
+    for (const spec of scheduledFunctions) {
+      const id = `Scheduled${constructId(spec.name)}`;
+      if (scheduled[spec.name]) throw new Error(`Two scheduled functions are named ${spec.name}.`);
+      const props = manifestFunction(stack, id, spec, { environment: baseEnvironment(table), targets });
+      // Not retried by Lambda: the next scheduled run does the same work again (each release is exactly once).
+      const fn = new SstFunction(stack, id, { ...props, timeout: spec.timeoutSeconds, retryAttempts: 0 });
+      new Rule(stack, `${id}Schedule`, {
+        description: `Runs ${spec.name} every ${spec.everyMinutes} minutes`,
+        schedule: Schedule.rate(Duration.minutes(spec.everyMinutes)),
+        targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+      });
+      scheduled[spec.name] = fn;
+    }
+
     applyStackSuppressions(stack);
-    // Monitoring groups them by manifest domain: each consumer and its redrive with its manifest file's routes.
-    const grouped: GroupedFunction[] = consumers.flatMap((consumer) => [
-      { group: consumerGroup(consumer), name: consumer.name, fn: functions[consumer.name]! },
-      ...(redrives[consumer.name] ? [{ group: consumerGroup(consumer), name: `${consumer.name} redrive`, fn: redrives[consumer.name]! }] : []),
-    ]);
-    return { consumers: functions, redrives, failureQueues, alarmTopic, functions: grouped };
+    // Monitoring groups them by manifest domain: each consumer and its redrive with its manifest file's
+    // routes; the scheduled functions (the reservation reconciler) with the routing domain's, whose
+    // budget reservations they repair.
+    const grouped: GroupedFunction[] = [
+      ...consumers.flatMap((consumer) => [
+        { group: consumerGroup(consumer), name: consumer.name, fn: functions[consumer.name]! },
+        ...(redrives[consumer.name] ? [{ group: consumerGroup(consumer), name: `${consumer.name} redrive`, fn: redrives[consumer.name]! }] : []),
+      ]),
+      ...scheduledFunctions.map((spec) => ({ group: "routing", name: spec.name, fn: scheduled[spec.name]! })),
+    ];
+    return { consumers: functions, redrives, scheduled, failureQueues, alarmTopic, functions: grouped };
   }
   // SST names a stack after its function; bundlers may rename an inner function (Stream2).
   return Object.defineProperty(Stream, "name", { value: "Stream" });
@@ -252,5 +275,5 @@ function redriveFunction(
   return fn;
 }
 
-/** The manifest's stream consumers (functions/routes.ts `streams`). */
-export const Stream = createStreamStack(streams);
+/** The manifest's stream consumers and scheduled functions (functions/routes.ts `streams`, `scheduled`). */
+export const Stream = createStreamStack(streams, manifestScheduled);

@@ -106,7 +106,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
       .join("\n");
   }
 
-  function hierarchyTools(principal: Principal, context: ToolContext, depth: number): AgentTool[] {
+  function hierarchyTools(principal: Principal, context: ToolContext, depth: number, deadline: number | undefined, org: Organization | undefined): AgentTool[] {
     const acting = { orgId: context.orgId, actor: context.actor };
     const str = (args: unknown, name: string): string => {
       const value = (args as Record<string, unknown> | null)?.[name];
@@ -123,7 +123,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
           const task = str(args, "task");
           const [message] = await agents.send(acting, context.agentId, { kind: "delegate", to, body: task });
           if (depth + 1 >= settings.maxDepth) return { messageId: message!.id, status: "queued", note: "delegation depth limit reached: the task waits in the inbox" };
-          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1);
+          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1, undefined, { ...(deadline !== undefined ? { deadline } : {}), ...(org ? { org } : {}) });
           await agents.send({ orgId: context.orgId, actor: `agent:${to}` }, to, { kind: "direct", to: context.agentId, subject: "Result", body: result.reply });
           return { messageId: message!.id, status: "done", result: result.reply };
         },
@@ -158,7 +158,14 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     ];
   }
 
-  async function turn(principal: Principal, agentId: string, input: string, depth: number, onDelta?: (text: string) => void, org?: Organization): Promise<ChatTurnResult> {
+  async function turn(
+    principal: Principal,
+    agentId: string,
+    input: string,
+    depth: number,
+    onDelta?: (text: string) => void,
+    { deadline, org }: { deadline?: number; org?: Organization } = {},
+  ): Promise<ChatTurnResult> {
     const orgId = principal.kind === "org" ? principal.orgId : "";
     // The tree and the agent's memory together: two reads, one round trip.
     const [tree, memory] = await Promise.all([agents.tree(orgId), store.getMemory(orgId, agentId)]);
@@ -167,7 +174,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
     const role = await agents.roleOf(orgId, agent.roleId);
     const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}` };
-    const available = [...hierarchyTools(principal, context, depth), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
+    const available = [...hierarchyTools(principal, context, depth, deadline, org), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
     const tools = new Map(available.map((t) => [t.name, t]));
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
     const messages: WireMessage[] = [
@@ -187,7 +194,13 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
         messages,
         ...(available.length ? { tools: available.map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
       } as ChatCompletionRequest;
-      const plan = await chat.plan(principal, request, { agentId, ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}), ...(org ? { org } : {}) });
+      // One deadline for the whole turn: each step's plan refuses (504) once no attempt fits any more.
+      const plan = await chat.plan(principal, request, {
+        agentId,
+        ...(fixedTier ? { routingOff: { tier: fixedTier } } : {}),
+        ...(deadline !== undefined ? { deadline } : {}),
+        ...(org ? { org } : {}),
+      });
       let content = "";
       let outcome: UsageRecord | undefined;
       let result: ProviderResult | undefined;
@@ -250,11 +263,12 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
 
   return {
     /**
-     * A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. `org` is
-     * the organization as the caller's credential check read it (no second read for the model call).
+     * A person's chat turn with an agent; `onDelta` receives the reply's text as it streams. `deadline`
+     * (epoch ms, the invocation's end) is shared by every model call of the turn, delegations included;
+     * `org` is the organization as the caller's credential check read it (no second read).
      */
-    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, org?: Organization): Promise<ChatTurnResult> {
-      return turn(principal, agentId, message, 0, onDelta, org);
+    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, options: { deadline?: number; org?: Organization } = {}): Promise<ChatTurnResult> {
+      return turn(principal, agentId, message, 0, onDelta, options);
     },
     options: settings,
   };

@@ -5,11 +5,12 @@ import type { ModelCatalog, ModelSpec } from "../models/catalog";
 import { costMicroUsd, inputTokenEstimate, inputTokenUpperBound } from "../models/cost";
 import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
-import type { Attempt, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import type { Attempt, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import type { Classifier } from "../routing/classifier";
 import { type EventPublisher, eventsFor, noEvents } from "../realtime/events";
 import { decide } from "../routing/policy";
 import { type Clock, periodOf, periodResetsAt, systemClock } from "../shared/clock";
+import { attemptBudget, reservationExpiry } from "../shared/deadline";
 import type { Organization } from "../tenants/organization.schema";
 import { modelBudgetOf } from "../tenants/organizations";
 import type { OrganizationStore } from "../tenants/ports";
@@ -40,9 +41,16 @@ export interface Plan {
   threshold: number | null;
   reason: { code: string; detail: string };
   request: ProviderRequest;
+  /** The budget held for this query until it is settled or released. */
+  reservation: Reservation;
   reservedMicroUsd: number;
   period: string;
   started: number;
+  /**
+   * When the invocation ends (epoch ms): every model attempt, the SDK's retries included, ends early
+   * enough to settle before it. Absent: only the configured per-call timeout bounds a call.
+   */
+  deadline?: number;
   requestedModel: string;
   agentId?: string;
   /** The chat rate limits this call was admitted under, for the RateLimit headers. */
@@ -82,14 +90,17 @@ export function createChatService({ catalog, providers, classifier, metering, se
    * query can cost on any model it may go to (either tier's default for `auto`, else the pinned model
    * and its fallback), and the token limit counts the larger output bound. A call refused by either
    * check releases the reservation the other made. `options.org` is the organization as the caller's
-   * authentication read it (no second read); without it, it is read first.
+   * authentication read it (no second read); without it, it is read first. `options.deadline` (epoch
+   * ms, the invocation's end) bounds every model attempt and sets the reservation's expiry.
    */
   async function plan(
     principal: Principal,
     body: ChatCompletionRequest,
-    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; org?: Organization } = {},
+    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; deadline?: number; org?: Organization } = {},
   ): Promise<Plan> {
     if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
+    // No time for a single attempt (an agent turn that used up its invocation): refuse before reserving.
+    if (attemptBudget(options.deadline, false) === undefined) throw outOfTime([]);
     const org = options.org?.id === principal.orgId ? options.org : await orgs.get(principal.orgId);
     if (!org) throw notFound("Organization", principal.orgId);
 
@@ -108,6 +119,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const now = clock.now();
     const period = periodOf(now);
     const budgetUsd = modelBudgetOf(org);
+    const reservation: Reservation = { id: newId(), orgId: org.id, period, amountMicroUsd: reservedMicroUsd, expiresAt: reservationExpiry(options.deadline) };
 
     const routingOn = body.model === "auto" && !options.routingOff;
     const audience = eventsFor(events, org.id);
@@ -115,11 +127,11 @@ export function createChatService({ catalog, providers, classifier, metering, se
       routingOn ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
       // Tokens per minute count the estimated input plus the output bound, as OpenAI counts them.
       limits ? limits.admitChat(org, inputTokenEstimate(body.messages, body.tools) + outputBound) : Promise.resolve<LimitState[]>([]),
-      metering.reserve(org.id, period, reservedMicroUsd, Math.round(budgetUsd * MICRO)),
+      metering.reserve(reservation, Math.round(budgetUsd * MICRO)),
     ]);
     const refusal = routingRead.status === "rejected" ? routingRead.reason : admitted.status === "rejected" ? admitted.reason : reserved.status === "rejected" ? reserved.reason : undefined;
     if (refusal !== undefined) {
-      if (reserved.status === "fulfilled" && reserved.value) await metering.release(org.id, period, reservedMicroUsd).catch(() => undefined);
+      if (reserved.status === "fulfilled" && reserved.value) await metering.release(reservation).catch(() => undefined);
       throw refusal;
     }
     if (!(reserved as PromiseFulfilledResult<boolean>).value) {
@@ -156,7 +168,23 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const params: Record<string, unknown> = {};
     for (const name of PASSTHROUGH) if (body[name] !== undefined && body[name] !== null) params[name] = body[name];
     const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens: maxTokensOf(model), params };
-    return { org, model, score, threshold, reason, request, reservedMicroUsd, period, started: Date.now(), requestedModel: body.model, rateLimits, events: audience, ...(options.agentId ? { agentId: options.agentId } : {}) };
+    return {
+      org,
+      model,
+      score,
+      threshold,
+      reason,
+      request,
+      reservation,
+      reservedMicroUsd,
+      period,
+      started: Date.now(),
+      requestedModel: body.model,
+      rateLimits,
+      events: audience,
+      ...(options.agentId ? { agentId: options.agentId } : {}),
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    };
   }
 
   function toRecord(p: Plan, model: ModelSpec, result: ProviderResult, attempts: Attempt[], stream: boolean): UsageRecord {
@@ -184,8 +212,10 @@ export function createChatService({ catalog, providers, classifier, metering, se
     };
   }
 
+  /** Gives the reservation back (exactly once, see MeteringStore.release) and throws the query's failure. */
   async function fail(p: Plan, attempts: Attempt[], last: unknown): Promise<never> {
-    await metering.release(p.org.id, p.period, p.reservedMicroUsd);
+    await metering.release(p.reservation);
+    if (last === OUT_OF_TIME) throw outOfTime(attempts);
     const error = last instanceof ProviderError ? last : new ProviderError("failed", String(last));
     const tried = attempts.map((a) => `${a.model}: ${a.error}`).join("; ");
     throw new DomainError(
@@ -196,26 +226,65 @@ export function createChatService({ catalog, providers, classifier, metering, se
     );
   }
 
+  /**
+   * The attempts of a query, each with its time: the planned model, then the other tier's default. An
+   * attempt that the deadline leaves no time for is not made: it is recorded as skipped, and the query
+   * fails as timed out instead of being killed with its reservation open.
+   */
+  function* attemptsOf(p: Plan, attempts: Attempt[]): Generator<{ model: ModelSpec; request: ProviderRequest } | typeof OUT_OF_TIME> {
+    const order = [p.model, catalog.fallbackFor(p.model)];
+    for (const [index, model] of order.entries()) {
+      const budget = attemptBudget(p.deadline, index < order.length - 1);
+      if (budget === undefined) {
+        attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: 0, error: SKIPPED });
+        yield OUT_OF_TIME;
+        return;
+      }
+      yield { model, request: { ...p.request, model, ...(Number.isFinite(budget) ? { timeoutMs: budget, signal: AbortSignal.timeout(budget) } : {}) } };
+    }
+  }
+
+  /**
+   * Settles a query; if that fails, gives the reservation back before the error goes on (a settle that
+   * did commit is not undone: the release is conditional on the reservation still being open).
+   */
+  async function settle(p: Plan, record: UsageRecord): Promise<void> {
+    try {
+      await metering.settle(p.reservation, record);
+    } catch (error) {
+      await metering.release(p.reservation).catch(() => undefined);
+      throw error;
+    }
+  }
+
   return {
     plan,
 
-    /** A whole answer: the planned model, else the other tier's default. */
+    /** A whole answer: the planned model, else the other tier's default, within the plan's deadline. */
     async complete(p: Plan): Promise<Outcome> {
       const attempts: Attempt[] = [];
       let last: unknown;
-      for (const model of [p.model, catalog.fallbackFor(p.model)]) {
+      for (const attempt of attemptsOf(p, attempts)) {
+        if (attempt === OUT_OF_TIME) {
+          last = attempt;
+          break;
+        }
+        const { model, request } = attempt;
         const started = Date.now();
+        let result: ProviderResult;
         try {
-          const result = await providerOf(model).complete({ ...p.request, model });
-          attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
-          const record = toRecord(p, model, result, attempts, false);
-          await metering.settle(p.period, p.reservedMicroUsd, record);
-          await announce(p, record);
-          return { result, record };
+          result = await providerOf(model).complete(request);
         } catch (error) {
           last = error;
           attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
+          continue;
         }
+        // Outside the attempt's try: a failed settle is not a model failure (it must not call the fallback).
+        attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
+        const record = toRecord(p, model, result, attempts, false);
+        await settle(p, record);
+        await announce(p, record);
+        return { result, record };
       }
       return fail(p, attempts, last);
     },
@@ -223,7 +292,8 @@ export function createChatService({ catalog, providers, classifier, metering, se
     /**
      * A streamed answer. Falls back only while nothing has been streamed yet: once a client has seen
      * tokens of one model, switching models mid-answer would corrupt it, so a later failure ends the
-     * stream with an error instead.
+     * stream with an error instead. The deadline bounds the whole stream (an answer still streaming at
+     * it ends with a timeout error and its reservation released).
      */
     async *stream(p: Plan): AsyncGenerator<StreamEvent | { type: "record"; record: UsageRecord }> {
       const attempts: Attempt[] = [];
@@ -232,36 +302,45 @@ export function createChatService({ catalog, providers, classifier, metering, se
       // (a client gone, a write that threw) must not leave it counted against the budget.
       let closed = false;
       try {
-        for (const model of [p.model, catalog.fallbackFor(p.model)]) {
+        for (const attempt of attemptsOf(p, attempts)) {
+          if (attempt === OUT_OF_TIME) {
+            last = attempt;
+            break;
+          }
+          const { model, request } = attempt;
           const started = Date.now();
           let streamed = false;
+          let result: ProviderResult | undefined;
           try {
-            for await (const event of providerOf(model).stream({ ...p.request, model })) {
+            for await (const event of providerOf(model).stream(request)) {
               if (event.type === "delta") {
                 streamed = true;
                 yield event;
               } else {
-                attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
-                const record = toRecord(p, model, event.result, attempts, true);
-                closed = true;
-                await metering.settle(p.period, p.reservedMicroUsd, record);
-                await announce(p, record);
-                yield event;
-                yield { type: "record", record };
-                return;
+                result = event.result;
+                break;
               }
             }
-            throw new ProviderError("failed", "The model's stream ended without a result.");
+            if (!result) throw new ProviderError("failed", "The model's stream ended without a result.");
           } catch (error) {
             last = error;
             attempts.push({ model: model.id, tier: model.tier, ok: false, latencyMs: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
             if (streamed) break;
+            continue;
           }
+          attempts.push({ model: model.id, tier: model.tier, ok: true, latencyMs: Date.now() - started });
+          const record = toRecord(p, model, result, attempts, true);
+          closed = true;
+          await settle(p, record);
+          await announce(p, record);
+          yield { type: "done", result };
+          yield { type: "record", record };
+          return;
         }
         closed = true;
         await fail(p, attempts, last);
       } finally {
-        if (!closed) await metering.release(p.org.id, p.period, p.reservedMicroUsd).catch(() => undefined);
+        if (!closed) await metering.release(p.reservation).catch(() => undefined);
       }
     },
   };
@@ -269,6 +348,20 @@ export function createChatService({ catalog, providers, classifier, metering, se
 
 export type ChatService = ReturnType<typeof createChatService>;
 
+/** The reason of an attempt the deadline left no time for. */
+const SKIPPED = "skipped: no time left before the function's deadline";
+const OUT_OF_TIME = Symbol("out of time");
+
+/** The query could not be (fully) attempted before the invocation's deadline: 504, as a model timeout. */
+function outOfTime(attempts: Attempt[]): DomainError {
+  const tried = attempts.map((a) => `${a.model}: ${a.error}`).join("; ");
+  return new DomainError(
+    "upstream_timeout",
+    "model_timeout",
+    `No model could answer before the function's deadline${tried ? ` (${tried})` : ""}.`,
+    { attempts },
+  );
+}
 
 /** The text of a message's content (string or text parts), for the classifier. */
 export function textOf(content: unknown): string {

@@ -1,26 +1,39 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict } from "../errors";
 import type { RoutingSettings } from "../chat/chat.schema";
-import type { GlobalStats, MeteringStore, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import type { GlobalStats, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
 import { entities } from "./entities";
 import { keys } from "./keys";
 import { transactWrite } from "./transact";
-import { createUsageCounters, MODEL_COUNTER_PREFIX } from "./usage-counters";
+import { createUsageCounters, MODEL_COUNTER_PREFIX, RESERVATION_PREFIX } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
+const MODEL_PREFIX = MODEL_COUNTER_PREFIX;
 
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
   const counters = createUsageCounters(table);
+
+  /** Gives an open reservation back, exactly once (core/db/usage-counters.ts `release`). */
+  async function giveBack(reservation: Reservation, expiredBy?: number): Promise<boolean> {
+    try {
+      await client.send(new UpdateCommand(counters.release(reservation, expiredBy)));
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+
   return {
-    async reserve(orgId, period, amount, limit) {
-      if (amount > limit) return false;
+    async reserve(reservation, limit) {
+      if (reservation.amountMicroUsd > limit) return false;
       try {
-        await client.send(new UpdateCommand(counters.reserve(orgId, period, amount, limit)));
+        await client.send(new UpdateCommand(counters.reserve(reservation, limit)));
         return true;
       } catch (error) {
         if (isConditionFailed(error)) return false;
@@ -28,33 +41,76 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       }
     },
 
-    async release(orgId, period, amount) {
-      await client.send(new UpdateCommand(counters.release(orgId, period, amount)));
+    release: (reservation) => giveBack(reservation),
+
+    releaseExpired: (reservation, now) => giveBack(reservation, now),
+
+    async settle(reservation, record) {
+      const attempt = (open: boolean) => {
+        const { usage, usageDay } = counters.settle(reservation, record, open);
+        return transactWrite(client, [
+          ["usage", usage],
+          ["usageDay", usageDay],
+          [
+            "costRecord",
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  ...keys.usageRecord(record.orgId, record.id),
+                  ...entities.costRecord.stamp,
+                  ...record,
+                  ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
+                },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+          ],
+        ]);
+      };
+      let result = await attempt(true);
+      // The reservation is no longer open (the reconciler gave it back): the whole cost is added.
+      if (!result.ok && result.failed === "usage") result = await attempt(false);
+      // The record's id (a ULID) was settled already.
+      if (!result.ok) throw conflict(`Usage record '${record.id}' is settled already.`, "usage_record_exists");
     },
 
-    async settle(period, reserved, record) {
-      const { usage, usageDay } = counters.settle(period, reserved, record);
-      const result = await transactWrite(client, [
-        ["usage", usage],
-        ["usageDay", usageDay],
-        [
-          "costRecord",
-          {
-            Put: {
-              TableName: table,
-              Item: {
-                ...keys.usageRecord(record.orgId, record.id),
-                ...entities.costRecord.stamp,
-                ...record,
-                ttl: Math.floor(Date.parse(record.time) / 1000) + RECORD_TTL_SECONDS,
-              },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          },
-        ],
-      ]);
-      // Only the record has a condition: its id (a ULID) was settled already.
-      if (!result.ok) throw conflict(`Usage record '${record.id}' is settled already.`, "usage_record_exists");
+    async expiredReservations(period, now, { limit, cursor }) {
+      const partitions = keys.usageIndexPartitions(period);
+      const scope = `reservations:${period}`;
+      const position = cursors.decode(cursor, scope, {});
+      let shard = position ? Number(position.shard) : 0;
+      if (!Number.isInteger(shard) || shard < 0 || shard >= partitions.length) shard = 0;
+      const { shard: _shard, ...start } = position ?? {};
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :p",
+          // Read units are spent on every usage item of the partition; only those holding an open
+          // reservation come back.
+          FilterExpression: "openReservations > :zero",
+          ExpressionAttributeValues: { ":p": partitions[shard]!, ":zero": 0 },
+          Limit: pageSize(limit, 1_000),
+          ...(Object.keys(start).length ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const items: Reservation[] = [];
+      for (const item of page.Items ?? []) {
+        for (const [name, value] of Object.entries(item)) {
+          if (!name.startsWith(RESERVATION_PREFIX) || !value || typeof value !== "object") continue;
+          const { amount, expiresAt } = value as { amount?: unknown; expiresAt?: unknown };
+          if (typeof amount !== "number" || typeof expiresAt !== "number" || expiresAt > now) continue;
+          items.push({ id: name.slice(RESERVATION_PREFIX.length), orgId: String(item.orgId), period, amountMicroUsd: amount, expiresAt });
+        }
+      }
+      const next = page.LastEvaluatedKey
+        ? { shard: String(shard), ...(page.LastEvaluatedKey as Record<string, string>) }
+        : shard + 1 < partitions.length
+          ? { shard: String(shard + 1) }
+          : undefined;
+      const encoded = cursors.encode(next, scope);
+      return encoded ? { items, cursor: encoded } : { items };
     },
 
     async listRecords(orgId, { limit, cursor }) {
@@ -77,7 +133,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true }));
       const distribution: Record<string, number> = {};
       for (const [name, value] of Object.entries(Item ?? {})) {
-        if (name.startsWith(MODEL_COUNTER_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_COUNTER_PREFIX.length)] = value;
+        if (name.startsWith(MODEL_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_PREFIX.length)] = value;
       }
       return distribution;
     },
@@ -112,7 +168,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
             stats.costMicroUsd += num(item.costMicroUsd);
             stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
             for (const [name, value] of Object.entries(item)) {
-              if (name.startsWith(MODEL_COUNTER_PREFIX)) stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] = (stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] ?? 0) + num(value);
+              if (name.startsWith(MODEL_PREFIX)) stats.models[name.slice(MODEL_PREFIX.length)] = (stats.models[name.slice(MODEL_PREFIX.length)] ?? 0) + num(value);
             }
           }
           start = page.LastEvaluatedKey;
@@ -136,7 +192,7 @@ export function createRoutingSettingsStore({ client, table }: RepositoryOptions)
           TableName: table,
           Item: {
             ...keys.routingSettings(orgId),
-            ...entities.settings.stamp,
+            entity: "settings",
             id: "routing",
             orgId,
             override: settings.override ?? null,

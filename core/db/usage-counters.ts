@@ -1,5 +1,5 @@
 import type { UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { UsageRecord } from "../metering/ports";
+import type { Reservation, UsageRecord } from "../metering/ports";
 import { entities } from "./entities";
 import { keys } from "./keys";
 import type { TransactItem } from "./transact";
@@ -16,6 +16,10 @@ import type { TransactItem } from "./transact";
 
 /** Usage attributes per model are `model:<name>` (counted per query). */
 export const MODEL_COUNTER_PREFIX = "model:";
+
+/** An open reservation is an attribute `res:<id>` of its period's usage item: `{ amount, expiresAt }`. */
+export const RESERVATION_PREFIX = "res:";
+const reservationAttribute = (id: string) => `${RESERVATION_PREFIX}${id}`;
 
 /** The month's usage item is created by whichever write comes first: each one stamps what the item is. */
 const monthStamp = (orgId: string, period: string) => ({
@@ -46,31 +50,54 @@ export function createUsageCounters(table: string) {
     },
 
     /**
-     * A budget reservation of `amount` against the month's spend limit. DynamoDB conditions cannot
-     * add, so the bound is computed here: committed <= limit - amount. `committedMicroUsd` = settled
-     * cost + open reservations, one number, so one condition suffices.
+     * A budget reservation against the month's spend limit. DynamoDB conditions cannot add, so the
+     * bound is computed here: committed <= limit - amount. `committedMicroUsd` = settled cost + open
+     * reservations, one number, so one condition suffices. The open reservation itself (amount,
+     * expiry) is an attribute of the same item, written by the same update: no second item and no
+     * transaction, and a crash can never leave one without the other (the reconciler finds it).
      */
-    reserve(orgId: string, period: string, amount: number, limit: number): UpdateCommandInput {
+    reserve(reservation: Reservation, limit: number): UpdateCommandInput {
+      const { orgId, period, amountMicroUsd: amount } = reservation;
       const stamp = monthStamp(orgId, period);
       return {
         TableName: table,
         Key: keys.usage(orgId, period),
-        UpdateExpression: `ADD committedMicroUsd :amount SET ${stamp.set}`,
-        ConditionExpression: "attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max",
-        ExpressionAttributeValues: { ":amount": amount, ":max": limit - amount, ...stamp.values },
+        UpdateExpression: `ADD committedMicroUsd :amount, openReservations :one SET #res = :res, ${stamp.set}`,
+        ConditionExpression: "(attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max) AND attribute_not_exists(#res)",
+        ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
+        ExpressionAttributeValues: { ":amount": amount, ":one": 1, ":res": { amount, expiresAt: reservation.expiresAt }, ":max": limit - amount, ...stamp.values },
       };
     },
 
-    /** Gives a reservation back (the query was not answered). */
-    release(orgId: string, period: string, amount: number): UpdateCommandInput {
-      return { TableName: table, Key: keys.usage(orgId, period), UpdateExpression: "ADD committedMicroUsd :neg", ExpressionAttributeValues: { ":neg": -amount } };
+    /**
+     * Gives an open reservation back, exactly once: its attribute is removed and its amount subtracted
+     * by one conditional update, so of a release, a settle and the reconciler racing for the same
+     * reservation only one can close it. `expiredBy`: only if it expired before then (the reconciler).
+     */
+    release(reservation: Reservation, expiredBy?: number): UpdateCommandInput {
+      return {
+        TableName: table,
+        Key: keys.usage(reservation.orgId, reservation.period),
+        UpdateExpression: "ADD committedMicroUsd :neg, openReservations :minusOne REMOVE #res",
+        ConditionExpression: expiredBy === undefined ? "#res.amount = :amount" : "#res.amount = :amount AND #res.expiresAt <= :now",
+        ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
+        ExpressionAttributeValues: {
+          ":neg": -reservation.amountMicroUsd,
+          ":minusOne": -1,
+          ":amount": reservation.amountMicroUsd,
+          ...(expiredBy === undefined ? {} : { ":now": expiredBy }),
+        },
+      };
     },
 
     /**
-     * A query's settlement on the month (its counters, and the reservation replaced by the real cost)
-     * and on the day: two transaction parts, `usage` and `usageDay`.
+     * A query's settlement on the month (its counters, and its reservation replaced by the real cost)
+     * and on the day: two transaction parts, `usage` and `usageDay`. `open`: the reservation is still
+     * open and is closed here (condition: it exists); not open, the reconciler gave it back already, so
+     * the whole cost is added.
      */
-    settle(period: string, reserved: number, record: UsageRecord): { usage: TransactItem; usageDay: TransactItem } {
+    settle(reservation: Reservation, record: UsageRecord, open: boolean): { usage: TransactItem; usageDay: TransactItem } {
+      const { period } = reservation;
       const slm = record.tier === "slm" ? 1 : 0;
       const counters = {
         ":one": 1,
@@ -94,9 +121,17 @@ export function createUsageCounters(table: string) {
           Update: {
             TableName: table,
             Key: keys.usage(record.orgId, period),
-            UpdateExpression: `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...counters, ":delta": record.costMicroUsd - reserved, ...stamp.values },
+            UpdateExpression: open
+              ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET ${stamp.set} REMOVE #res`
+              : `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
+            ...(open ? { ConditionExpression: "attribute_exists(#res)" } : {}),
+            ExpressionAttributeNames: { ...names, ...(open ? { "#res": reservationAttribute(reservation.id) } : {}) },
+            ExpressionAttributeValues: {
+              ...counters,
+              ":delta": open ? record.costMicroUsd - reservation.amountMicroUsd : record.costMicroUsd,
+              ...(open ? { ":minusOne": -1 } : {}),
+              ...stamp.values,
+            },
           },
         },
         usageDay: {

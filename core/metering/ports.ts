@@ -53,17 +53,43 @@ export interface ModelDistribution {
   [modelId: string]: number;
 }
 
+/**
+ * A budget reservation: the most one query may cost, held against the period's budget from before the
+ * model is called until the query is settled (its real cost replaces it) or released (it cost nothing).
+ * A process killed in between cannot do either, so each open reservation carries an expiry after which
+ * the reconciler (core/metering/reconciler.ts) releases it.
+ */
+export interface Reservation {
+  id: string;
+  orgId: string;
+  period: string;
+  amountMicroUsd: number;
+  /** Epoch ms after which its invocation is surely over (core/shared/deadline.ts `reservationExpiry`). */
+  expiresAt: number;
+}
+
 /** Budget reservations and the metering counters (adapter: core/db/metering.repository.ts). */
 export interface MeteringStore {
   /**
-   * Atomically reserves `amountMicroUsd` of the period's budget; false (nothing reserved) if the
-   * committed spend plus the reservation would exceed `limitMicroUsd`.
+   * Atomically reserves the reservation's amount of the period's budget and records it as open; false
+   * (nothing reserved) if the committed spend plus the reservation would exceed `limitMicroUsd`.
    */
-  reserve(orgId: string, period: string, amountMicroUsd: number, limitMicroUsd: number): Promise<boolean>;
-  /** Gives a reservation back (the call failed before costing anything). */
-  release(orgId: string, period: string, amountMicroUsd: number): Promise<void>;
-  /** Replaces a reservation by the real cost, adds the counters and stores the record, in one transaction. */
-  settle(period: string, reservedMicroUsd: number, record: UsageRecord): Promise<void>;
+  reserve(reservation: Reservation, limitMicroUsd: number): Promise<boolean>;
+  /**
+   * Gives an open reservation back (the call failed before costing anything). Exactly once: false when it
+   * was no longer open (settled, released, or released by the reconciler).
+   */
+  release(reservation: Reservation): Promise<boolean>;
+  /**
+   * Replaces the reservation by the real cost, adds the counters and stores the record, in one
+   * transaction. A reservation the reconciler released already (a settle later than its expiry) is not
+   * given back twice: the cost is then added in full.
+   */
+  settle(reservation: Reservation, record: UsageRecord): Promise<void>;
+  /** Open reservations of a period whose expiry is before `now`, a page at a time. */
+  expiredReservations(period: string, now: number, page: PageRequest): Promise<Page<Reservation>>;
+  /** Releases an expired reservation, exactly once: false when it was settled or released meanwhile. */
+  releaseExpired(reservation: Reservation, now: number): Promise<boolean>;
   listRecords(orgId: string, page: PageRequest): Promise<Page<UsageRecord>>;
   modelDistribution(orgId: string, period: string): Promise<ModelDistribution>;
   globalStats(period: string): Promise<GlobalStats>;

@@ -22,9 +22,41 @@ function classify(error: unknown): ProviderError {
 }
 
 /**
+ * The SDK's per-request options within the request's time: a single try never waits longer than the
+ * time left (`timeout`), and the signal ends everything at it, retries included.
+ */
+function requestOptions(request: ProviderRequest, configuredMs: number) {
+  return {
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.timeoutMs !== undefined ? { timeout: Math.max(1, Math.min(configuredMs, Math.floor(request.timeoutMs))) } : {}),
+  };
+}
+
+/**
+ * `promise`, or a timeout as soon as `signal` aborts. The SDK checks its signal between retries but
+ * sleeps through a retry delay without looking at it, and obeys any `Retry-After` the endpoint sends
+ * (a 429 saying "60" would sleep a minute): so the deadline is enforced here, not left to the SDK. The
+ * abandoned call ends by itself at its next check of the (aborted) signal.
+ */
+function withinSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ProviderError("timeout", "The model did not answer before the deadline."));
+    if (signal.aborted) {
+      promise.catch(() => undefined);
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
  * A tier's models through the official `openai` SDK against any OpenAI-compatible endpoint (OpenAI,
  * Ollama, vLLM, llama.cpp's server). The SDK bounds each call (`timeout`) and retries 429/5xx with
- * backoff (`maxRetries`); falling back to the other tier is the caller's decision.
+ * backoff (`maxRetries`); a request's own `timeoutMs` and `signal` (its deadline) bound all of that
+ * further. Falling back to the other tier is the caller's decision.
  */
 export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvider {
   let client: Promise<OpenAI> | undefined;
@@ -53,7 +85,10 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
 
     async complete(request) {
       try {
-        const completion = await (await clientOf()).chat.completions.create({ ...body(request), stream: false }, { signal: request.signal });
+        const completion = await withinSignal(
+          clientOf().then((client) => client.chat.completions.create({ ...body(request), stream: false }, requestOptions(request, options.timeoutMs))),
+          request.signal,
+        );
         const choice = completion.choices[0];
         const content = choice?.message.content ?? null;
         const toolCalls = (choice?.message.tool_calls ?? []).filter((c) => c.type === "function") as ToolCall[];
@@ -75,9 +110,11 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
     async *stream(request): AsyncIterable<StreamEvent> {
       let stream;
       try {
-        stream = await (await clientOf()).chat.completions.create(
-          { ...body(request), stream: true, stream_options: { include_usage: true } },
-          { signal: request.signal },
+        stream = await withinSignal(
+          clientOf().then((client) =>
+            client.chat.completions.create({ ...body(request), stream: true, stream_options: { include_usage: true } }, requestOptions(request, options.timeoutMs)),
+          ),
+          request.signal,
         );
       } catch (error) {
         throw classify(error);
@@ -113,6 +150,8 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): ChatProvid
       } catch (error) {
         throw classify(error);
       }
+      // The SDK ends an aborted stream quietly, as if it were complete: it is a timeout, not an answer.
+      if (request.signal?.aborted) throw new ProviderError("timeout", "The model did not finish before the deadline.");
       yield {
         type: "done",
         result: {

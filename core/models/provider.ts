@@ -16,7 +16,13 @@ export interface ProviderRequest {
   maxTokens: number;
   /** Other Chat Completions parameters passed through (temperature, tools, tool_choice, stop, ...). */
   params: Record<string, unknown>;
+  /**
+   * Ends the call, the SDK's retries and a stream being read included; aborting counts as a timeout.
+   * The chat service sets it from the invocation's deadline (core/shared/deadline.ts).
+   */
   signal?: AbortSignal;
+  /** At most this long for the call (the provider's configured per-call timeout still applies if shorter). */
+  timeoutMs?: number;
 }
 
 export interface Usage {

@@ -10,9 +10,10 @@ import { routingRoutes as routes } from "../manifest/routing";
  * (`x-agentorg-model`, `-tier`, `-score`) and in the body's `agentorg` member; for a stream the
  * headers carry the planned model, and each chunk names the model that actually answered.
  */
-export const handler = streamingHttp(routes.chatCompletions, async ({ principal, org, body, requestId, rateLimits }, sink) => {
+export const handler = streamingHttp(routes.chatCompletions, async ({ principal, org, body, requestId, rateLimits, deadline }, sink) => {
   const chat = chatService();
-  const plan = await chat.plan(principal, body, org ? { org } : {});
+  // The function's own deadline bounds the model calls (core/shared/deadline.ts).
+  const plan = await chat.plan(principal, body, { ...(org ? { org } : {}), ...(deadline !== undefined ? { deadline } : {}) });
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
   const id = `chatcmpl-${newId()}`;

@@ -6,6 +6,7 @@ import type { Principal } from "../../core/auth/principal";
 import type { LimitState } from "../../core/ratelimit/limiter";
 import type { Organization } from "../../core/tenants/organization.schema";
 import type { HttpRouteSpec } from "../manifest.types";
+import { deadlineOf, type InvocationContext } from "./invocation";
 import { logger } from "./logger";
 import { problemResponse } from "./problem";
 import { rateLimitHeaders, statesOf } from "./rate-limit-headers";
@@ -35,6 +36,11 @@ export interface Request<R extends HttpRouteSpec> {
    * in the response's RateLimit headers. Logic that applies more limits (chat completions) adds theirs.
    */
   rateLimits: LimitState[];
+  /**
+   * When the function's invocation ends (epoch ms, from its context): model calls must be over before
+   * it. Undefined when the handler was called without a context.
+   */
+  deadline?: number;
 }
 
 /** A reply other than the route's declared status and JSON body. */
@@ -46,7 +52,7 @@ export class Reply {
   ) {}
 }
 
-type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+type Handler = (event: APIGatewayProxyEventV2, context?: InvocationContext) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
  * Wraps a route's logic into a Lambda handler for API Gateway HTTP API (payload 2.0): `prepare`, then
@@ -57,12 +63,13 @@ export function http<R extends HttpRouteSpec>(
   route: R,
   logic: (request: Request<R>) => Promise<unknown> | unknown,
 ): Handler {
-  return async (event) => {
+  return async (event, context) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
     const rateLimits: LimitState[] = [];
+    const deadline = deadlineOf(context);
     try {
-      const request = await prepare(route, event, rateLimits);
+      const request = await prepare(route, event, rateLimits, deadline);
       const result = await logic(request);
       const reply = result instanceof Reply ? result : new Reply(route.response.status, result);
       logger.info("request", { status: reply.statusCode, method: route.method, path: event.rawPath });
@@ -95,7 +102,12 @@ export function http<R extends HttpRouteSpec>(
  * The limits the request was admitted under are pushed onto `rateLimits` (the request's own list) as
  * soon as they are known, so a request refused after admission still reports them.
  */
-export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatewayProxyEventV2, rateLimits: LimitState[] = []): Promise<Request<R>> {
+export async function prepare<R extends HttpRouteSpec>(
+  route: R,
+  event: APIGatewayProxyEventV2,
+  rateLimits: LimitState[] = [],
+  deadline?: number,
+): Promise<Request<R>> {
   const requestId = event.requestContext?.requestId ?? "unknown";
   const identified = route.auth === "public" ? undefined : await authenticate(route, event);
   const principal = identified?.principal;
@@ -105,7 +117,7 @@ export async function prepare<R extends HttpRouteSpec>(route: R, event: APIGatew
   const params = parseParams(route, event);
   const query = parse(route.query, event.queryStringParameters ?? {}, "query");
   const body = route.body ? parse(route.body, readJson(event), "body") : undefined;
-  return { params, query, body, principal, org: identified?.org, requestId, event, rateLimits } as Request<R>;
+  return { params, query, body, principal, org: identified?.org, requestId, event, rateLimits, ...(deadline !== undefined ? { deadline } : {}) } as Request<R>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "../../core/shared/zod";
+import { functionTimeoutSeconds, type HttpRouteSpec } from "../manifest.types";
 import { httpRoutes, wsRoutes } from "../routes";
 
 const Problem = z
@@ -37,6 +38,18 @@ const RATE_LIMIT_HEADERS = {
 };
 
 /** The OpenAPI 3.1 document, generated from the route manifest and its zod schemas. */
+/**
+ * What a streaming route's clients must know about its limit (docs/deadlines.md): its function runs at
+ * most `functionTimeoutSeconds`, and what happens there (the route's `atLimit`).
+ */
+export function streamingLimit(route: HttpRouteSpec): string {
+  const minutes = functionTimeoutSeconds(route) / 60;
+  return (
+    `Streams for at most ${minutes} minutes, its function's time limit (in AWS through its function URL; through the API's base URL ` +
+    `the answer is buffered and API Gateway gives up at 30 seconds).${route.atLimit ? ` ${route.atLimit}` : ""}`
+  );
+}
+
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
   registry.registerComponent("securitySchemes", "apiKey", {
@@ -74,7 +87,7 @@ export function openApiDocument() {
       summary: route.summary,
       tags: route.tags,
       ...(route.auth === "public" ? {} : { security: [{ apiKey: [] }] }),
-      description: `Auth: ${route.auth}.`,
+      description: route.streaming ? `Auth: ${route.auth}. ${streamingLimit(route)}` : `Auth: ${route.auth}.`,
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),

@@ -3,6 +3,7 @@ import type { Writable } from "node:stream";
 import type { LimitState } from "../../core/ratelimit/limiter";
 import type { HttpRouteSpec } from "../manifest.types";
 import { type Request, fail, prepare } from "./http";
+import { deadlineOf, type InvocationContext, isInvocationContext } from "./invocation";
 import { logger } from "./logger";
 import { problemOf } from "./problem";
 import { rateLimitHeaders } from "./rate-limit-headers";
@@ -20,13 +21,17 @@ export interface ResponseSink {
  * A streaming route's handler: with a sink (the local gateway) it streams; without one (API Gateway)
  * it returns the buffered result. `run` is the raw form used by `lambdaStreaming`.
  */
-export type StreamingHandler = ((event: APIGatewayProxyEventV2, sink?: ResponseSink) => Promise<void | { statusCode: number; headers: Record<string, string>; body: string }>) & {
+export type StreamingHandler = ((
+  event: APIGatewayProxyEventV2,
+  sink?: ResponseSink | InvocationContext,
+  context?: InvocationContext,
+) => Promise<void | { statusCode: number; headers: Record<string, string>; body: string }>) & {
   streaming: true;
-  run: (event: APIGatewayProxyEventV2, sink: ResponseSink) => Promise<void>;
+  run: (event: APIGatewayProxyEventV2, sink: ResponseSink, context?: InvocationContext) => Promise<void>;
 };
 
 interface LambdaGlobal {
-  streamifyResponse(handler: (event: APIGatewayProxyEventV2, stream: Writable) => Promise<void>): unknown;
+  streamifyResponse(handler: (event: APIGatewayProxyEventV2, stream: Writable, context: InvocationContext) => Promise<void>): unknown;
   HttpResponseStream: { from(stream: Writable, meta: { statusCode: number; headers: Record<string, string> }): Writable };
 }
 
@@ -57,17 +62,22 @@ function lambdaSink(lambda: LambdaGlobal, stream: Writable): ResponseSink {
  * Called with a sink (the local gateway), it streams. Called without one (API Gateway's HTTP API,
  * which buffers responses anyway), it collects the answer and returns a payload-2.0 result. For real
  * streaming in AWS, `lambdaStreaming(handler)` exposes it behind a function URL with response streaming.
+ *
+ * The invocation's context (Lambda's, or the local runtime's) gives the request its deadline: at it a
+ * model call ends, a stream that already began ends with an error event, and the reservation is
+ * released (core/shared/deadline.ts).
  */
 export function streamingHttp<R extends HttpRouteSpec>(
   route: R,
   logic: (request: Request<R>, sink: ResponseSink) => Promise<void>,
 ): StreamingHandler {
-  const run = async (event: APIGatewayProxyEventV2, sink: ResponseSink) => {
+  const run = async (event: APIGatewayProxyEventV2, sink: ResponseSink, context?: InvocationContext) => {
     const requestId = event.requestContext?.requestId ?? "unknown";
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
     const rateLimits: LimitState[] = [];
+    const deadline = deadlineOf(context);
     try {
-      const request = await prepare(route, event, rateLimits);
+      const request = await prepare(route, event, rateLimits, deadline);
       await logic(request, withRateLimitHeaders(sink, rateLimits));
       logger.info("request", { method: route.method, path: event.rawPath, streamed: true });
     } catch (error) {
@@ -85,10 +95,11 @@ export function streamingHttp<R extends HttpRouteSpec>(
       logger.removeKeys(["requestId", "route"]);
     }
   };
-  const handler = async (event: APIGatewayProxyEventV2, sink?: ResponseSink) => {
-    if (sink) return run(event, sink);
+  // Lambda calls a buffered handler as (event, context); the local gateway as (event, sink, context).
+  const handler = async (event: APIGatewayProxyEventV2, sink?: ResponseSink | InvocationContext, context?: InvocationContext) => {
+    if (sink && !isInvocationContext(sink)) return run(event, sink, context);
     const buffered = bufferSink();
-    await run(event, buffered);
+    await run(event, buffered, isInvocationContext(sink) ? sink : context);
     return buffered.result();
   };
   return Object.assign(handler, { streaming: true as const, run });
@@ -140,5 +151,5 @@ function bufferSink(): ResponseSink & { result(): { statusCode: number; headers:
 export function lambdaStreaming(handler: StreamingHandler): unknown {
   const lambda = (globalThis as { awslambda?: LambdaGlobal }).awslambda;
   if (typeof lambda?.streamifyResponse !== "function") return handler;
-  return lambda.streamifyResponse((event, stream) => handler.run(event, lambdaSink(lambda, stream)));
+  return lambda.streamifyResponse((event, stream, context) => handler.run(event, lambdaSink(lambda, stream), context));
 }

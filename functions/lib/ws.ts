@@ -5,6 +5,7 @@ import { keyIdOf } from "../../core/realtime/sessions";
 import { invalidInput, unauthorized } from "../../core/errors";
 import { findIllFormedText } from "../../core/shared/text";
 import { createPusher, managementEndpoint } from "./connections";
+import { deadlineOf, type InvocationContext } from "./invocation";
 import { logger } from "./logger";
 import { problemOf } from "./problem";
 import { access } from "./services/access";
@@ -23,6 +24,8 @@ export interface WsRequest {
   /** Parsed JSON frame (`undefined` for `$connect`/`$disconnect` or a frame that is not JSON). */
   frame: unknown;
   pusher: ConnectionPusher;
+  /** When the invocation ends (epoch ms, from its context); undefined without a context. */
+  deadline?: number;
 }
 
 /**
@@ -31,8 +34,9 @@ export interface WsRequest {
  * connection with the problem's status.
  */
 export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxyResultV2 | void>) {
-  return async (event: WsEvent): Promise<APIGatewayProxyResultV2> => {
+  return async (event: WsEvent, context?: InvocationContext): Promise<APIGatewayProxyResultV2> => {
     const { connectionId, requestId, routeKey } = event.requestContext;
+    const deadline = deadlineOf(context);
     logger.appendKeys({ requestId, connectionId, routeKey });
     const pusher = createPusher(managementEndpoint(event.requestContext));
     let frame: unknown;
@@ -44,7 +48,7 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
     try {
       const bad = findIllFormedText(frame);
       if (bad) throw invalidInput(`The frame holds text that is not accepted: ${bad.field} ${bad.message}.`, [bad], "invalid_text");
-      const result = await logic({ event, connectionId, requestId, frame, pusher });
+      const result = await logic({ event, connectionId, requestId, frame, pusher, ...(deadline !== undefined ? { deadline } : {}) });
       return result ?? { statusCode: 200 };
     } catch (error) {
       const problem = problemOf(error, requestId);

@@ -61,6 +61,7 @@ export const auditRoutes = {
     // Written a storage page at a time, so a long log never sits in the function's memory whole.
     streaming: true,
     streamHandler: "functions/http/audit.exportStream",
+    atLimit: "An export still being written then is cut short by the function's end: export again (or ask the operator for a copy).",
   }),
   auditPublicKey: httpRoute({
     method: "GET",

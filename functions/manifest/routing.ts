@@ -73,9 +73,20 @@ export const routingRoutes = {
     tags: ["routing"],
     body: ChatCompletionRequest,
     response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
+    extraResponses: [
+      { status: 502, description: "No model could answer (`model_failed`, problem+json), the fallback included" },
+      {
+        status: 504,
+        description: "No model answered before the deadline (`model_timeout`, problem+json); once a stream has begun, the same error ends it as its last event",
+      },
+    ],
     permissions: ["table:read", "table:write", "connections:manage", "models:keys"],
     streaming: true,
     streamHandler: "functions/http/chat-completions.stream",
+    atLimit:
+      "Model calls end before it (docs/deadlines.md): a stream still running then ends with a final " +
+      '`data: {"error": {"code": "model_timeout", "status": 504, ...}}` event and the query\'s budget reservation is released; ' +
+      "before the first token the answer is a 504 `model_timeout` problem instead.",
   }),
   listModels: httpRoute({
     method: "GET",

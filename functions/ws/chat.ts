@@ -13,7 +13,7 @@ const FLUSH_MS = 40;
  * root agent) streamed back as `chat.delta` frames and closed by `chat.done` with the model, tier and
  * usage. Errors come back as an `error` frame; the connection stays open.
  */
-export const handler = wsAction(async ({ frame, connectionId, pusher, connection, principal, org }) => {
+export const handler = wsAction(async ({ frame, connectionId, pusher, connection, principal, org, deadline }) => {
   const parsed = ChatFrame.safeParse(frame);
   if (!parsed.success) throw invalidInput("Invalid chat frame.", parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(frame)", message: i.message })));
   const { agentId, message, id } = parsed.data;
@@ -36,14 +36,22 @@ export const handler = wsAction(async ({ frame, connectionId, pusher, connection
     sending = sending.then(() => pusher.post(connectionId, { type: "chat.delta", ...(id ? { id } : {}), agentId: target, delta }).then(() => undefined));
   };
   let sentFirst = false;
-  const result = await agentRuntime().chat(principal, target, message, (text) => {
-    buffer += text;
-    // The first piece goes out at once (time to first token is what a person feels); later ones are coalesced.
-    if (!sentFirst) {
-      sentFirst = true;
-      flush();
-    } else timer ??= setTimeout(flush, FLUSH_MS);
-  }, org);
+  const result = await agentRuntime().chat(
+    principal,
+    target,
+    message,
+    (text) => {
+      buffer += text;
+      // The first piece goes out at once (time to first token is what a person feels); later ones are coalesced.
+      if (!sentFirst) {
+        sentFirst = true;
+        flush();
+      } else timer ??= setTimeout(flush, FLUSH_MS);
+    },
+    // Every model call of the turn (tool loop, delegations) shares the invocation's one deadline; the
+    // organization is the credential check's (no second read).
+    { org, ...(deadline !== undefined ? { deadline } : {}) },
+  );
   if (timer) clearTimeout(timer);
   flush();
   await sending;

@@ -1,7 +1,7 @@
 import { Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpRoutes } from "../../functions/routes";
+import { httpRoutes, scheduled } from "../../functions/routes";
 import { Alerts } from "../../stacks/alerts";
 import { Api, API_DOMAIN_STACKS } from "../../stacks/api";
 import { createMonitoringStack } from "../../stacks/monitoring";
@@ -28,11 +28,12 @@ beforeAll(async () => {
   const app = testApp.app;
   app.stack(Storage).stack(Alerts).stack(Realtime).stack(Api);
   for (const domain of API_DOMAIN_STACKS) app.stack(domain);
-  // With a redrive, so its function, schedule, alarms, topic and key are checked too; and without one.
-  const StreamSample = createStreamStack([
-    { ...SAMPLE_CONSUMER, redrive: { handler: "functions/http/health.handler", everyMinutes: 5 } },
-    { ...SAMPLE_CONSUMER, name: "plain" },
-  ]);
+  // With a redrive, so its function, schedule, alarms, topic and key are checked too; and without one;
+  // and the manifest's scheduled functions (the reservation reconciler) with their rules.
+  const StreamSample = createStreamStack(
+    [{ ...SAMPLE_CONSUMER, redrive: { handler: "functions/http/health.handler", everyMinutes: 5 } }, { ...SAMPLE_CONSUMER, name: "plain" }],
+    scheduled,
+  );
   app.stack(StreamSample).stack(createWebStack(testApp.site)).stack(createMonitoringStack(StreamSample));
   // logIgnores: suppressed findings are reported too (as info), which shows the checks really ran.
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true, logIgnores: true }));

@@ -4,12 +4,19 @@ import type { App } from "sst/constructs";
 import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput, TABLE_DEFINITION } from "../../core/db/table";
-import { isRateLimited, type Permission, runtimePermissions } from "../../functions/manifest.types";
-import { fallback, httpRoutes, streams, wsRoutes } from "../../functions/routes";
+import {
+  FUNCTION_TIMEOUT_SECONDS,
+  functionTimeoutSeconds,
+  isRateLimited,
+  type Permission,
+  runtimePermissions,
+  STREAMING_TIMEOUT_SECONDS,
+} from "../../functions/manifest.types";
+import { fallback, httpRoutes, scheduled, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
 import { Alerts } from "../../stacks/alerts";
-import { Api, API_DOMAIN_STACKS, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, streamingConcurrency } from "../../stacks/api";
-import { isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
+import { Api, API_DOMAIN_STACKS, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, STREAMING_TIMEOUT, streamingConcurrency } from "../../stacks/api";
+import { FUNCTION_DEFAULTS, isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
 import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
 import { Realtime, WS_CONNECT_THROTTLE, WS_THROTTLE } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
@@ -215,8 +222,8 @@ describe("functions", () => {
   it("has one function per manifest route, on nodejs22.x and arm64", () => {
     expect(apiTemplates().flatMap(manifestFunctions)).toHaveLength(httpRoutes.length + 1); // + $default
     expect(manifestFunctions(templates.realtime)).toHaveLength(wsRoutes.length);
-    // Each consumer, plus the redrive of its failure queue where it has one.
-    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length);
+    // Each consumer, plus the redrive of its failure queue where it has one, plus the scheduled functions.
+    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length + scheduled.length);
     expect(manifestFunctions(templates.streamSample)).toHaveLength(1);
     expect(manifestFunctions(templates.streamEmpty)).toHaveLength(0);
     for (const t of [...apiTemplates(), templates.realtime, templates.streamSample]) {
@@ -661,5 +668,32 @@ describe("Web", () => {
     const [[, upload]] = ofType(templates.web, "Custom::S3Uploader") as [[string, Resource]];
     const searched = (upload.Properties.replaceValues as { search: string }[]).map((r) => r.search);
     expect(searched).toEqual(expect.arrayContaining(["{{ VITE_API_URL }}", "{{ VITE_WS_URL }}"]));
+  });
+});
+
+describe("Stream: scheduled functions", () => {
+  it("runs each manifest scheduled function on its Rule, with its timeout, without Lambda's retries, holding exactly its permissions", () => {
+    const t = templates.stream;
+    expect(scheduled.map((s) => s.name)).toContain("reservation-reconciler");
+    for (const spec of scheduled) {
+      const [id, fn] = manifestFunctions(t).find(([, f]) => f.Properties.Handler === spec.handler)!;
+      expect(fn.Properties).toMatchObject({ Timeout: spec.timeoutSeconds });
+      const rules = ofType(t, "AWS::Events::Rule").filter(([, r]) => functionRefs(t, r.Properties.Targets).includes(id));
+      expect(rules).toHaveLength(1);
+      expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: `rate(${spec.everyMinutes} minutes)`, State: "ENABLED" });
+      t.hasResourceProperties("AWS::Lambda::EventInvokeConfig", { FunctionName: { Ref: id }, MaximumRetryAttempts: 0 });
+      expect(actionsOfFunction(t, id)).toEqual(expectedActions(spec.permissions));
+    }
+  });
+});
+
+describe("function timeouts", () => {
+  it("deploys the timeouts the manifest states (the local runtime's invocation contexts count down from them)", () => {
+    expect(FUNCTION_DEFAULTS.timeout).toBe(`${FUNCTION_TIMEOUT_SECONDS} seconds`);
+    expect(STREAMING_TIMEOUT).toBe(`${STREAMING_TIMEOUT_SECONDS / 60} minutes`);
+    const t = templates.api;
+    for (const route of httpRoutes) {
+      expect(resourcesOf(t)[functionOfRoute(t, `${route.method} ${route.path}`)]!.Properties.Timeout, route.path).toBe(functionTimeoutSeconds(route));
+    }
   });
 });

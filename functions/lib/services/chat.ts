@@ -1,5 +1,5 @@
 import { createChatService } from "../../../core/chat/chat-service";
-import { createMeteringStore, createRoutingSettingsStore } from "../../../core/db/metering.repository";
+import { createRoutingSettingsStore } from "../../../core/db/metering.repository";
 import type { EndpointSettings } from "../../../core/models/catalog";
 import { createOfflineProvider } from "../../../core/models/offline-provider";
 import type { ChatProvider } from "../../../core/models/provider";
@@ -7,6 +7,7 @@ import { classifier } from "../../../core/routing/classifier";
 import { type Config, config } from "../config";
 import { access } from "./access";
 import { lazy } from "./lazy";
+import { metering } from "./metering";
 import { realtime } from "./realtime";
 import { catalog } from "./routing";
 import { table } from "./table";
@@ -19,7 +20,7 @@ export const chat = lazy(() => {
     catalog: catalog(),
     providers: { slm: providerFor(cfg.models.slm, cfg), llm: providerFor(cfg.models.llm, cfg) },
     classifier,
-    metering: createMeteringStore(options),
+    metering: metering(),
     settings: createRoutingSettingsStore(options),
     orgs: access().orgStore,
     events: realtime().events,

@@ -132,22 +132,27 @@ describe("transactWrite", () => {
 });
 
 describe("usage counters", () => {
-  it("reserve, settle and release keep committed spend = settled cost + open reservations", async () => {
+  it("reserve, settle and release keep committed spend = settled cost + open reservations, each reservation closed once", async () => {
     const orgId = org();
     const send = (input: UpdateCommandInput) => client.send(new UpdateCommand(input));
-    await send(counters.reserve(orgId, "2026-03", 300, 1000));
-    await send(counters.reserve(orgId, "2026-03", 500, 1000));
-    await expect(send(counters.reserve(orgId, "2026-03", 300, 1000))).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    const reservation = (id: string, amountMicroUsd: number) => ({ id, orgId, period: "2026-03", amountMicroUsd, expiresAt: Date.now() + 60_000 });
+    const [first, second, third] = [reservation("a", 300), reservation("b", 500), reservation("c", 300)];
+    await send(counters.reserve(first, 1000));
+    await send(counters.reserve(second, 1000));
+    await expect(send(counters.reserve(third, 1000))).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
 
     const record = {
       id: "r1", orgId, time: "2026-03-02T09:00:00.000Z", tier: "slm", model: "small", inputTokens: 10, outputTokens: 5,
       costMicroUsd: 120, baselineMicroUsd: 900, offline: false, attempts: [{}],
     } as never;
-    const { usage, usageDay } = counters.settle("2026-03", 300, record);
+    const { usage, usageDay } = counters.settle(first, record, true);
     expect(await transactWrite(client, [["usage", usage], ["usageDay", usageDay]])).toEqual({ ok: true });
-    await send(counters.release(orgId, "2026-03", 500));
+    // Settled: it is closed, so settling it as open again fails on its own condition.
+    expect(await transactWrite(client, [["usage", counters.settle(first, record, true).usage]])).toMatchObject({ failed: "usage" });
+    await send(counters.release(second));
+    await expect(send(counters.release(second))).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
 
-    expect(await get(keys.usage(orgId, "2026-03"))).toMatchObject({ entity: "usage", committedMicroUsd: 120, queries: 1, slmQueries: 1, "model:small": 1 });
+    expect(await get(keys.usage(orgId, "2026-03"))).toMatchObject({ entity: "usage", committedMicroUsd: 120, openReservations: 0, queries: 1, slmQueries: 1, "model:small": 1 });
     expect(await get(keys.usageDay(orgId, "2026-03-02"))).toMatchObject({ entity: "usageDay", queries: 1, costMicroUsd: 120 });
   });
 

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import type { Platform } from "../../local/platform";
+import { keys } from "../../core/db/keys";
+import { DYNAMODB_TIMEOUTS } from "../../core/db/client";
+import { periodOf } from "../../core/shared/clock";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
+import { call, createTenant, eventually, startTestPlatform } from "../support/platform";
+
+/**
+ * Fault: DynamoDB stops answering between the model's answer and the settlement (DynamoDB Local frozen
+ * with SIGSTOP while the model thinks, resumed with SIGCONT once the settle has given up).
+ *
+ * Invariants:
+ * - a settle that failed is not a model failure: the other tier's model is not called (it would be
+ *   paid for, and its settle would fail the same way); the answer is 503 `service_unavailable`;
+ * - the reservation is released (once DynamoDB answers again), not left open.
+ *
+ * Deployed timeouts (29 s), so the deadline leaves time for a fallback: only the settle's failure
+ * decides whether one is made.
+ */
+let platform: Platform;
+let slm: FakeOpenAI;
+let llm: FakeOpenAI;
+let db: DynamoDBDocumentClient;
+const frozen: number[] = [];
+
+beforeAll(async () => {
+  [slm, llm] = await Promise.all([startFakeOpenAI(), startFakeOpenAI()]);
+  platform = await startTestPlatform({ env: { AGENTORG_SLM_BASE_URL: slm.baseURL, AGENTORG_LLM_BASE_URL: llm.baseURL, AGENTORG_MODEL_MAX_RETRIES: "0" } });
+  db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1" }));
+});
+afterAll(async () => {
+  for (const pid of frozen.splice(0)) process.kill(pid, "SIGCONT");
+  db?.destroy();
+  await platform?.stop();
+  await Promise.all([slm?.close(), llm?.close()]);
+});
+
+async function usage(orgId: string) {
+  const { Item = {} } = await db.send(new GetCommand({ TableName: platform.tableName, Key: keys.usage(orgId, periodOf(new Date())), ConsistentRead: true }));
+  return { committed: Number(Item.committedMicroUsd ?? 0), open: Number(Item.openReservations ?? 0), queries: Number(Item.queries ?? 0) };
+}
+
+describe("the settlement fails after the model answered", () => {
+  it("does not call the fallback model, answers 503, and releases the reservation once DynamoDB is back", async () => {
+    const t = await createTenant(platform, { tier: "enterprise" });
+    const MODEL_MS = 1_500;
+    slm.respond(() => ({ content: "an answer nobody will get", delayMs: MODEL_MS }));
+    llm.respond(() => ({ content: "an answer nobody will get", delayMs: MODEL_MS }));
+
+    const answer = call(platform, "/chat/completions", { method: "POST", key: t.key, body: { model: "auto", max_tokens: 50, messages: [{ role: "user", content: "hello" }] } });
+    // Freeze the database once the query holds its reservation, while its model call is under way.
+    await eventually(async () => ((await usage(t.org.id)).open === 1 ? true : undefined), 10_000, "the reservation");
+    const pid = platform.dynamoDb.pid!;
+    process.kill(pid, "SIGSTOP");
+    frozen.push(pid);
+    // The settle's attempts each wait out DynamoDB's request timeout; resume only after all have.
+    const settleGivesUp = DYNAMODB_TIMEOUTS.maxAttempts * DYNAMODB_TIMEOUTS.requestTimeoutMs;
+    await new Promise((resolve) => setTimeout(resolve, MODEL_MS + settleGivesUp + 2_000));
+    process.kill(pid, "SIGCONT");
+    frozen.splice(frozen.indexOf(pid), 1);
+    const response = await answer;
+
+    expect(llm.requests.concat(slm.requests).filter((r) => r.path === "/v1/chat/completions")).toHaveLength(1);
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe("service_unavailable");
+    const after = await usage(t.org.id);
+    expect(after).toMatchObject({ committed: 0, open: 0, queries: 0 });
+  }, 60_000);
+});
