@@ -2,7 +2,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import type { App } from "sst/constructs";
 import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpRoutes, streams, wsRoutes } from "../../functions/routes";
+import { httpRoutes, scheduled, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
 import { alarmEmail, Alerts } from "../../stacks/alerts";
 import { Api, API_DOMAIN_STACKS, HTTP_DOMAINS } from "../../stacks/api";
@@ -151,7 +151,7 @@ describe("Monitoring", () => {
   });
 
   it("alarms on errors and on throttles of every function, per manifest domain, with at most 10 metrics each", () => {
-    const expectedFunctions = httpRoutes.length + 1 + wsRoutes.length + streams.length + streams.filter((s) => s.redrive).length;
+    const expectedFunctions = httpRoutes.length + 1 + wsRoutes.length + streams.length + streams.filter((s) => s.redrive).length + scheduled.length;
     for (const kind of ["Errors", "Throttles"]) {
       const covered: string[] = [];
       for (const alarm of alarms().filter((a) => a.id.includes(`Function${kind}`))) {
