@@ -691,9 +691,10 @@ describe("function timeouts", () => {
   it("deploys the timeouts the manifest states (the local runtime's invocation contexts count down from them)", () => {
     expect(FUNCTION_DEFAULTS.timeout).toBe(`${FUNCTION_TIMEOUT_SECONDS} seconds`);
     expect(STREAMING_TIMEOUT).toBe(`${STREAMING_TIMEOUT_SECONDS / 60} minutes`);
-    const t = templates.api;
     for (const route of httpRoutes) {
-      expect(resourcesOf(t)[functionOfRoute(t, `${route.method} ${route.path}`)]!.Properties.Timeout, route.path).toBe(functionTimeoutSeconds(route));
+      const key = `${route.method} ${route.path}`;
+      const t = apiOf(key);
+      expect(resourcesOf(t)[functionOfRoute(t, key)]!.Properties.Timeout, route.path).toBe(functionTimeoutSeconds(route));
     }
   });
 });
