@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, parse } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { BuildOptions, Plugin } from "esbuild";
 
 /**
@@ -33,6 +35,30 @@ export const englishOnlyZod: Plugin = {
   },
 };
 
+/** JSON modules at least this large are shipped compressed (gzipJson). */
+export const GZIP_JSON_BYTES = 64 * 1024;
+
+/**
+ * Large JSON modules (the router's weights, 190 kB of numbers) go into the bundle gzipped and base64
+ * encoded, unpacked and parsed once when the module loads (a few milliseconds; `JSON.parse` of a
+ * string is also quicker than evaluating the same object literal). The text parsed is the file's own,
+ * so every number is exactly what the source gets. Smaller JSON stays as esbuild inlines it.
+ */
+export const gzipJson: Plugin = {
+  name: "agentorg-gzip-json",
+  setup(build) {
+    build.onLoad({ filter: /\.json$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      if (Buffer.byteLength(text) < GZIP_JSON_BYTES) return undefined;
+      const packed = gzipSync(JSON.stringify(JSON.parse(text)), { level: 9 }).toString("base64");
+      return {
+        contents: `import { gunzipSync } from "node:zlib";\nexport default JSON.parse(gunzipSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8"));\n`,
+        loader: "js",
+      };
+    });
+  },
+};
+
 /**
  * Packages left to the Lambda runtime's own AWS SDK (nodejs22.x ships v3) instead of the bundle.
  *
@@ -52,7 +78,7 @@ export const NODEJS_BUNDLING = {
   // functions log errors by name and message (functions/lib/logger.ts), so none ship.
   sourcemap: false,
   esbuild: {
-    plugins: [englishOnlyZod],
+    plugins: [englishOnlyZod, gzipJson],
     external: RUNTIME_PROVIDED,
     // SST keeps function and class names through minification (5% of a bundle). Nothing here depends
     // on them: errors are told apart by `name` properties the SDKs set themselves, or by instanceof.
