@@ -51,8 +51,11 @@ describe("the settlement fails after the model answered", () => {
     llm.respond(() => ({ content: "an answer nobody will get", delayMs: MODEL_MS }));
 
     const answer = call(platform, "/chat/completions", { method: "POST", key: t.key, body: { model: "auto", max_tokens: 50, messages: [{ role: "user", content: "hello" }] } });
-    // Freeze the database once the query holds its reservation, while its model call is under way.
-    await eventually(async () => ((await usage(t.org.id)).open === 1 ? true : undefined), 10_000, "the reservation");
+    // Freeze the database once the model call is under way (the query holds its reservation by then: the
+    // plan's reads and writes, the reservation among them, all end before a model is called).
+    const modelCalls = () => llm.requests.concat(slm.requests).filter((r) => r.path === "/v1/chat/completions");
+    await eventually(async () => (modelCalls().length === 1 ? true : undefined), 10_000, "the model call");
+    expect((await usage(t.org.id)).open).toBe(1);
     const pid = platform.dynamoDb.pid!;
     process.kill(pid, "SIGSTOP");
     frozen.push(pid);
@@ -63,7 +66,7 @@ describe("the settlement fails after the model answered", () => {
     frozen.splice(frozen.indexOf(pid), 1);
     const response = await answer;
 
-    expect(llm.requests.concat(slm.requests).filter((r) => r.path === "/v1/chat/completions")).toHaveLength(1);
+    expect(modelCalls()).toHaveLength(1);
     expect(response.status).toBe(503);
     expect(response.body.code).toBe("service_unavailable");
     const after = await usage(t.org.id);
