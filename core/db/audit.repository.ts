@@ -339,23 +339,8 @@ export function createAuditKeyRegistry({ client, table }: RepositoryOptions): Au
     },
 
     async list() {
-      const found: { keyId: string; publicKey: string; registeredAt: string }[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues: { ":pk": keys.auditKeysPartition, ":prefix": keys.auditKeyPrefix },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          found.push({ keyId: String(item.keyId), publicKey: String(item.publicKey), registeredAt: String(item.registeredAt) });
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return found;
+      const items = await queryAll(client, table, keys.auditKeysPartition, keys.auditKeyPrefix);
+      return items.map((item) => ({ keyId: String(item.keyId), publicKey: String(item.publicKey), registeredAt: String(item.registeredAt) }));
     },
   };
 }

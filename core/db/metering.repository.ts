@@ -13,7 +13,6 @@ import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
-const MODEL_PREFIX = MODEL_COUNTER_PREFIX;
 
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
   const counters = createUsageCounters(table);
@@ -133,7 +132,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true }));
       const distribution: Record<string, number> = {};
       for (const [name, value] of Object.entries(Item ?? {})) {
-        if (name.startsWith(MODEL_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_PREFIX.length)] = value;
+        if (name.startsWith(MODEL_COUNTER_PREFIX) && typeof value === "number") distribution[name.slice(MODEL_COUNTER_PREFIX.length)] = value;
       }
       return distribution;
     },
@@ -168,7 +167,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
             stats.costMicroUsd += num(item.costMicroUsd);
             stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
             for (const [name, value] of Object.entries(item)) {
-              if (name.startsWith(MODEL_PREFIX)) stats.models[name.slice(MODEL_PREFIX.length)] = (stats.models[name.slice(MODEL_PREFIX.length)] ?? 0) + num(value);
+              if (name.startsWith(MODEL_COUNTER_PREFIX)) stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] = (stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] ?? 0) + num(value);
             }
           }
           start = page.LastEvaluatedKey;

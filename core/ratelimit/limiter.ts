@@ -52,6 +52,9 @@ export interface RateLimiterDeps {
 /** Keep a bucket item this long after it is full again: absent and full mean the same, so TTL may remove it. */
 const EXPIRY_MARGIN_SECONDS = 60;
 
+/** A bucket's TTL (epoch seconds): once it is full again at `fullAt` (µs), plus the margin. */
+const expiryOf = (fullAt: number): number => Math.ceil(fullAt / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
+
 /** How long units leased by one process stay usable (microseconds); unused ones are forfeited. */
 export const LEASE_MICROS = 100_000;
 /** Most units one lease takes. */
@@ -122,7 +125,7 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
     let now = clockNow();
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const full = now + tolerance(policy);
-      const expiresAt = Math.ceil(full / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
+      const expiresAt = expiryOf(full);
       if (tat !== undefined && tat > full) {
         // More debt than this policy's whole bucket: written under a slower or larger limit that the
         // operator has since changed. Cut it to an empty bucket at the new limit, which then refills
@@ -206,7 +209,7 @@ export function createRateLimiter({ store, clock = systemClock, cacheSize = 10_0
       lease.units += 1;
       return;
     }
-    const expiresAt = Math.ceil((now + tolerance(check.policy)) / MICROS_PER_SECOND) + EXPIRY_MARGIN_SECONDS;
+    const expiresAt = expiryOf(now + tolerance(check.policy));
     const result = await store.advance(check.ref, { now, increment: -cost * emissionInterval(check.policy), atMost: Number.MAX_SAFE_INTEGER, expiresAt }).catch(() => undefined);
     if (result?.ok) known.set(key, result.tat);
   }
