@@ -7,11 +7,17 @@
  *
  * Each kind runs warm (its function already started) in two states: back to back (within the
  * credential check's 2 s cache, the common case of a tenant with traffic) and after the cache expired.
- * The stream poller is stopped while measuring, so the audit consumer's calls are not counted (they
- * are off the request's path); its cost is in the $ per million figures of BENCHMARKS.md.
  *
- * Capacity units are DynamoDB Local's ConsumedCapacity (it reports them as DynamoDB does for on-demand
- * tables); $ per million requests at us-east-1 on-demand list prices: $0.625 per million write
+ * The stream consumers' calls (the audit log's appends, the realtime fan-out) are off the request's
+ * path and not in its stages, but they are part of what a request costs: each call is attributed to
+ * the function that made it (local/permission-guard.ts `currentInvocation`), and after every request
+ * the bench waits for the stream poller to deliver its records, so the consumers' units per request
+ * are measured too. Each request's records then make a batch of their own: the costliest case (a quiet
+ * tenant), since an append's fixed part (the chain head) is shared by every record of a batch.
+ *
+ * Read units are DynamoDB Local's ConsumedCapacity. Write units are priced by bench/write-units.ts from
+ * the images of the items each write touches (DynamoDB Local under-reports transactions and leaves out
+ * the index); $ per million requests at us-east-1 on-demand list prices: $0.625 per million write
  * request units, $0.125 per million read request units.
  *
  * Run: npm run bench -- round-trips   (writes bench/results/round-trips.json)
@@ -21,6 +27,8 @@ import { startPlatform } from "../local/platform";
 import { table } from "../functions/lib/services/table";
 import { startFakeOpenAI } from "../test/support/fake-openai";
 import { LIFTED_RATE_LIMITS } from "../test/support/platform";
+import { currentInvocation } from "../local/permission-guard";
+import { createWriteMeter } from "./write-units";
 import { CREDENTIAL_CHECK_TTL_MS } from "../core/tenants/api-keys";
 import { median, printTable, writeResult } from "./lib";
 
@@ -30,6 +38,8 @@ const RRU_USD = 0.125 / 1e6;
 
 interface Call {
   command: string;
+  /** Whether a stream consumer made it (off the request's path). */
+  consumer: boolean;
   start: number;
   end: number;
   rcu: number;
@@ -84,26 +94,37 @@ const kinds: Record<string, () => Promise<unknown>> = {
     }),
 };
 
-// Warm every function once (cold starts are bench/bundles.bench.ts's), then stop the stream poller.
+// Warm every function once (cold starts are bench/bundles.bench.ts's), the consumers included.
 for (const run of Object.values(kinds)) await run();
-platform.poller.stop();
+await platform.poller.drained();
 
 let calls: Call[] = [];
 const client = table().client;
+const meter = createWriteMeter(process.env.DYNAMODB_ENDPOINT!);
 client.middlewareStack.add(
   (next, context) => async (args) => {
     const input = args.input as Record<string, unknown>;
     input.ReturnConsumedCapacity ??= "TOTAL";
-    const start = performance.now();
-    const result = await next(args);
-    const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
-    const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { CapacityUnits?: number }[];
-    const units = list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
     const command = String(context.commandName ?? "?").replace(/Command$/, "");
-    // DynamoDB Local reports one total per call; a call reads or writes (a transaction's condition checks are write units).
     const writes = /^(Put|Update|Delete|TransactWrite|BatchWrite)/.test(command);
-    calls.push({ command: `${command}(${describeKeys(input)})`, start, end: performance.now(), rcu: writes ? 0 : units, wcu: writes ? units : 0 });
-    return result;
+    // Writes are priced from the items' images, read around the call (outside its start and end).
+    const priced = writes ? await meter.before(command, input) : undefined;
+    const start = performance.now();
+    let result: Awaited<ReturnType<typeof next>> | undefined;
+    let failure: unknown;
+    try {
+      result = await next(args);
+    } catch (error) {
+      failure = error; // a write whose condition failed is billed all the same
+    }
+    const end = performance.now();
+    const consumed = (result?.output as { ConsumedCapacity?: unknown } | undefined)?.ConsumedCapacity;
+    const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { CapacityUnits?: number }[];
+    const units = writes ? await priced!().then((u) => u.table + u.index) : list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+    const consumer = currentInvocation()?.function.startsWith("functions/stream/") ?? false;
+    calls.push({ command: `${command}(${describeKeys(input)})${units ? `[${units}${writes ? "w" : "r"}]` : ""}${failure ? "!" : ""}`, consumer, start, end, rcu: writes ? 0 : units, wcu: writes ? units : 0 });
+    if (failure) throw failure;
+    return result!;
   },
   { step: "serialize", name: "roundTripRecorder", priority: "high" },
 );
@@ -128,6 +149,18 @@ function describeKeys(input: Record<string, unknown>): string {
   return [...kinds].join(",");
 }
 
+interface Sample {
+  calls: number;
+  stages: string[][];
+  rcu: number;
+  wcu: number;
+  consumerRcu: number;
+  consumerWcu: number;
+  consumerCalls: string[];
+}
+
+const sum = (list: Call[], field: "rcu" | "wcu") => list.reduce((total, c) => total + c[field], 0);
+
 /** Calls grouped by overlap: a call that starts after every earlier one ended opens a new stage. */
 function stagesOf(list: Call[]): string[][] {
   const sorted = [...list].sort((a, b) => a.start - b.start);
@@ -143,17 +176,43 @@ function stagesOf(list: Call[]): string[][] {
 
 const rows: Record<string, string | number>[] = [];
 const results: Record<string, unknown> = {};
+const STATES = ["warm, credentials cached", "warm, cache expired"] as const;
 for (const [kind, run] of Object.entries(kinds)) {
-  for (const state of ["warm, credentials cached", "warm, cache expired"] as const) {
-    const samples: { calls: number; stages: string[][]; rcu: number; wcu: number }[] = [];
+  const byState = new Map<(typeof STATES)[number], Sample[]>();
+  for (const state of STATES) {
+    const samples: Sample[] = [];
     for (let i = 0; i < SAMPLES; i++) {
+      // Nothing of earlier requests left for the consumers to do.
+      await platform.poller.drained();
       if (state === "warm, cache expired") await new Promise((r) => setTimeout(r, CREDENTIAL_CHECK_TTL_MS + 100));
-      else await run(); // back to back: the previous request refreshed the cache
+      else await run(); // back to back: the previous request refreshed the cache (and holds the limiter's lease)
       calls = [];
       await run();
-      const stages = stagesOf(calls);
-      samples.push({ calls: calls.length, stages, rcu: calls.reduce((s, c) => s + c.rcu, 0), wcu: calls.reduce((s, c) => s + c.wcu, 0) });
+      await platform.poller.drained();
+      const path = calls.filter((c) => !c.consumer);
+      const off = calls.filter((c) => c.consumer);
+      samples.push({
+        calls: path.length,
+        stages: stagesOf(path),
+        rcu: sum(path, "rcu"),
+        wcu: sum(path, "wcu"),
+        consumerRcu: sum(off, "rcu"),
+        consumerWcu: sum(off, "wcu"),
+        consumerCalls: off.map((c) => c.command),
+      });
     }
+    byState.set(state, samples);
+  }
+  // The consumers' share of one request, from the cache-expired samples: there no request went just
+  // before the measured one, so the records delivered are the measured request's alone. It does not
+  // depend on the credential cache. The median (a checkpoint or a cache miss makes some dearer).
+  const alone = byState.get("warm, cache expired")!;
+  const consumerRcu = median(alone.map((s) => s.consumerRcu));
+  const consumerWcu = median(alone.map((s) => s.consumerWcu));
+  const consumerUsd = consumerWcu * WRU_USD + consumerRcu * RRU_USD;
+  const consumerCalls = [...alone].sort((a, b) => a.consumerWcu - b.consumerWcu)[Math.floor(alone.length / 2)]!.consumerCalls;
+  for (const state of STATES) {
+    const samples = byState.get(state)!;
     // The typical request: the median by calls (rate-limit leases and caches make some cheaper).
     const typical = [...samples].sort((a, b) => a.calls - b.calls)[Math.floor(samples.length / 2)]!;
     const usd = typical.wcu * WRU_USD + typical.rcu * RRU_USD;
@@ -165,14 +224,25 @@ for (const [kind, run] of Object.entries(kinds)) {
       "max stages": Math.max(...samples.map((s) => s.stages.length)),
       RRU: typical.rcu,
       WRU: typical.wcu,
-      "$/M (DynamoDB)": usd * 1e6,
+      "$/M path": usd * 1e6,
+      "consumers RRU": consumerRcu,
+      "consumers WRU": consumerWcu,
+      "$/M total": (usd + consumerUsd) * 1e6,
       path: typical.stages.map((s) => s.join("+")).join(" → "),
+      consumers: consumerCalls.join(" + "),
     });
-    results[`${kind} / ${state}`] = { typical, samples: samples.map((s) => ({ calls: s.calls, stages: s.stages.length, rcu: s.rcu, wcu: s.wcu })), medianStages: median(samples.map((s) => s.stages.length)) };
+    results[`${kind} / ${state}`] = {
+      typical: { ...typical, consumerCalls },
+      samples: samples.map((s) => ({ calls: s.calls, stages: s.stages.length, rcu: s.rcu, wcu: s.wcu, consumerRcu: s.consumerRcu, consumerWcu: s.consumerWcu })),
+      medianStages: median(samples.map((s) => s.stages.length)),
+      consumers: { rcu: consumerRcu, wcu: consumerWcu },
+      usdPerMillion: { path: usd * 1e6, consumers: consumerUsd * 1e6, total: (usd + consumerUsd) * 1e6 },
+    };
   }
 }
 printTable(rows);
 writeResult("round-trips", { samples: SAMPLES, rows, results });
 ws.close();
+meter.close();
 await platform.stop();
 await fake.close();

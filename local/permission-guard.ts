@@ -50,6 +50,11 @@ export function runAs<T>(invocation: Invocation, fn: () => T): T {
   return invocations.run(invocation, fn);
 }
 
+/** The invocation running now, if any (the bench attributes DynamoDB calls to functions with it). */
+export function currentInvocation(): Invocation | undefined {
+  return invocations.getStore();
+}
+
 /** Refusals so far (test/support/platform.ts fails a file that has any it did not expect). */
 const refused: string[] = [];
 
