@@ -105,16 +105,8 @@ export const entities = {
     keys: { item: keys.usage, index: keys.usageIndex },
     shape: { pk: TENANT, sk: /^USAGE#\d{4}-\d{2}$/ },
     indexes: ["gsi1"],
-    audit: "recorded",
-  }),
-  usageDay: define({
-    name: "usageDay",
-    description: "a day's usage counters",
-    scope: "tenant",
-    keys: { item: keys.usageDay, prefix: keys.usageDayPrefix },
-    shape: { pk: TENANT, sk: /^USAGEDAY#/ },
     audit: "noise",
-    why: "the same counts as the month's usage and the cost records, which are recorded",
+    why: "counts what the cost records and tickets, which are recorded, already say; its budget reservations live for one query",
   }),
   costRecord: define({
     name: "costRecord",
@@ -209,7 +201,8 @@ export const entities = {
     scope: "tenant",
     keys: { item: keys.counter, ticketNumbers: keys.ticketNumberCounter },
     shape: { pk: TENANT, sk: /^COUNTER#/ },
-    audit: "recorded",
+    audit: "noise",
+    why: "counts agents and numbers tickets, which are recorded",
   }),
   ticket: define({
     name: "ticket",
@@ -237,7 +230,8 @@ export const entities = {
     scope: "tenant",
     keys: { item: keys.ticketNumber },
     shape: { pk: TENANT, sk: /^TICKETNO#/ },
-    audit: "recorded",
+    audit: "noise",
+    why: "the ticket's number, which the recorded ticket holds",
   }),
   wsToken: define({
     name: "wsToken",

@@ -185,17 +185,17 @@ describe("toAuditChange", () => {
     });
 
     it("is null when a modify did not restamp, so the previous writer is not blamed", () => {
-      const oldImage = item("counter", { count: 4, updatedBy: "operator" });
-      const newImage = { ...oldImage, count: 5 };
+      const oldImage = item("role", { holders: 4, updatedBy: "operator" });
+      const newImage = { ...oldImage, holders: 5 };
 
       const change = toAuditChange(record("MODIFY", { oldImage, newImage }))!;
 
       expect(change.actor).toBeNull();
-      expect(change.summary).toMatchObject({ fields: ["count"], before: { count: 4 }, after: { count: 5 } });
+      expect(change.summary).toMatchObject({ fields: ["holders"], before: { holders: 4 }, after: { holders: 5 } });
     });
 
     it("is null for an insert without updatedBy and for a remove", () => {
-      const { updatedBy: _u, ...unstamped } = item("usage", { queries: 1 });
+      const { updatedBy: _u, ...unstamped } = item("settings", { threshold: 0.5 });
 
       expect(toAuditChange(record("INSERT", { newImage: unstamped }))?.actor).toBeNull();
       expect(toAuditChange(record("REMOVE", { oldImage: item("ticket", { title: "x" }) }))?.actor).toBeNull();
@@ -212,12 +212,12 @@ describe("toAuditChange", () => {
 
   describe("identity and time", () => {
     it("names items without an id by their sort key, and takes orgId from the partition key", () => {
-      const { id: _id, ...usage } = item("usage", { queries: 3 });
-      const newImage = { ...usage, pk: "T#org_b#SHARD1", sk: "USAGE#2026-03", orgId: "forged" };
+      const { id: _id, ...settings } = item("settings", { threshold: 0.5 });
+      const newImage = { ...settings, pk: "T#org_b#SHARD1", sk: "SETTINGS#routing", orgId: "forged" };
 
       const change = toAuditChange(record("INSERT", { newImage }))!;
 
-      expect(change.entity).toEqual({ type: "usage", id: "USAGE#2026-03" });
+      expect(change.entity).toEqual({ type: "settings", id: "SETTINGS#routing" });
       expect(change.orgId).toBe("org_b");
     });
 
