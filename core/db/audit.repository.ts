@@ -24,7 +24,8 @@ import type { RepositoryOptions } from "./organization.repository";
  * Storage of the audit log (layout and reasons: docs/audit-operations.md).
  *
  * - entry `AUDIT#<seq>`: the entry's canonical JSON in `json` (the exact text that was hashed, so no
- *   marshalling can change a number or a nesting level), gzipped into `jsonGz` when large;
+ *   marshalling can change a number or a nesting level), gzipped into `jsonGz` when large or when
+ *   that saves a write unit (`storedJson`);
  * - head `AUDITHEAD`: seq and hash of the last entry, and the last checkpoint's seq and time;
  * - checkpoint `AUDITCP#<seq>`: the signed checkpoint's canonical JSON;
  * - source marker `AUDITSRC#<eventId>`: "this stream record has an entry", expiring after a week
@@ -35,8 +36,16 @@ import type { RepositoryOptions } from "./organization.repository";
  *   marker of its record and make a recorded change look pending again.
  */
 
-/** An entry's JSON above this size is stored gzipped: an item holds at most 400 KB. */
+/** An entry's JSON above this size is always stored gzipped: an item holds at most 400 KB. */
 const GZIP_FROM_BYTES = 64 * 1024;
+/**
+ * Writes are billed per started KB of the item (twice in the append's transaction), so an entry is
+ * also stored gzipped whenever that makes its item a KB smaller: a cost record's entry (about 1.2 KB
+ * of JSON, 650 bytes gzipped) then costs 2 write units instead of 4. Below this size no compression
+ * can save a KB. Bytes of the item's other attributes (keys, type, orgId), an upper bound.
+ */
+const GZIP_CONSIDER_FROM_BYTES = 800;
+const ITEM_OVERHEAD_BYTES = 160;
 /** Longer than any redelivery: a stream keeps its records for 24 hours. */
 export const SOURCE_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 const SEQ_MAX = "9".repeat(AUDIT_SEQ_DIGITS);
@@ -379,9 +388,17 @@ export function createStreamLossLog({ client, table }: RepositoryOptions): Strea
   };
 }
 
-/** `json` as is, or gzipped when large: compression keeps big summaries under the item size limit. */
-function storedJson(json: string): { json: string } | { jsonGz: Uint8Array } {
-  return Buffer.byteLength(json, "utf8") < GZIP_FROM_BYTES ? { json } : { jsonGz: gzipSync(json) };
+/**
+ * `json` as is, or gzipped: when large (compression keeps big summaries under the item size limit)
+ * or when that makes the item a write unit (KB) cheaper. Either way the text is the one that was
+ * hashed, byte for byte, so reading and exporting are unchanged.
+ */
+export function storedJson(json: string): { json: string } | { jsonGz: Uint8Array } {
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes < GZIP_CONSIDER_FROM_BYTES) return { json };
+  const gzipped = gzipSync(json);
+  const kb = (n: number) => Math.ceil((n + ITEM_OVERHEAD_BYTES) / 1024);
+  return bytes >= GZIP_FROM_BYTES || kb(gzipped.length) < kb(bytes) ? { jsonGz: gzipped } : { json };
 }
 
 /**
