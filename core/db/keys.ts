@@ -41,8 +41,6 @@ export const keys = {
    */
   usageIndex: (orgId: string, period: string) => ({ gsi1pk: `USAGE#${period}#${shardOf(orgId)}`, gsi1sk: orgId }),
   usageIndexPartitions: (period: string) => Array.from({ length: USAGE_SHARDS }, (_, i) => `USAGE#${period}#${i}`),
-  usageDay: (orgId: string, day: string): Key => ({ pk: tenant(orgId), sk: `USAGEDAY#${day}` }),
-  usageDayPrefix: "USAGEDAY#",
 
   /** A query's routing decision and cost record, newest last by id (ULID). */
   usageRecord: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `REC#${id}` }),

@@ -46,10 +46,8 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
 
     async settle(reservation, record) {
       const attempt = (open: boolean) => {
-        const { usage, usageDay } = counters.settle(reservation, record, open);
         return transactWrite(client, [
-          ["usage", usage],
-          ["usageDay", usageDay],
+          ["usage", counters.settle(reservation, record, open)],
           [
             "costRecord",
             {

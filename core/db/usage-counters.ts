@@ -91,12 +91,12 @@ export function createUsageCounters(table: string) {
     },
 
     /**
-     * A query's settlement on the month (its counters, and its reservation replaced by the real cost)
-     * and on the day: two transaction parts, `usage` and `usageDay`. `open`: the reservation is still
-     * open and is closed here (condition: it exists); not open, the reconciler gave it back already, so
+     * A query's settlement on the month: its counters, and its reservation replaced by the real cost
+     * (one transaction part, with the cost record beside it). `open`: the reservation is still open
+     * and is closed here (condition: it exists); not open, the reconciler gave it back already, so
      * the whole cost is added.
      */
-    settle(reservation: Reservation, record: UsageRecord, open: boolean): { usage: TransactItem; usageDay: TransactItem } {
+    settle(reservation: Reservation, record: UsageRecord, open: boolean): TransactItem {
       const { period } = reservation;
       const slm = record.tier === "slm" ? 1 : 0;
       const counters = {
@@ -115,32 +115,20 @@ export function createUsageCounters(table: string) {
         "llmBaselineMicroUsd :base, offlineQueries :offline, fallbacks :fallback, #model :one";
       const names = { "#model": `${MODEL_COUNTER_PREFIX}${record.model}` };
       const stamp = monthStamp(record.orgId, period);
-      const day = record.time.slice(0, 10);
       return {
-        usage: {
-          Update: {
-            TableName: table,
-            Key: keys.usage(record.orgId, period),
-            UpdateExpression: open
-              ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET ${stamp.set} REMOVE #res`
-              : `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
-            ...(open ? { ConditionExpression: "attribute_exists(#res)" } : {}),
-            ExpressionAttributeNames: { ...names, ...(open ? { "#res": reservationAttribute(reservation.id) } : {}) },
-            ExpressionAttributeValues: {
-              ...counters,
-              ":delta": open ? record.costMicroUsd - reservation.amountMicroUsd : record.costMicroUsd,
-              ...(open ? { ":minusOne": -1 } : {}),
-              ...stamp.values,
-            },
-          },
-        },
-        usageDay: {
-          Update: {
-            TableName: table,
-            Key: keys.usageDay(record.orgId, day),
-            UpdateExpression: `ADD ${add} SET entity = :entity, orgId = :org, #day = :day`,
-            ExpressionAttributeNames: { ...names, "#day": "day" },
-            ExpressionAttributeValues: { ...counters, ":entity": entities.usageDay.name, ":org": record.orgId, ":day": day },
+        Update: {
+          TableName: table,
+          Key: keys.usage(record.orgId, period),
+          UpdateExpression: open
+            ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET ${stamp.set} REMOVE #res`
+            : `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
+          ...(open ? { ConditionExpression: "attribute_exists(#res)" } : {}),
+          ExpressionAttributeNames: { ...names, ...(open ? { "#res": reservationAttribute(reservation.id) } : {}) },
+          ExpressionAttributeValues: {
+            ...counters,
+            ":delta": open ? record.costMicroUsd - reservation.amountMicroUsd : record.costMicroUsd,
+            ...(open ? { ":minusOne": -1 } : {}),
+            ...stamp.values,
           },
         },
       };

@@ -145,15 +145,13 @@ describe("usage counters", () => {
       id: "r1", orgId, time: "2026-03-02T09:00:00.000Z", tier: "slm", model: "small", inputTokens: 10, outputTokens: 5,
       costMicroUsd: 120, baselineMicroUsd: 900, offline: false, attempts: [{}],
     } as never;
-    const { usage, usageDay } = counters.settle(first, record, true);
-    expect(await transactWrite(client, [["usage", usage], ["usageDay", usageDay]])).toEqual({ ok: true });
+    expect(await transactWrite(client, [["usage", counters.settle(first, record, true)]])).toEqual({ ok: true });
     // Settled: it is closed, so settling it as open again fails on its own condition.
-    expect(await transactWrite(client, [["usage", counters.settle(first, record, true).usage]])).toMatchObject({ failed: "usage" });
+    expect(await transactWrite(client, [["usage", counters.settle(first, record, true)]])).toMatchObject({ failed: "usage" });
     await send(counters.release(second));
     await expect(send(counters.release(second))).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
 
     expect(await get(keys.usage(orgId, "2026-03"))).toMatchObject({ entity: "usage", committedMicroUsd: 120, openReservations: 0, queries: 1, slmQueries: 1, "model:small": 1 });
-    expect(await get(keys.usageDay(orgId, "2026-03-02"))).toMatchObject({ entity: "usageDay", queries: 1, costMicroUsd: 120 });
   });
 
   it("keeps the agents counter under its limit and moves it only on the count a decision saw", async () => {
