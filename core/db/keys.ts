@@ -12,14 +12,6 @@ export interface Key {
 
 const tenant = (orgId: string) => `T#${orgId}`;
 
-const USAGE_SHARDS = 8;
-/** A stable shard of an id (FNV-1a), for write sharding of index partitions. */
-function shardOf(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % USAGE_SHARDS;
-}
-
 export const keys = {
   tenantPk: tenant,
 
@@ -34,13 +26,6 @@ export const keys = {
 
   /** Monthly usage counters (queries, tokens, cost, tickets) of one period `YYYY-MM`. */
   usage: (orgId: string, period: string): Key => ({ pk: tenant(orgId), sk: `USAGE#${period}` }),
-
-  /**
-   * Monthly usage is also listed per period for the operator's global stats. The index partition is
-   * sharded by organization so that all tenants' metering writes do not land on one hot partition.
-   */
-  usageIndex: (orgId: string, period: string) => ({ gsi1pk: `USAGE#${period}#${shardOf(orgId)}`, gsi1sk: orgId }),
-  usageIndexPartitions: (period: string) => Array.from({ length: USAGE_SHARDS }, (_, i) => `USAGE#${period}#${i}`),
 
   /** A query's routing decision and cost record, newest last by id (ULID). */
   usageRecord: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `REC#${id}` }),

@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { conflict } from "../errors";
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { conflict, unavailable } from "../errors";
 import type { RoutingSettings } from "../chat/chat.schema";
 import type { GlobalStats, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import { isConditionFailed } from "./client";
@@ -13,9 +13,44 @@ import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
 const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
+/** BatchGetItem's limit: organizations are read a page of this many at a time. */
+const BATCH_GET_LIMIT = 100;
+/** Rounds a batch read retries the keys DynamoDB left unprocessed (throttling) before giving up. */
+const UNPROCESSED_ROUNDS = 5;
 
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
   const counters = createUsageCounters(table);
+
+  /**
+   * The month's usage items of a page of organizations (the operator's list, gsi1 `ORGS`), for the
+   * reconciler and the operator's stats. Usage items are in no index (every query writes one twice,
+   * core/db/usage-counters.ts), so they are found by organization: one query and one batch read per
+   * page, eventually consistent (the reconciler's release is conditional, the stats are a report).
+   */
+  async function usageOfOrganizations(period: string, { limit, cursor }: { limit?: number; cursor?: string }, scope: string) {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :p",
+        ExpressionAttributeValues: { ":p": keys.organizationsPartition },
+        ProjectionExpression: "gsi1sk",
+        Limit: pageSize(limit, BATCH_GET_LIMIT),
+        ExclusiveStartKey: cursors.decode(cursor, scope, { gsi1pk: keys.organizationsPartition }),
+      }),
+    );
+    const items: Record<string, unknown>[] = [];
+    let request: Record<string, unknown>[] | undefined = (page.Items ?? []).map((item) => ({ ...keys.usage(String(item.gsi1sk), period) }));
+    for (let round = 0; request?.length; round += 1) {
+      if (round >= UNPROCESSED_ROUNDS) throw unavailable("DynamoDB kept usage reads unprocessed (throttled); try again.", 1, "dynamodb_unavailable");
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      const result: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: request } } }));
+      items.push(...(result.Responses?.[table] ?? []));
+      request = result.UnprocessedKeys?.[table]?.Keys;
+    }
+    const next = cursors.encode(page.LastEvaluatedKey, scope);
+    return { items, ...(next ? { cursor: next } : {}) };
+  }
 
   /** Gives an open reservation back, exactly once (core/db/usage-counters.ts `release`). */
   async function giveBack(reservation: Reservation, expiredBy?: number): Promise<boolean> {
@@ -73,27 +108,11 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
     },
 
     async expiredReservations(period, now, { limit, cursor }) {
-      const partitions = keys.usageIndexPartitions(period);
-      const scope = `reservations:${period}`;
-      const position = cursors.decode(cursor, scope, {});
-      let shard = position ? Number(position.shard) : 0;
-      if (!Number.isInteger(shard) || shard < 0 || shard >= partitions.length) shard = 0;
-      const { shard: _shard, ...start } = position ?? {};
-      const page = await client.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: "gsi1",
-          KeyConditionExpression: "gsi1pk = :p",
-          // Read units are spent on every usage item of the partition; only those holding an open
-          // reservation come back.
-          FilterExpression: "openReservations > :zero",
-          ExpressionAttributeValues: { ":p": partitions[shard]!, ":zero": 0 },
-          Limit: pageSize(limit, 1_000),
-          ...(Object.keys(start).length ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+      const page = await usageOfOrganizations(period, { ...(limit !== undefined ? { limit } : {}), ...(cursor ? { cursor } : {}) }, `reservations:${period}`);
       const items: Reservation[] = [];
-      for (const item of page.Items ?? []) {
+      for (const item of page.items) {
+        // Only usage items holding an open reservation can hold an expired one.
+        if (!(typeof item.openReservations === "number" && item.openReservations > 0)) continue;
         for (const [name, value] of Object.entries(item)) {
           if (!name.startsWith(RESERVATION_PREFIX) || !value || typeof value !== "object") continue;
           const { amount, expiresAt } = value as { amount?: unknown; expiresAt?: unknown };
@@ -101,13 +120,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
           items.push({ id: name.slice(RESERVATION_PREFIX.length), orgId: String(item.orgId), period, amountMicroUsd: amount, expiresAt });
         }
       }
-      const next = page.LastEvaluatedKey
-        ? { shard: String(shard), ...(page.LastEvaluatedKey as Record<string, string>) }
-        : shard + 1 < partitions.length
-          ? { shard: String(shard + 1) }
-          : undefined;
-      const encoded = cursors.encode(next, scope);
-      return encoded ? { items, cursor: encoded } : { items };
+      return page.cursor ? { items, cursor: page.cursor } : { items };
     },
 
     async listRecords(orgId, { limit, cursor }) {
@@ -149,28 +162,24 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
         models: {},
       };
       const num = (v: unknown) => (typeof v === "number" ? v : 0);
-      for (const partition of keys.usageIndexPartitions(period)) {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({ TableName: table, IndexName: "gsi1", KeyConditionExpression: "gsi1pk = :p", ExpressionAttributeValues: { ":p": partition }, ExclusiveStartKey: start }),
-          );
-          for (const item of page.Items ?? []) {
-            stats.organizations += 1;
-            stats.queries += num(item.queries);
-            stats.slmQueries += num(item.slmQueries);
-            stats.llmQueries += num(item.llmQueries);
-            stats.inputTokens += num(item.inputTokens);
-            stats.outputTokens += num(item.outputTokens);
-            stats.costMicroUsd += num(item.costMicroUsd);
-            stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
-            for (const [name, value] of Object.entries(item)) {
-              if (name.startsWith(MODEL_COUNTER_PREFIX)) stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] = (stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] ?? 0) + num(value);
-            }
+      let cursor: string | undefined;
+      do {
+        const page = await usageOfOrganizations(period, { ...(cursor ? { cursor } : {}) }, `stats:${period}`);
+        for (const item of page.items) {
+          stats.organizations += 1;
+          stats.queries += num(item.queries);
+          stats.slmQueries += num(item.slmQueries);
+          stats.llmQueries += num(item.llmQueries);
+          stats.inputTokens += num(item.inputTokens);
+          stats.outputTokens += num(item.outputTokens);
+          stats.costMicroUsd += num(item.costMicroUsd);
+          stats.baselineMicroUsd += num(item.llmBaselineMicroUsd);
+          for (const [name, value] of Object.entries(item)) {
+            if (name.startsWith(MODEL_COUNTER_PREFIX)) stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] = (stats.models[name.slice(MODEL_COUNTER_PREFIX.length)] ?? 0) + num(value);
           }
-          start = page.LastEvaluatedKey;
-        } while (start);
-      }
+        }
+        cursor = page.cursor;
+      } while (cursor);
       return stats;
     },
   };

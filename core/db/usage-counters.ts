@@ -21,10 +21,16 @@ export const MODEL_COUNTER_PREFIX = "model:";
 export const RESERVATION_PREFIX = "res:";
 const reservationAttribute = (id: string) => `${RESERVATION_PREFIX}${id}`;
 
-/** The month's usage item is created by whichever write comes first: each one stamps what the item is. */
+/**
+ * The month's usage item is created by whichever write comes first: each one stamps what the item is.
+ * It is in no index: every query writes it twice (reserve, settle), and an index copy would cost a
+ * write unit more each time; the reconciler and the operator's stats find it by organization
+ * (core/db/metering.repository.ts). `remove` takes an item written before that out of the index.
+ */
 const monthStamp = (orgId: string, period: string) => ({
-  set: "entity = :entity, orgId = :org, period = :period, gsi1pk = :g, gsi1sk = :org",
-  values: { ":entity": entities.usage.name, ":org": orgId, ":period": period, ":g": keys.usageIndex(orgId, period).gsi1pk },
+  set: "entity = :entity, orgId = :org, period = :period",
+  remove: "gsi1pk, gsi1sk",
+  values: { ":entity": entities.usage.name, ":org": orgId, ":period": period },
 });
 
 /** `count = expected` on the agents counter (a missing count is 0). */
@@ -42,7 +48,7 @@ export function createUsageCounters(table: string) {
         Update: {
           TableName: table,
           Key: keys.usage(orgId, period),
-          UpdateExpression: `ADD tickets :one SET ${stamp.set}`,
+          UpdateExpression: `ADD tickets :one SET ${stamp.set} REMOVE ${stamp.remove}`,
           ConditionExpression: "attribute_not_exists(tickets) OR tickets < :limit",
           ExpressionAttributeValues: { ":one": 1, ":limit": limit, ...stamp.values },
         },
@@ -62,7 +68,7 @@ export function createUsageCounters(table: string) {
       return {
         TableName: table,
         Key: keys.usage(orgId, period),
-        UpdateExpression: `ADD committedMicroUsd :amount, openReservations :one SET #res = :res, ${stamp.set}`,
+        UpdateExpression: `ADD committedMicroUsd :amount, openReservations :one SET #res = :res, ${stamp.set} REMOVE ${stamp.remove}`,
         ConditionExpression: "(attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max) AND attribute_not_exists(#res)",
         ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
         ExpressionAttributeValues: { ":amount": amount, ":one": 1, ":res": { amount, expiresAt: reservation.expiresAt }, ":max": limit - amount, ...stamp.values },
@@ -120,8 +126,8 @@ export function createUsageCounters(table: string) {
           TableName: table,
           Key: keys.usage(record.orgId, period),
           UpdateExpression: open
-            ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET ${stamp.set} REMOVE #res`
-            : `ADD ${add}, committedMicroUsd :delta SET ${stamp.set}`,
+            ? `ADD ${add}, committedMicroUsd :delta, openReservations :minusOne SET ${stamp.set} REMOVE #res, ${stamp.remove}`
+            : `ADD ${add}, committedMicroUsd :delta SET ${stamp.set} REMOVE ${stamp.remove}`,
           ...(open ? { ConditionExpression: "attribute_exists(#res)" } : {}),
           ExpressionAttributeNames: { ...names, ...(open ? { "#res": reservationAttribute(reservation.id) } : {}) },
           ExpressionAttributeValues: {

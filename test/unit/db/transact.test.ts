@@ -154,6 +154,20 @@ describe("usage counters", () => {
     expect(await get(keys.usage(orgId, "2026-03"))).toMatchObject({ entity: "usage", committedMicroUsd: 120, openReservations: 0, queries: 1, slmQueries: 1, "model:small": 1 });
   });
 
+  it("keeps the usage item out of every index, and takes one written before that out with its next write", async () => {
+    const orgId = org();
+    const send = (input: UpdateCommandInput) => client.send(new UpdateCommand(input));
+    const fresh = { id: "a", orgId, period: "2026-03", amountMicroUsd: 100, expiresAt: Date.now() + 60_000 };
+    await send(counters.reserve(fresh, 1000));
+    expect(Object.keys((await get(keys.usage(orgId, "2026-03")))!).filter((name) => name.startsWith("gsi"))).toEqual([]);
+
+    // An item as the usage index left it: each write cost a unit more for its index copy.
+    const legacy = org();
+    await client.send(new UpdateCommand({ TableName: table, Key: keys.usage(legacy, "2026-03"), UpdateExpression: "SET gsi1pk = :p, gsi1sk = :s", ExpressionAttributeValues: { ":p": "USAGE#2026-03#1", ":s": legacy } }));
+    await send(counters.reserve({ ...fresh, orgId: legacy }, 1000));
+    expect((await get(keys.usage(legacy, "2026-03")))!).not.toHaveProperty("gsi1pk");
+  });
+
   it("keeps the agents counter under its limit and moves it only on the count a decision saw", async () => {
     const orgId = org();
     expect(await transactWrite(client, [["agentQuota", counters.agentQuota(orgId, 1)]])).toEqual({ ok: true });
