@@ -61,6 +61,16 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
       return Number(result.Attributes?.count);
     },
 
+    async returnNumber(orgId, type, taken) {
+      try {
+        await client.send(new UpdateCommand(counters.returnTicketNumber(orgId, NUMBER_PREFIX[type], taken)));
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+
     async countInPeriod(orgId, period) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.usage(orgId, period), ConsistentRead: true, ProjectionExpression: "tickets" }));
       return typeof Item?.tickets === "number" ? Item.tickets : 0;

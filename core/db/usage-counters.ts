@@ -194,6 +194,18 @@ export function createUsageCounters(table: string) {
         ReturnValues: "UPDATED_NEW",
       };
     },
+
+    /** Gives number `taken` back, only while it is still the last one taken (no later number is ever reused). */
+    returnTicketNumber(orgId: string, prefix: string, taken: number): UpdateCommandInput {
+      return {
+        TableName: table,
+        Key: keys.ticketNumberCounter(orgId, prefix),
+        UpdateExpression: "ADD #count :minusOne",
+        ConditionExpression: "#count = :taken",
+        ExpressionAttributeNames: { "#count": "count" },
+        ExpressionAttributeValues: { ":minusOne": -1, ":taken": taken },
+      };
+    },
   };
 }
 

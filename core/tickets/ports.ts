@@ -96,6 +96,11 @@ export type CreateOutcome = "created" | "quota_exceeded";
 export interface TicketStore {
   /** The next number of a type in the organization (1, 2, ...), from an atomic counter. */
   nextNumber(orgId: string, type: TicketType): Promise<number>;
+  /**
+   * Gives a number back that a refused create took, if no later number was taken since (then it
+   * stays a gap). False when it could not be given back.
+   */
+  returnNumber(orgId: string, type: TicketType, taken: number): Promise<boolean>;
   /** Tickets opened in a period so far (the quota counter). */
   countInPeriod(orgId: string, period: string): Promise<number>;
   /**

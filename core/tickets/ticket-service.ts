@@ -127,6 +127,11 @@ type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
 export const formatNumber = (type: TicketType, seq: number): string => `${NUMBER_PREFIX[type]}${String(1000 + seq).padStart(7, "0")}`;
 
 const article = (type: TicketType) => (type === "incident" ? "An incident" : `A ${type.replace("_", " ")}`);
+/** How long a quota hint is trusted, the share of the limit under which it is, and how many are kept. */
+const QUOTA_HINT_TTL_MS = 10_000;
+const QUOTA_HINT_SHARE = 0.9;
+const QUOTA_HINTS_MAX = 10_000;
+
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const isConcurrentModification = (error: unknown): error is DomainError => isDomainError(error) && error.code === "concurrent_modification";
 
@@ -163,6 +168,25 @@ export function createTicketService(deps: TicketServiceDeps) {
     } catch {
       // Best effort by contract: a subscriber that cannot be reached never undoes a ticket change.
     }
+  }
+
+  /**
+   * What this warm instance last learned of an organization's ticket count this period. A create may
+   * skip its quota read while the count is known to be far below the limit: the transaction's quota
+   * condition still decides, and the read only exists so that a create refused at the limit burns no
+   * ticket number. So a stale hint can cost at most a gap in the numbers, never a ticket over quota.
+   */
+  const quotaHints = new Map<string, { period: string; used: number; at: number }>();
+  const rememberQuota = (orgId: string, hint: { period: string; used: number; at: number }) => {
+    quotaHints.delete(orgId);
+    quotaHints.set(orgId, hint);
+    if (quotaHints.size > QUOTA_HINTS_MAX) quotaHints.delete(quotaHints.keys().next().value!);
+  };
+  /** The count to go by without reading, or undefined: fresh, this period, and under 90% of the limit. */
+  function knownFarFromLimit(orgId: string, period: string, limit: number, now: number): number | undefined {
+    const hint = quotaHints.get(orgId);
+    if (!hint || hint.period !== period || now - hint.at > QUOTA_HINT_TTL_MS) return undefined;
+    return hint.used < limit * QUOTA_HINT_SHARE ? hint.used : undefined;
   }
 
   async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
@@ -258,7 +282,9 @@ export function createTicketService(deps: TicketServiceDeps) {
      * Opens a ticket. The quota is checked twice: a read first (so a refused create burns no number),
      * then atomically with the write (so concurrent creates can never exceed it). Three round trips:
      * the reads together (assignee, quota, and the organization unless `known`, as the caller's
-     * authentication read it), the number with the subscribers of `ticket.created`, the write.
+     * authentication read it), the number with the subscribers of `ticket.created`, the write. Two
+     * when this instance knows the count is far from the limit and there is no assignee to check:
+     * the quota read is skipped (`knownFarFromLimit`).
      */
     async create(actor: TicketActor, input: CreateTicketInput, known?: Organization): Promise<Ticket> {
       const errors: FieldError[] = [];
@@ -268,11 +294,14 @@ export function createTicketService(deps: TicketServiceDeps) {
 
       const now = clock.now();
       const period = periodOf(now);
+      const knownOrg = known?.id === actor.orgId ? known : undefined;
+      const hinted = knownOrg && !input.assignedTo ? knownFarFromLimit(actor.orgId, period, knownOrg.quotas.ticketsPerMonth, now.getTime()) : undefined;
       const [org, used] = await Promise.all([
-        known?.id === actor.orgId ? known : organization(actor.orgId),
-        store.countInPeriod(actor.orgId, period),
+        knownOrg ?? organization(actor.orgId),
+        hinted ?? store.countInPeriod(actor.orgId, period),
         checkAssignee(actor.orgId, input.assignedTo, errors),
       ]);
+      if (hinted === undefined) rememberQuota(actor.orgId, { period, used, at: now.getTime() });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
       const limit = org.quotas.ticketsPerMonth;
       const refuse = () =>
@@ -288,7 +317,8 @@ export function createTicketService(deps: TicketServiceDeps) {
       // The subscribers of `ticket.created` are read alongside the number (not before the quota check: a
       // refused create should cost no more than it did).
       const audience = eventsFor(events, actor.orgId);
-      const number = formatNumber(input.type, await store.nextNumber(actor.orgId, input.type));
+      const taken = await store.nextNumber(actor.orgId, input.type);
+      const number = formatNumber(input.type, taken);
       const ticket: TicketRecord = {
         id: newId(),
         orgId: actor.orgId,
@@ -341,7 +371,15 @@ export function createTicketService(deps: TicketServiceDeps) {
           ...(ticket.assignedTo ? [{ field: "assignedTo", from: null, to: ticket.assignedTo }] : []),
         ],
       };
-      if ((await store.create(ticket, [created], { period, limit })) === "quota_exceeded") throw refuse();
+      if ((await store.create(ticket, [created], { period, limit })) === "quota_exceeded") {
+        // Refused after all (a stale hint, or creates racing for the last ticket): the number goes back
+        // unless a later one was taken meanwhile. Best effort: a gap in the numbers is all it can cost.
+        quotaHints.delete(actor.orgId);
+        await store.returnNumber(actor.orgId, input.type, taken).catch(() => false);
+        throw refuse();
+      }
+      const hint = quotaHints.get(actor.orgId);
+      if (hint?.period === period) hint.used += 1;
       await publish("ticket.created", actor.orgId, {
         id: ticket.id,
         number,

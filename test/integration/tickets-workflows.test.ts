@@ -351,6 +351,27 @@ describe("ticket quota", () => {
     expect(refused).toMatchObject({ kind: "quota_exceeded", code: "ticket_quota_exceeded", details: { limit: 100, period: "2026-03", resetsAt: "2026-04-01T00:00:00.000Z" } });
     expect(afterUpgrade.number).toBe("INC0001003");
   });
+
+  it("refuses at the limit even when the instance skipped the quota read, and gives the number back", async () => {
+    const tenant = await createTenant(platform, { tier: "basic" });
+    const create = () => call(platform, "/tickets", { method: "POST", key: tenant.key, body: { type: "incident", title: "Quota", impact: 2, urgency: 2 } });
+    // The first create reads the count (0): the warm instance now knows it far below 100 and skips the read.
+    const first = await create();
+    // Other instances use up the month meanwhile (arranged on the quota counter).
+    const period = new Date().toISOString().slice(0, 7);
+    await harness.client.send(
+      new UpdateCommand({ TableName: platform.tableName, Key: keys.usage(tenant.org.id, period), UpdateExpression: "SET tickets = :n", ExpressionAttributeValues: { ":n": 100 } }),
+    );
+
+    const refused = await create();
+    await call(platform, `/organizations/${tenant.org.id}`, { method: "PATCH", key: platform.operatorKey, body: { tier: "professional" } });
+    const next = await create();
+
+    expect(first.body.number).toBe("INC0001001");
+    expect(refused.body.code).toBe("ticket_quota_exceeded");
+    // The transaction refused it; the number it took went back, so none is missing.
+    expect(next.body.number).toBe("INC0001002");
+  });
 });
 
 // Keep the workflow list honest: every ticket type has a workflow here.
