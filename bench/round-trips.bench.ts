@@ -107,9 +107,10 @@ client.middlewareStack.add(
     input.ReturnConsumedCapacity ??= "TOTAL";
     const command = String(context.commandName ?? "?").replace(/Command$/, "");
     const writes = /^(Put|Update|Delete|TransactWrite|BatchWrite)/.test(command);
-    // Writes are priced from the items' images, read around the call (outside its start and end).
-    const priced = writes ? await meter.before(command, input) : undefined;
+    // Writes are priced from the items' images, read around the call. The call's stage is timed from
+    // when it was made: the image read delays it, and calls made together must stay one stage.
     const start = performance.now();
+    const priced = writes ? await meter.before(command, input) : undefined;
     let result: Awaited<ReturnType<typeof next>> | undefined;
     let failure: unknown;
     try {
@@ -185,7 +186,7 @@ for (const [kind, run] of Object.entries(kinds)) {
       // Nothing of earlier requests left for the consumers to do.
       await platform.poller.drained();
       if (state === "warm, cache expired") await new Promise((r) => setTimeout(r, CREDENTIAL_CHECK_TTL_MS + 100));
-      else await run(); // back to back: the previous request refreshed the cache (and holds the limiter's lease)
+      else await run(); // back to back: the previous request refreshed the cache (the limiter's 100 ms lease has mostly expired: a caller waits for its answer)
       calls = [];
       await run();
       await platform.poller.drained();
