@@ -33,6 +33,12 @@ export interface HttpRouteSpec {
   extraResponses?: { status: number; description: string; schema?: z.ZodType }[];
   permissions: Permission[];
   /**
+   * OpenAI-compatible (chat completions, models): its errors also carry OpenAI's
+   * `{"error": {"message", "type", "param", "code"}}` member beside the problem's, so OpenAI's SDKs
+   * show them (functions/lib/problem.ts `openAiErrorOf`).
+   */
+  openai?: boolean;
+  /**
    * The handler may stream its answer (SSE). Locally the gateway hands it a response sink; in AWS it is
    * served by a Lambda function URL with response streaming, since HTTP APIs buffer responses.
    */

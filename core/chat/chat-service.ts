@@ -104,10 +104,9 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const org = options.org?.id === principal.orgId ? options.org : await orgs.get(principal.orgId);
     if (!org) throw notFound("Organization", principal.orgId);
 
-    const pinned = body.model === "auto" ? undefined : catalog.get(body.model);
-    if (body.model !== "auto" && !pinned) {
-      throw invalidInput(`Unknown model '${body.model}'.`, [{ field: "model", message: `must be "auto" or one of: ${catalog.models.map((m) => m.id).join(", ")}` }], "unknown_model");
-    }
+    const resolved = catalog.resolve(body.model);
+    if (!resolved) throw unknownModel(catalog, body.model);
+    const pinned = resolved.kind === "model" ? resolved.model : undefined;
     const candidates = pinned ? [pinned, catalog.fallbackFor(pinned)] : [catalog.defaultOf("slm"), catalog.defaultOf("llm")];
     const requestedMaxTokens = body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens;
     const maxTokensOf = (model: ModelSpec) => Math.min(requestedMaxTokens, model.contextWindow);
@@ -121,7 +120,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const budgetUsd = modelBudgetOf(org);
     const reservation: Reservation = { id: newId(), orgId: org.id, period, amountMicroUsd: reservedMicroUsd, expiresAt: reservationExpiry(options.deadline) };
 
-    const routingOn = body.model === "auto" && !options.routingOff;
+    const routingOn = !pinned && !options.routingOff;
     const audience = eventsFor(events, org.id);
     const [routingRead, admitted, reserved] = await Promise.allSettled([
       routingOn ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
@@ -150,7 +149,8 @@ export function createChatService({ catalog, providers, classifier, metering, se
     let reason: { code: string; detail: string };
     if (pinned) {
       model = pinned;
-      reason = { code: "pinned", detail: `model ${pinned.id} requested` };
+      const alias = resolved.kind === "model" ? resolved.alias : undefined;
+      reason = { code: "pinned", detail: alias ? `model ${alias} requested (served by ${pinned.id})` : `model ${pinned.id} requested` };
     } else {
       score = classifier.score(body.messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
       const override = options.routingOff ? { mode: "fixed" as const, tier: options.routingOff.tier } : routing.override ?? undefined;
@@ -361,6 +361,19 @@ function outOfTime(attempts: Attempt[]): DomainError {
     `No model could answer before the function's deadline${tried ? ` (${tried})` : ""}.`,
     { attempts },
   );
+}
+
+/**
+ * 404 `unknown_model`, as OpenAI answers a model that does not exist (its SDKs raise NotFoundError),
+ * naming every name that is accepted.
+ */
+function unknownModel(catalog: ModelCatalog, name: string): DomainError {
+  const ids = catalog.models.map((m) => m.id);
+  const aliases = catalog.aliases().map((a) => a.alias);
+  const accepted = `"auto", a catalog model (${ids.join(", ")}) or an alias (${aliases.join(", ")}), optionally with a provider prefix (openai/gpt-4o)`;
+  return new DomainError("not_found", "unknown_model", `The model '${name.slice(0, 200)}' does not exist here. Use ${accepted}.`, {
+    errors: [{ field: "model", message: `must be ${accepted}` }],
+  });
 }
 
 /** The text of a message's content (string or text parts), for the classifier. */

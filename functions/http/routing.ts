@@ -3,22 +3,31 @@ import { http } from "../lib/http";
 import { catalog as modelCatalog, routingAdmin } from "../lib/services/routing";
 import { routingRoutes as routes } from "../manifest/routing";
 
+/** When the catalog's entries say they were created (OpenAI's `created`, epoch seconds): a fixed date, so lists compare. */
+const CREATED = Date.UTC(2024, 0, 1) / 1000;
+
 export const models = http(routes.listModels, () => {
   const catalog = modelCatalog();
+  const aliases = catalog.aliases();
   return {
     object: "list" as const,
-    data: catalog.models.map((m) => ({
-      id: m.id,
-      object: "model" as const,
-      created: 0,
-      owned_by: m.tier === "slm" ? "agentorg-slm" : "agentorg-llm",
-      tier: m.tier,
-      inputUsdPerMTok: m.inputUsdPerMTok,
-      outputUsdPerMTok: m.outputUsdPerMTok,
-      contextWindow: m.contextWindow,
-      offline: catalog.isOffline(m.tier),
-      default: catalog.defaultOf(m.tier).id === m.id,
-    })),
+    data: [
+      ...catalog.models.map((m) => ({
+        id: m.id,
+        object: "model" as const,
+        created: CREATED,
+        owned_by: m.tier === "slm" ? "agentorg-slm" : "agentorg-llm",
+        tier: m.tier,
+        inputUsdPerMTok: m.inputUsdPerMTok,
+        outputUsdPerMTok: m.outputUsdPerMTok,
+        contextWindow: m.contextWindow,
+        offline: catalog.isOffline(m.tier),
+        default: catalog.defaultOf(m.tier).id === m.id,
+        aliases: aliases.filter((a) => a.model.id === m.id).map((a) => a.alias),
+      })),
+      { id: "auto", object: "model" as const, created: CREATED, owned_by: "agentorg", aliasOf: null },
+      ...aliases.map((a) => ({ id: a.alias, object: "model" as const, created: CREATED, owned_by: "agentorg", aliasOf: a.model.id })),
+    ],
   };
 });
 
