@@ -1,4 +1,4 @@
-import { DomainError, forbidden, invalidInput, notFound, quotaExceeded } from "../errors";
+import { DomainError, forbidden, isDomainError, notFound, quotaExceeded } from "../errors";
 import { newId } from "../ids";
 import type { Principal } from "../auth/principal";
 import type { ModelCatalog, ModelSpec } from "../models/catalog";
@@ -82,6 +82,11 @@ export function createChatService({ catalog, providers, classifier, metering, se
       data: { recordId: record.id, model: record.model, tier: record.tier, costMicroUsd: record.costMicroUsd, baselineMicroUsd: record.baselineMicroUsd, agentId: record.agentId ?? null },
     });
   const providerOf = (model: ModelSpec) => providers[model.tier];
+  /**
+   * What a query on `model` costs: nothing when its tier is the offline responder (no model ran, so
+   * nothing is billed or held against the budget; the record still counts it, as offline).
+   */
+  const priced = (model: ModelSpec, inputTokens: number, outputTokens: number) => (providerOf(model).offline ? 0 : costMicroUsd(model, inputTokens, outputTokens));
 
   /**
    * Everything decided before a model is called, in one round of parallel writes and reads: the
@@ -114,7 +119,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const inputBound = inputTokenUpperBound(body.messages, body.tools);
     // Whichever candidate answers, with up to its own output bound (the fallback answers with the
     // planned model's bound, so every pair is covered).
-    const reservedMicroUsd = Math.max(...candidates.flatMap((m) => candidates.map((c) => costMicroUsd(c, inputBound, maxTokensOf(m)))));
+    const reservedMicroUsd = Math.max(...candidates.flatMap((m) => candidates.map((c) => priced(c, inputBound, maxTokensOf(m)))));
     const now = clock.now();
     const period = periodOf(now);
     const budgetUsd = modelBudgetOf(org);
@@ -202,8 +207,9 @@ export function createChatService({ catalog, providers, classifier, metering, se
       attempts,
       inputTokens: result.usage.inputTokens,
       outputTokens: result.usage.outputTokens,
-      costMicroUsd: costMicroUsd(model, result.usage.inputTokens, result.usage.outputTokens),
-      baselineMicroUsd: costMicroUsd(baseline, result.usage.inputTokens, result.usage.outputTokens),
+      costMicroUsd: priced(model, result.usage.inputTokens, result.usage.outputTokens),
+      // No savings are claimed for an answer no model gave.
+      baselineMicroUsd: providerOf(model).offline ? 0 : costMicroUsd(baseline, result.usage.inputTokens, result.usage.outputTokens),
       latencyMs: Date.now() - p.started,
       offline: providerOf(model).offline,
       estimated: result.estimated || providerOf(model).offline,
@@ -216,6 +222,9 @@ export function createChatService({ catalog, providers, classifier, metering, se
   async function fail(p: Plan, attempts: Attempt[], last: unknown): Promise<never> {
     await metering.release(p.reservation);
     if (last === OUT_OF_TIME) throw outOfTime(attempts);
+    // A request no attempt could serve in the shape it asked for (the offline responder refusing an
+    // unsatisfiable schema) is the client's error, not a model failure: its own 4xx.
+    if (isDomainError(last)) throw last;
     const error = last instanceof ProviderError ? last : new ProviderError("failed", String(last));
     const tried = attempts.map((a) => `${a.model}: ${a.error}`).join("; ");
     throw new DomainError(
