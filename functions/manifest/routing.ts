@@ -78,12 +78,10 @@ export const routingRoutes = {
     tags: ["routing"],
     body: ChatCompletionRequest,
     response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
-    extraResponses: [
-      { status: 502, description: "No model could answer (`model_failed`, problem+json), the fallback included" },
-      {
-        status: 504,
-        description: "No model answered before the deadline (`model_timeout`, problem+json); once a stream has begun, the same error ends it as its last event",
-      },
+    errors: [
+      { status: 404, description: "Unknown model (`unknown_model`; OpenAI's `model_not_found`), naming the accepted names" },
+      { status: 502, description: "No model could answer (`model_failed`), the fallback included" },
+      { status: 504, description: "No model answered before the deadline (`model_timeout`); once a stream has begun, the same error ends it as its last event" },
     ],
     permissions: ["table:read", "table:write", "connections:manage", "models:keys"],
     openai: true,
