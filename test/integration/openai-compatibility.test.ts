@@ -134,6 +134,16 @@ describe("errors in OpenAI's shape", () => {
     expect(error.code).toBe("model_failed");
   });
 
+  it("a route this API does not have (embeddings): NotFoundError saying so", async () => {
+    const { key } = await createTenant(platform);
+
+    const error = await failure(sdk(key).embeddings.create({ model: "text-embedding-3-small", input: "hi" }));
+
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error.code).toBe("route_not_found");
+    expect(error.message).toBe("404 No route matches POST /api/v1/embeddings.");
+  });
+
   it("other routes keep plain problem documents", async () => {
     const result = await call(platform, "/organizations", { key: "ao_not-a-key" });
 
