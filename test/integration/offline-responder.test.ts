@@ -97,6 +97,21 @@ describe("the offline responder honours the request's shape", () => {
   });
 });
 
+describe("errors the SDK shows with no model configured", () => {
+  it("a bad key and an unknown model say what is wrong in e.error.message", async () => {
+    const { key } = await createTenant(platform);
+    const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+
+    const badKey = await fail(sdk("sk-not-ours").chat.completions.create({ model: "auto", messages: ask("hi") }));
+    const unknown = await fail(sdk(key).chat.completions.create({ model: "gpt-17", messages: ask("hi") }));
+
+    expect(badKey).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(badKey!.error).toMatchObject({ message: "The API key is not valid.", code: "invalid_api_key" });
+    expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((unknown!.error as { message: string }).message).toMatch(/^The model 'gpt-17' does not exist here\. Use "auto", a catalog model \(llama-3\.2-3b, /);
+  });
+});
+
 describe("offline answers are not billed", () => {
   it("cost nothing and reserve nothing: counted as offline queries, with no spend and no savings", async () => {
     const { org, key } = await createTenant(platform);
