@@ -1,7 +1,7 @@
 import { DomainError, forbidden, isDomainError, notFound, quotaExceeded } from "../errors";
 import { newId } from "../ids";
 import type { Principal } from "../auth/principal";
-import type { ModelCatalog, ModelSpec } from "../models/catalog";
+import { allowsModel, type ModelCatalog, type ModelSpec } from "../models/catalog";
 import { costMicroUsd, inputTokenEstimate, inputTokenUpperBound } from "../models/cost";
 import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
@@ -97,11 +97,12 @@ export function createChatService({ catalog, providers, classifier, metering, se
    * check releases the reservation the other made. `options.org` is the organization as the caller's
    * authentication read it (no second read); without it, it is read first. `options.deadline` (epoch
    * ms, the invocation's end) bounds every model attempt and sets the reservation's expiry.
+   * `options.allowedModels`: the caller's key may request only these models (403 `model_not_allowed`).
    */
   async function plan(
     principal: Principal,
     body: ChatCompletionRequest,
-    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; deadline?: number; org?: Organization } = {},
+    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; deadline?: number; org?: Organization; allowedModels?: readonly string[] } = {},
   ): Promise<Plan> {
     if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
     // No time for a single attempt (an agent turn that used up its invocation): refuse before reserving.
@@ -111,6 +112,10 @@ export function createChatService({ catalog, providers, classifier, metering, se
 
     const resolved = catalog.resolve(body.model);
     if (!resolved) throw unknownModel(catalog, body.model);
+    if (options.allowedModels && !allowsModel(catalog, options.allowedModels, body.model)) {
+      const message = `This API key may not use the model '${body.model.slice(0, 200)}'; it may use: ${options.allowedModels.join(", ")}.`;
+      throw forbidden(message, "model_not_allowed", { errors: [{ field: "model", message: `must be one of: ${options.allowedModels.join(", ")}` }] });
+    }
     const pinned = resolved.kind === "model" ? resolved.model : undefined;
     const candidates = pinned ? [pinned, catalog.fallbackFor(pinned)] : [catalog.defaultOf("slm"), catalog.defaultOf("llm")];
     const requestedMaxTokens = body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens;

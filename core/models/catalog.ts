@@ -74,6 +74,21 @@ export const TIER_ALIASES: Readonly<Record<string, Tier>> = {
 export type ResolvedModel = { kind: "auto" } | { kind: "model"; model: ModelSpec; /** Set when the name was an alias of the model. */ alias?: string };
 
 /**
+ * Whether a key restricted to `allowed` names may request `name`: they are compared by what they
+ * resolve to, so allowing `gpt-4o-mini` allows the catalog model it is served by under any of its
+ * names; `auto` (routing) must be allowed by name.
+ */
+export function allowsModel(catalog: ModelCatalog, allowed: readonly string[], name: string): boolean {
+  const wanted = catalog.resolve(name);
+  if (!wanted) return false;
+  return allowed.some((entry) => {
+    const granted = catalog.resolve(entry);
+    if (!granted) return false;
+    return granted.kind === "auto" ? wanted.kind === "auto" : wanted.kind === "model" && granted.model.id === wanted.model.id;
+  });
+}
+
+/**
  * A name reduced to what identifies a model: lower case, without a provider prefix (`openai/`,
  * `meta-llama/`), a snapshot date (`-2024-08-06`, `-0613`) or an `-instruct`/`-chat` suffix.
  */

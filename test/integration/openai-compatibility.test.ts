@@ -217,3 +217,49 @@ describe("model names", () => {
     expect(page.data.find((m) => m.id === "llama-3.2-3b")).toMatchObject({ tier: "slm", default: true, aliases: expect.arrayContaining(["gpt-4o-mini", "gpt-3.5-turbo"]) });
   });
 });
+
+describe("keys restricted to some models (as LiteLLM's virtual keys)", () => {
+  const restrictedKey = async (orgId: string, models: string[]) => call(platform, `/organizations/${orgId}/api-keys`, { method: "POST", key: platform.operatorKey, body: { name: "narrow", models } });
+
+  it("may request the models it lists, under any of their names, and nothing else (403 model_not_allowed naming them)", async () => {
+    const { org } = await createTenant(platform);
+    const created = await restrictedKey(org.id, ["gpt-4o-mini"]);
+    const narrow = sdk(created.body.secret);
+
+    const byAlias = await narrow.chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") });
+    const byId = await narrow.chat.completions.create({ model: "llama-3.2-3b", messages: ask("hi") });
+    const other = await failure(narrow.chat.completions.create({ model: "gpt-4o", messages: ask("hi") }));
+    const routed = await failure(narrow.chat.completions.create({ model: "auto", messages: ask("hi") }));
+
+    expect(created.status).toBe(201);
+    expect(created.body.models).toEqual(["gpt-4o-mini"]);
+    expect([byAlias.model, byId.model]).toEqual(["llama-3.2-3b", "llama-3.2-3b"]);
+    for (const error of [other, routed]) {
+      expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect(error.code).toBe("model_not_allowed");
+      expect(error.param).toBe("model");
+      expect(error.message).toMatch(/^403 This API key may not use the model '(gpt-4o|auto)'; it may use: gpt-4o-mini\.$/);
+    }
+    expect(llm.requests).toHaveLength(0);
+  });
+
+  it("lists only its models on GET /models; an unrestricted key of the same organization lists all", async () => {
+    const { org, key } = await createTenant(platform);
+    const created = await restrictedKey(org.id, ["auto", "openai/gpt-4o"]);
+
+    const narrow = (await sdk(created.body.secret).models.list()).data.map((m) => m.id);
+    const all = (await sdk(key).models.list()).data.map((m) => m.id);
+
+    expect(narrow).toEqual(["gpt-4o", "auto", "gpt-4", "gpt-4-32k", "gpt-4-turbo", "gpt-4-turbo-preview", "chatgpt-4o-latest", "gpt-5"]);
+    expect(all).toEqual(expect.arrayContaining(["llama-3.2-3b", "gpt-4.1", "gpt-4o-mini"]));
+  });
+
+  it("refuses a key naming a model chat completions would not accept", async () => {
+    const { org } = await createTenant(platform);
+
+    const result = await restrictedKey(org.id, ["gpt-4o", "gpt-17"]);
+
+    expect(result.status).toBe(400);
+    expect(result.body).toMatchObject({ code: "unknown_model", errors: [{ field: "models.1" }] });
+  });
+});
