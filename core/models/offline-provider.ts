@@ -102,7 +102,7 @@ function answer(request: ProviderRequest): ProviderResult {
 
 /**
  * The offline responder: answers when a tier has no endpoint, so the platform works end to end on a
- * fresh machine. Deterministic, instant, labelled in its text; its usage is an estimate (4 characters a
+ * fresh machine. Deterministic (but for tool call ids), instant, labelled in its text; its usage is an estimate (4 characters a
  * token) and is recorded as such. It honours the request's shape (a forced tool call, a JSON response
  * format) or refuses it with 400 `offline_unsatisfiable`: never text a client that parses cannot read.
  */

@@ -190,6 +190,16 @@ describe("model names", () => {
     expect(Number(response.headers.get("x-agentorg-score"))).toBeGreaterThan(0);
   });
 
+  it("refuses a name longer than 256 characters, even one that ends in a known model (it is stored)", async () => {
+    const { key } = await createTenant(platform);
+
+    const error = await failure(sdk(key).chat.completions.create({ model: `${"x".repeat(300)}/gpt-4o`, messages: ask("hi") }));
+
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.param).toBe("model");
+    expect(llm.requests).toHaveLength(0);
+  });
+
   it("records the name the client asked for", async () => {
     const { key } = await createTenant(platform);
     await sdk(key).chat.completions.create({ model: "gpt-4o-mini", messages: ask("hi") });
