@@ -31,7 +31,19 @@ export interface HttpRouteSpec {
   response: { status: number; description: string; schema?: z.ZodType; contentType?: string };
   /** Other non-error answers worth documenting (e.g. /health's 503 with its JSON body). */
   extraResponses?: { status: number; description: string; schema?: z.ZodType }[];
+  /**
+   * Error answers (problem+json) of the route's own logic, documented in OpenAPI: what the wrappers
+   * give every route (400 for input, 401/403/429 for keys, 404 for path ids, 413/415 for a body, 500,
+   * 503 for the table) is documented without being listed here.
+   */
+  errors?: { status: 404 | 409 | 502 | 504; description: string }[];
   permissions: Permission[];
+  /**
+   * OpenAI-compatible (chat completions, models): its errors also carry OpenAI's
+   * `{"error": {"message", "type", "param", "code"}}` member beside the problem's, so OpenAI's SDKs
+   * show them (functions/lib/problem.ts `openAiErrorOf`).
+   */
+  openai?: boolean;
   /**
    * The handler may stream its answer (SSE). Locally the gateway hands it a response sink; in AWS it is
    * served by a Lambda function URL with response streaming, since HTTP APIs buffer responses.

@@ -23,6 +23,11 @@ export interface ConversationTurn {
   role: "user" | "assistant";
   content: string;
   at: string;
+  /**
+   * An assistant turn the offline responder answered: kept for the record, never sent to a model (or
+   * folded into the summary it reads) as if it were that model's own words.
+   */
+  offline?: boolean;
 }
 
 /** An agent's conversation memory: recent turns verbatim, older ones folded into a rolling summary. */

@@ -9,7 +9,7 @@ import type { Organization } from "../tenants/organization.schema";
 import type { AgentRecord } from "./agent.schema";
 import type { AgentService } from "./agent-service";
 import { ancestors, type Tree } from "./hierarchy";
-import type { AgentRun, AgentStep, AgentStore, Memory } from "./ports";
+import type { AgentRun, AgentStep, AgentStore, ConversationTurn, Memory } from "./ports";
 import { untilWritten } from "../shared/retry";
 import type { AgentTool, ToolContext } from "./tools";
 
@@ -47,16 +47,20 @@ export interface RuntimeDeps {
 const SUMMARY_LIMIT = 2_000;
 const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
-/**
- * Folds the oldest turns into the rolling summary, keeping the last `keep` verbatim. Extractive (the
- * start of each folded turn) so that it costs no model call and cannot invent anything; bounded.
- */
 /** Attempts to add a turn to an agent's memory while other turns with it keep writing first. */
 const MEMORY_ATTEMPTS = 8;
 
+/** Whether a remembered turn may be shown to a model: not an offline answer posing as its own. */
+export const spokenByModel = (turn: ConversationTurn): boolean => !(turn.role === "assistant" && turn.offline);
+
+/**
+ * Folds the oldest turns into the rolling summary, keeping the last `keep` verbatim. Extractive (the
+ * start of each folded turn) so that it costs no model call and cannot invent anything; bounded.
+ * Offline answers are dropped from the summary (a model reads it).
+ */
 export function foldMemory(memory: Memory, keep: number): Memory {
   if (memory.turns.length <= keep) return memory;
-  const folded = memory.turns.slice(0, memory.turns.length - keep);
+  const folded = memory.turns.slice(0, memory.turns.length - keep).filter(spokenByModel);
   const lines = folded.map((t) => `- ${t.role}: ${clip(t.content.replace(/\s+/g, " "), 160)}`);
   let summary = [memory.summary, ...lines].filter(Boolean).join("\n");
   while (summary.length > SUMMARY_LIMIT && summary.includes("\n")) summary = summary.slice(summary.indexOf("\n") + 1);
@@ -179,7 +183,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
     const messages: WireMessage[] = [
       { role: "system", content: system },
-      ...memory.turns.map((t) => ({ role: t.role, content: t.content })),
+      ...memory.turns.filter(spokenByModel).map((t) => ({ role: t.role, content: t.content })),
       { role: "user", content: input },
     ];
     const fixedTier = agent.routing === "off" ? (role.modelPolicy.tier ?? "slm") : role.modelPolicy.routing === "fixed" ? role.modelPolicy.tier : undefined;
@@ -254,7 +258,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     const run: AgentRun = { id: newId(), agentId, input, reply, steps, startedAt, finishedAt: now, depth };
     // Independent writes, one round trip.
     await Promise.all([
-      remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now }]),
+      remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now, ...(last.offline ? { offline: true } : {}) }]),
       store.recordRun(orgId, run),
     ]);
     const totals = steps.reduce((s, x) => ({ i: s.i + x.inputTokens, o: s.o + x.outputTokens, c: s.c + x.costMicroUsd }), { i: 0, o: 0, c: 0 });

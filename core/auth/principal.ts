@@ -1,7 +1,18 @@
 import { notFound } from "../errors";
 
 /** The caller of a request, established from its credentials, never from the request body. */
-export type Principal = { kind: "operator" } | { kind: "org"; orgId: string; keyId: string };
+export type Principal =
+  | { kind: "operator" }
+  | {
+      kind: "org";
+      orgId: string;
+      keyId: string;
+      /**
+       * The models the key may request on the OpenAI-compatible routes, when it is restricted (set by
+       * HTTP authentication from the key's record). Absent: every model.
+       */
+      models?: readonly string[];
+    };
 
 export const OPERATOR: Principal = { kind: "operator" };
 

@@ -1,7 +1,7 @@
-import { DomainError, forbidden, invalidInput, notFound, quotaExceeded } from "../errors";
+import { DomainError, forbidden, isDomainError, notFound, quotaExceeded } from "../errors";
 import { newId } from "../ids";
 import type { Principal } from "../auth/principal";
-import type { ModelCatalog, ModelSpec } from "../models/catalog";
+import { allowsModel, type ModelCatalog, type ModelSpec } from "../models/catalog";
 import { costMicroUsd, inputTokenEstimate, inputTokenUpperBound } from "../models/cost";
 import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
@@ -82,6 +82,11 @@ export function createChatService({ catalog, providers, classifier, metering, se
       data: { recordId: record.id, model: record.model, tier: record.tier, costMicroUsd: record.costMicroUsd, baselineMicroUsd: record.baselineMicroUsd, agentId: record.agentId ?? null },
     });
   const providerOf = (model: ModelSpec) => providers[model.tier];
+  /**
+   * What a query on `model` costs: nothing when its tier is the offline responder (no model ran, so
+   * nothing is billed or held against the budget; the record still counts it, as offline).
+   */
+  const priced = (model: ModelSpec, inputTokens: number, outputTokens: number) => (providerOf(model).offline ? 0 : costMicroUsd(model, inputTokens, outputTokens));
 
   /**
    * Everything decided before a model is called, in one round of parallel writes and reads: the
@@ -92,11 +97,12 @@ export function createChatService({ catalog, providers, classifier, metering, se
    * check releases the reservation the other made. `options.org` is the organization as the caller's
    * authentication read it (no second read); without it, it is read first. `options.deadline` (epoch
    * ms, the invocation's end) bounds every model attempt and sets the reservation's expiry.
+   * `options.allowedModels`: the caller's key may request only these models (403 `model_not_allowed`).
    */
   async function plan(
     principal: Principal,
     body: ChatCompletionRequest,
-    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; deadline?: number; org?: Organization } = {},
+    options: { agentId?: string; routingOff?: { tier: "slm" | "llm" }; deadline?: number; org?: Organization; allowedModels?: readonly string[] } = {},
   ): Promise<Plan> {
     if (principal.kind !== "org") throw forbidden("Chat completions are made on behalf of an organization: use its API key.", "org_key_required");
     // No time for a single attempt (an agent turn that used up its invocation): refuse before reserving.
@@ -104,10 +110,13 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const org = options.org?.id === principal.orgId ? options.org : await orgs.get(principal.orgId);
     if (!org) throw notFound("Organization", principal.orgId);
 
-    const pinned = body.model === "auto" ? undefined : catalog.get(body.model);
-    if (body.model !== "auto" && !pinned) {
-      throw invalidInput(`Unknown model '${body.model}'.`, [{ field: "model", message: `must be "auto" or one of: ${catalog.models.map((m) => m.id).join(", ")}` }], "unknown_model");
+    const resolved = catalog.resolve(body.model);
+    if (!resolved) throw unknownModel(catalog, body.model);
+    if (options.allowedModels && !allowsModel(catalog, options.allowedModels, body.model)) {
+      const message = `This API key may not use the model '${body.model.slice(0, 200)}'; it may use: ${options.allowedModels.join(", ")}.`;
+      throw forbidden(message, "model_not_allowed", { errors: [{ field: "model", message: `must be one of: ${options.allowedModels.join(", ")}` }] });
     }
+    const pinned = resolved.kind === "model" ? resolved.model : undefined;
     const candidates = pinned ? [pinned, catalog.fallbackFor(pinned)] : [catalog.defaultOf("slm"), catalog.defaultOf("llm")];
     const requestedMaxTokens = body.max_completion_tokens ?? body.max_tokens ?? catalog.settings.defaultMaxTokens;
     const maxTokensOf = (model: ModelSpec) => Math.min(requestedMaxTokens, model.contextWindow);
@@ -115,13 +124,13 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const inputBound = inputTokenUpperBound(body.messages, body.tools);
     // Whichever candidate answers, with up to its own output bound (the fallback answers with the
     // planned model's bound, so every pair is covered).
-    const reservedMicroUsd = Math.max(...candidates.flatMap((m) => candidates.map((c) => costMicroUsd(c, inputBound, maxTokensOf(m)))));
+    const reservedMicroUsd = Math.max(...candidates.flatMap((m) => candidates.map((c) => priced(c, inputBound, maxTokensOf(m)))));
     const now = clock.now();
     const period = periodOf(now);
     const budgetUsd = modelBudgetOf(org);
     const reservation: Reservation = { id: newId(), orgId: org.id, period, amountMicroUsd: reservedMicroUsd, expiresAt: reservationExpiry(options.deadline) };
 
-    const routingOn = body.model === "auto" && !options.routingOff;
+    const routingOn = !pinned && !options.routingOff;
     const audience = eventsFor(events, org.id);
     const [routingRead, admitted, reserved] = await Promise.allSettled([
       routingOn ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
@@ -150,7 +159,8 @@ export function createChatService({ catalog, providers, classifier, metering, se
     let reason: { code: string; detail: string };
     if (pinned) {
       model = pinned;
-      reason = { code: "pinned", detail: `model ${pinned.id} requested` };
+      const alias = resolved.kind === "model" ? resolved.alias : undefined;
+      reason = { code: "pinned", detail: alias ? `model ${alias} requested (served by ${pinned.id})` : `model ${pinned.id} requested` };
     } else {
       score = classifier.score(body.messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
       const override = options.routingOff ? { mode: "fixed" as const, tier: options.routingOff.tier } : routing.override ?? undefined;
@@ -202,8 +212,9 @@ export function createChatService({ catalog, providers, classifier, metering, se
       attempts,
       inputTokens: result.usage.inputTokens,
       outputTokens: result.usage.outputTokens,
-      costMicroUsd: costMicroUsd(model, result.usage.inputTokens, result.usage.outputTokens),
-      baselineMicroUsd: costMicroUsd(baseline, result.usage.inputTokens, result.usage.outputTokens),
+      costMicroUsd: priced(model, result.usage.inputTokens, result.usage.outputTokens),
+      // No savings are claimed for an answer no model gave.
+      baselineMicroUsd: providerOf(model).offline ? 0 : costMicroUsd(baseline, result.usage.inputTokens, result.usage.outputTokens),
       latencyMs: Date.now() - p.started,
       offline: providerOf(model).offline,
       estimated: result.estimated || providerOf(model).offline,
@@ -216,6 +227,9 @@ export function createChatService({ catalog, providers, classifier, metering, se
   async function fail(p: Plan, attempts: Attempt[], last: unknown): Promise<never> {
     await metering.release(p.reservation);
     if (last === OUT_OF_TIME) throw outOfTime(attempts);
+    // A request no attempt could serve in the shape it asked for (the offline responder refusing an
+    // unsatisfiable schema) is the client's error, not a model failure: its own 4xx.
+    if (isDomainError(last)) throw last;
     const error = last instanceof ProviderError ? last : new ProviderError("failed", String(last));
     const tried = attempts.map((a) => `${a.model}: ${a.error}`).join("; ");
     throw new DomainError(
@@ -361,6 +375,19 @@ function outOfTime(attempts: Attempt[]): DomainError {
     `No model could answer before the function's deadline${tried ? ` (${tried})` : ""}.`,
     { attempts },
   );
+}
+
+/**
+ * 404 `unknown_model`, as OpenAI answers a model that does not exist (its SDKs raise NotFoundError),
+ * naming every name that is accepted.
+ */
+function unknownModel(catalog: ModelCatalog, name: string): DomainError {
+  const ids = catalog.models.map((m) => m.id);
+  const aliases = catalog.aliases().map((a) => a.alias);
+  const accepted = `"auto", a catalog model (${ids.join(", ")}) or an alias (${aliases.join(", ")}), optionally with a provider prefix (openai/gpt-4o)`;
+  return new DomainError("not_found", "unknown_model", `The model '${name.slice(0, 200)}' does not exist here. Use ${accepted}.`, {
+    errors: [{ field: "model", message: `must be ${accepted}` }],
+  });
 }
 
 /** The text of a message's content (string or text parts), for the classifier. */

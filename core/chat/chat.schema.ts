@@ -41,7 +41,12 @@ export const MAX_OUTPUT_TOKENS = 1_048_576;
 
 export const ChatCompletionRequest = z
   .object({
-    model: z.string().min(1, "must name a model or be \"auto\"").meta({ description: '"auto" routes by complexity; a catalog model id pins' }),
+    // Bounded: the name is kept in the usage record (a provider prefix of any length would otherwise resolve).
+    model: z
+      .string()
+      .min(1, "must name a model or be \"auto\"")
+      .max(256, "must be at most 256 characters")
+      .meta({ description: '"auto" routes by complexity; a catalog id or an alias (gpt-4o-mini, openai/gpt-4o, ...) pins' }),
     messages: z.array(Message).min(1, "must contain at least one message"),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),

@@ -46,9 +46,69 @@ export interface ModelSettings {
   defaultMaxTokens: number;
 }
 
+/**
+ * Common model names of OpenAI's API and of open-model hubs, and the tier each stands for: a client
+ * written for OpenAI (or LiteLLM, OpenRouter) sends these, and gets the tier's default model of our
+ * catalog. A name that is also a catalog id (`gpt-4o`, `gpt-4.1` in the default catalog) pins that model.
+ * "mini", "nano" and 3.5 models are the small tier; the rest the large one.
+ */
+export const TIER_ALIASES: Readonly<Record<string, Tier>> = {
+  "gpt-4o-mini": "slm",
+  "gpt-4.1-mini": "slm",
+  "gpt-4.1-nano": "slm",
+  "gpt-5-mini": "slm",
+  "gpt-5-nano": "slm",
+  "gpt-3.5-turbo": "slm",
+  "gpt-3.5-turbo-16k": "slm",
+  "gpt-4": "llm",
+  "gpt-4-32k": "llm",
+  "gpt-4-turbo": "llm",
+  "gpt-4-turbo-preview": "llm",
+  "gpt-4o": "llm",
+  "chatgpt-4o-latest": "llm",
+  "gpt-4.1": "llm",
+  "gpt-5": "llm",
+};
+
+/** What a request's `model` names: routing by complexity, or one model of the catalog. */
+export type ResolvedModel = { kind: "auto" } | { kind: "model"; model: ModelSpec; /** Set when the name was an alias of the model. */ alias?: string };
+
+/**
+ * Whether a key restricted to `allowed` names may request `name`: they are compared by what they
+ * resolve to, so allowing `gpt-4o-mini` allows the catalog model it is served by under any of its
+ * names; `auto` (routing) must be allowed by name.
+ */
+export function allowsModel(catalog: ModelCatalog, allowed: readonly string[], name: string): boolean {
+  const wanted = catalog.resolve(name);
+  if (!wanted) return false;
+  return allowed.some((entry) => {
+    const granted = catalog.resolve(entry);
+    if (!granted) return false;
+    return granted.kind === "auto" ? wanted.kind === "auto" : wanted.kind === "model" && granted.model.id === wanted.model.id;
+  });
+}
+
+/**
+ * A name reduced to what identifies a model: lower case, without a provider prefix (`openai/`,
+ * `meta-llama/`), a snapshot date (`-2024-08-06`, `-0613`) or an `-instruct`/`-chat` suffix.
+ */
+function normalized(name: string): string[] {
+  const bare = name.trim().toLowerCase().split("/").at(-1) ?? "";
+  const undated = bare.replace(/-(\d{4}-\d{2}-\d{2}|0\d{3}|1\d{3})$/, "");
+  const plain = undated.replace(/-(instruct|chat|it)$/, "");
+  return [...new Set([bare, undated, plain])];
+}
+
 export interface ModelCatalog {
   models: readonly ModelSpec[];
   get(id: string): ModelSpec | undefined;
+  /**
+   * A request's `model`: `auto`, a catalog id or upstream name, or a common alias (TIER_ALIASES),
+   * each also with a provider prefix or snapshot date. Undefined when it names none of them.
+   */
+  resolve(name: string): ResolvedModel | undefined;
+  /** Every alias accepted now, with the catalog model it maps onto. */
+  aliases(): { alias: string; model: ModelSpec }[];
   defaultOf(tier: Tier): ModelSpec;
   /** The model of the other tier a failed call falls back to. */
   fallbackFor(model: ModelSpec): ModelSpec;
@@ -65,10 +125,33 @@ export function createCatalog(settings: ModelSettings, models: readonly ModelSpe
     return model;
   };
   const defaults = { slm: pick(settings.defaultSlm, "slm"), llm: pick(settings.defaultLlm, "llm") };
+  const byName = new Map<string, ModelSpec>();
+  for (const m of models) for (const name of [m.upstream.toLowerCase(), m.id.toLowerCase()]) byName.set(name, m);
+  const aliasOf = (name: string): ModelSpec | undefined => {
+    const tier = TIER_ALIASES[name];
+    return tier ? defaults[tier] : undefined;
+  };
   return {
     models,
     settings,
     get: (id) => byId.get(id),
+    resolve(name) {
+      const names = normalized(name);
+      if (names.includes("auto")) return { kind: "auto" };
+      for (const n of names) {
+        const model = byName.get(n);
+        if (model) return { kind: "model", model, ...(model.id === name ? {} : { alias: name }) };
+      }
+      for (const n of names) {
+        const model = aliasOf(n);
+        if (model) return { kind: "model", model, alias: name };
+      }
+      return undefined;
+    },
+    aliases: () =>
+      Object.keys(TIER_ALIASES)
+        .filter((alias) => !byName.has(alias))
+        .map((alias) => ({ alias, model: aliasOf(alias)! })),
     defaultOf: (tier) => defaults[tier],
     fallbackFor: (model) => defaults[model.tier === "slm" ? "llm" : "slm"],
     isOffline: (tier) => !settings[tier].baseURL,

@@ -41,7 +41,7 @@ export function createApiKeys({ keys, orgs, sessions, credentials, clock = syste
 
   return {
     /** A new key for the organization; the secret is in this response only. */
-    async create(principal: Principal, orgId: string, input: { name: string }): Promise<CreatedApiKey> {
+    async create(principal: Principal, orgId: string, input: { name: string; models?: string[] | undefined }): Promise<CreatedApiKey> {
       const org = await activeOrg(principal, orgId);
       if (org.status === "closed") throw forbidden("The organization is closed.", "organization_closed");
       const id = newId();
@@ -53,6 +53,7 @@ export function createApiKeys({ keys, orgs, sessions, credentials, clock = syste
         prefix: secret.slice(0, 36),
         secretHash: sha256Hex(secret),
         createdAt: clock.now().toISOString(),
+        ...(input.models ? { models: [...new Set(input.models)] } : {}),
       };
       await keys.create(record, actorOf(principal));
       return { ...toPublic(record), secret };
@@ -122,7 +123,7 @@ export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }:
     const [, orgId, keyId] = parts as unknown as [string, string, string];
     const valid = await check.validKey(orgId, keyId);
     if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
-    return { principal: { kind: "org", orgId, keyId }, org: valid.org };
+    return { principal: { kind: "org", orgId, keyId, ...(valid.models ? { models: valid.models } : {}) }, org: valid.org };
   };
 }
 
@@ -161,11 +162,11 @@ export interface CredentialCheckDeps {
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
   // The organization is kept with the answer: its tier and rate limits come with it, without a read.
-  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string }>();
+  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string; models?: string[] }>();
   const MAX_CACHED = 10_000;
 
   /** The key's hash and organization if the key is still valid, else undefined. */
-  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string } | undefined> {
+  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string; models?: string[] } | undefined> {
     const cacheKey = `${orgId}/${keyId}`;
     const now = clock.now().getTime();
     const cached = validUntil.get(cacheKey);
@@ -173,9 +174,10 @@ export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs =
     const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
     validUntil.delete(cacheKey);
     if (!record || record.revokedAt || !org || org.status !== "active") return undefined;
-    if (ttlMs <= 0) return { org, secretHash: record.secretHash };
+    const models = record.models ? { models: record.models } : {};
+    if (ttlMs <= 0) return { org, secretHash: record.secretHash, ...models };
     if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-    const entry = { until: now + ttlMs, org, secretHash: record.secretHash };
+    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, ...models };
     validUntil.set(cacheKey, entry);
     return entry;
   }

@@ -49,6 +49,8 @@ export interface ApiKeyRecord {
   secretHash: string;
   createdAt: string;
   revokedAt?: string;
+  /** The models the key may request on chat completions (as given: "auto", ids, aliases); absent: all. */
+  models?: string[];
 }
 
 export interface ApiKeyStore {

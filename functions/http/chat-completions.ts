@@ -13,7 +13,9 @@ import { routingRoutes as routes } from "../manifest/routing";
 export const handler = streamingHttp(routes.chatCompletions, async ({ principal, org, body, requestId, rateLimits, deadline }, sink) => {
   const chat = chatService();
   // The function's own deadline bounds the model calls (core/shared/deadline.ts).
-  const plan = await chat.plan(principal, body, { ...(org ? { org } : {}), ...(deadline !== undefined ? { deadline } : {}) });
+  // A key restricted to some models (its `models`) may request only those here.
+  const allowedModels = principal.kind === "org" ? principal.models : undefined;
+  const plan = await chat.plan(principal, body, { ...(org ? { org } : {}), ...(deadline !== undefined ? { deadline } : {}), ...(allowedModels ? { allowedModels } : {}) });
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
   const id = `chatcmpl-${newId()}`;

@@ -8,7 +8,7 @@ const { allowedMethods } = createRouteMatcher(ROUTE_TABLE);
 
 /**
  * The `$default` route: API Gateway sends here whatever matches no route. A known path with another
- * method is 405 with `Allow`; anything else a problem+json 404.
+ * method is 405 with `Allow`; anything else a problem+json 404 (with OpenAI's error object beside it).
  */
 export const handler = async (event: APIGatewayProxyEventV2) => {
   const requestId = event.requestContext?.requestId ?? "unknown";
@@ -17,5 +17,7 @@ export const handler = async (event: APIGatewayProxyEventV2) => {
   const error = allowed.length
     ? new DomainError("method_not_allowed", "method_not_allowed", `${event.requestContext.http.method} is not allowed on ${path}.`, { allowed })
     : new DomainError("not_found", "route_not_found", `No route matches ${event.requestContext.http.method} ${path}.`);
-  return fail(error, requestId, path);
+  // With OpenAI's error object too: OpenAI's SDKs call routes this API does not have (embeddings,
+  // the Responses API), and would otherwise show "404 status code (no body)".
+  return fail(error, requestId, path, [], true);
 };

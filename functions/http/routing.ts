@@ -1,16 +1,23 @@
 import { actorOf } from "../../core/auth/principal";
+import { allowsModel } from "../../core/models/catalog";
 import { http } from "../lib/http";
 import { catalog as modelCatalog, routingAdmin } from "../lib/services/routing";
 import { routingRoutes as routes } from "../manifest/routing";
 
-export const models = http(routes.listModels, () => {
+/** When the catalog's entries say they were created (OpenAI's `created`, epoch seconds): a fixed date, so lists compare. */
+const CREATED = Date.UTC(2024, 0, 1) / 1000;
+
+export const models = http(routes.listModels, ({ principal }) => {
   const catalog = modelCatalog();
-  return {
-    object: "list" as const,
-    data: catalog.models.map((m) => ({
+  const aliases = catalog.aliases();
+  // A key restricted to some models sees those only (every name of them), as LiteLLM's virtual keys do.
+  const allowed = principal.kind === "org" ? principal.models : undefined;
+  const visible = (name: string) => !allowed || allowsModel(catalog, allowed, name);
+  const data = [
+    ...catalog.models.map((m) => ({
       id: m.id,
       object: "model" as const,
-      created: 0,
+      created: CREATED,
       owned_by: m.tier === "slm" ? "agentorg-slm" : "agentorg-llm",
       tier: m.tier,
       inputUsdPerMTok: m.inputUsdPerMTok,
@@ -18,8 +25,12 @@ export const models = http(routes.listModels, () => {
       contextWindow: m.contextWindow,
       offline: catalog.isOffline(m.tier),
       default: catalog.defaultOf(m.tier).id === m.id,
+      aliases: aliases.filter((a) => a.model.id === m.id).map((a) => a.alias),
     })),
-  };
+    { id: "auto", object: "model" as const, created: CREATED, owned_by: "agentorg", aliasOf: null },
+    ...aliases.map((a) => ({ id: a.alias, object: "model" as const, created: CREATED, owned_by: "agentorg", aliasOf: a.model.id })),
+  ];
+  return { object: "list" as const, data: data.filter((m) => visible(m.id)) };
 });
 
 export const decisions = http(routes.routingDecisions, ({ principal, query }) =>

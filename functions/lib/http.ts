@@ -85,7 +85,7 @@ export function http<R extends HttpRouteSpec>(
         body: empty ? "" : JSON.stringify(reply.body),
       };
     } catch (error) {
-      return fail(error, requestId, event.rawPath, rateLimits);
+      return fail(error, requestId, event.rawPath, rateLimits, route.openai === true);
     } finally {
       logger.removeKeys(["requestId", "route"]);
     }
@@ -129,8 +129,9 @@ export function fail(
   requestId: string,
   instance?: string,
   rateLimits: readonly LimitState[] = [],
+  openai = false,
 ): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
-  const response = problemResponse(error, requestId, instance);
+  const response = problemResponse(error, requestId, instance, { openai });
   if (response.statusCode >= 500) logger.error("request failed", { error: error as Error, status: response.statusCode });
   else logger.info("request refused", { status: response.statusCode, code: (error as DomainError).code });
   response.headers = { ...response.headers, ...rateLimitHeaders(statesOf(rateLimits, error)) };

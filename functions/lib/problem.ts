@@ -80,12 +80,56 @@ export function problemOf(thrown: unknown, requestId: string, instance?: string)
   };
 }
 
+/** OpenAI's error object (`{"error": {...}}`), which its SDKs read into `e.error`, `e.code`, `e.type`, `e.param`. */
+export interface OpenAiError {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string;
+}
+
+/**
+ * Our codes that OpenAI's clients know by OpenAI's name and act on (LangChain stops retrying on
+ * `insufficient_quota`, for instance). Every other code keeps ours; the problem's own `code` never changes.
+ */
+const OPENAI_CODES: Record<string, string> = {
+  unauthorized: "invalid_api_key",
+  invalid_api_key: "invalid_api_key",
+  unknown_model: "model_not_found",
+  budget_exceeded: "insufficient_quota",
+  rate_limited: "rate_limit_exceeded",
+};
+
+/**
+ * The problem as OpenAI's error object: the detail is the message; the type is OpenAI's
+ * (`invalid_request_error` for a client error, 401 included, as OpenAI answers a bad key;
+ * `insufficient_quota` for a spent budget; `requests` or `tokens` for a rate limit, by the policy;
+ * `server_error` for 5xx); `param` names the first offending field.
+ */
+export function openAiErrorOf(problem: ProblemDocument): OpenAiError {
+  const code = OPENAI_CODES[problem.code] ?? problem.code;
+  let type = "invalid_request_error";
+  if (problem.status >= 500) type = "server_error";
+  else if (code === "insufficient_quota") type = "insufficient_quota";
+  else if (problem.status === 429) type = typeof problem.policy === "string" && /token/i.test(problem.policy) ? "tokens" : "requests";
+  const errors = Array.isArray(problem.errors) ? (problem.errors as { field?: unknown }[]) : [];
+  const field = errors.find((e) => typeof e.field === "string" && e.field !== "(root)")?.field;
+  return { message: problem.detail, type, param: typeof field === "string" ? field : null, code };
+}
+
+/**
+ * A problem response. `openai`: the route is OpenAI-compatible (manifest `openai: true`), so the
+ * document also carries OpenAI's `error` member; it stays application/problem+json, which both
+ * official SDKs parse (they read any error body as JSON, whatever its media type: docs/openai-compatibility.md).
+ */
 export function problemResponse(
   error: unknown,
   requestId: string,
   instance?: string,
+  options: { openai?: boolean } = {},
 ): APIGatewayProxyStructuredResultV2 & { statusCode: number } {
   const problem = problemOf(error, requestId, instance);
+  if (options.openai) problem.error = openAiErrorOf(problem);
   const headers: Record<string, string> = {
     "content-type": "application/problem+json",
     "x-request-id": requestId,

@@ -5,7 +5,7 @@ import type { HttpRouteSpec } from "../manifest.types";
 import { type Request, fail, prepare } from "./http";
 import { deadlineOf, type InvocationContext, isInvocationContext } from "./invocation";
 import { logger } from "./logger";
-import { problemOf } from "./problem";
+import { openAiErrorOf, problemOf } from "./problem";
 import { rateLimitHeaders } from "./rate-limit-headers";
 
 /** Where a streaming handler writes: a status and headers first, then pieces of the body. */
@@ -84,9 +84,9 @@ export function streamingHttp<R extends HttpRouteSpec>(
       const problem = problemOf(error, requestId, event.rawPath);
       if (sink.started) {
         if (problem.status >= 500) logger.error("request failed", { error: error as Error, status: problem.status });
-        sink.write(`data: ${JSON.stringify({ error: { message: problem.detail, type: problem.code, code: problem.code, param: null, status: problem.status } })}\n\n`);
+        sink.write(`data: ${JSON.stringify({ error: { ...(route.openai ? openAiErrorOf(problem) : { message: problem.detail, type: problem.code, code: problem.code, param: null }), status: problem.status } })}\n\n`);
       } else {
-        const response = fail(error, requestId, event.rawPath, rateLimits);
+        const response = fail(error, requestId, event.rawPath, rateLimits, route.openai === true);
         sink.head(response.statusCode, response.headers as Record<string, string>);
         sink.write(response.body as string);
       }

@@ -50,6 +50,9 @@ export const agentRoutes = {
     tags: ["agents"],
     body: CreateRoleBody,
     response: { status: 201, description: "The role", schema: Role },
+    errors: [
+      { status: 409, description: "A role with this id exists (`conflict`)" },
+    ],
     permissions: ["table:write"],
   }),
   getRole: httpRoute({
@@ -73,6 +76,9 @@ export const agentRoutes = {
     params: RoleParams,
     body: UpdateRoleBody,
     response: { status: 200, description: "The role", schema: Role },
+    errors: [
+      { status: 409, description: "A built-in role (`built_in_role`), the level of a role in use (`role_in_use`), or it kept changing (`concurrent_modification`)" },
+    ],
     permissions: ["table:write"],
   }),
   deleteRole: httpRoute({
@@ -84,6 +90,9 @@ export const agentRoutes = {
     tags: ["agents"],
     params: RoleParams,
     response: { status: 204, description: "Deleted" },
+    errors: [
+      { status: 409, description: "A built-in role (`built_in_role`) or one agents still have (`role_in_use`)" },
+    ],
     permissions: ["table:write"],
   }),
   listAgents: httpRoute({
@@ -105,6 +114,9 @@ export const agentRoutes = {
     tags: ["agents"],
     body: CreateAgentBody,
     response: { status: 201, description: "The agent", schema: Agent },
+    errors: [
+      { status: 409, description: "The hierarchy refuses it: `root_exists`, `manager_required`, `manager_level_invalid`, `hierarchy_cycle`, or it kept changing (`concurrent_modification`)" },
+    ],
     permissions: ["table:read", "table:write"],
   }),
   getAgent: httpRoute({
@@ -128,6 +140,9 @@ export const agentRoutes = {
     params: IdParams,
     body: UpdateAgentBody,
     response: { status: 200, description: "The agent", schema: Agent },
+    errors: [
+      { status: 409, description: "The hierarchy refuses it: `reports_need_reassignment`, `manager_level_invalid`, `hierarchy_cycle`, `change_too_large`, or it kept changing (`concurrent_modification`)" },
+    ],
     permissions: ["table:read", "table:write"],
   }),
   deleteAgent: httpRoute({
@@ -140,6 +155,9 @@ export const agentRoutes = {
     params: IdParams,
     query: DeleteAgentQuery,
     response: { status: 204, description: "Deleted" },
+    errors: [
+      { status: 409, description: "Its reports need a new manager (`reports_need_reassignment`, `hierarchy_cycle`), or the hierarchy kept changing (`concurrent_modification`)" },
+    ],
     permissions: ["table:read", "table:write"],
   }),
   hierarchy: httpRoute({

@@ -53,6 +53,9 @@ export const organizationRoutes = {
     params: IdParams,
     body: UpdateOrganizationBody,
     response: { status: 200, description: "The updated organization", schema: Organization },
+    errors: [
+      { status: 409, description: "The organization kept changing while the change was applied (`concurrent_modification`)" },
+    ],
     permissions: ["table:write"],
   }),
   closeOrganization: httpRoute({

@@ -26,25 +26,30 @@ const UsageRecord = z
   })
   .meta({ id: "RoutingDecision" });
 
+const CatalogModel = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number(),
+  owned_by: z.string(),
+  tier: z.enum(["slm", "llm"]),
+  inputUsdPerMTok: z.number(),
+  outputUsdPerMTok: z.number(),
+  contextWindow: z.number(),
+  offline: z.boolean(),
+  default: z.boolean(),
+  aliases: z.array(z.string()).meta({ description: "Other names that pin this model (gpt-4o-mini, ...)" }),
+});
+const AliasModel = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number(),
+  owned_by: z.string(),
+  aliasOf: z.string().nullable().meta({ description: 'The catalog model the name is served by; null for "auto" (routed per query)' }),
+});
+
 const ModelList = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(
-      z.object({
-        id: z.string(),
-        object: z.literal("model"),
-        created: z.number(),
-        owned_by: z.string(),
-        tier: z.enum(["slm", "llm"]),
-        inputUsdPerMTok: z.number(),
-        outputUsdPerMTok: z.number(),
-        contextWindow: z.number(),
-        offline: z.boolean(),
-        default: z.boolean(),
-      }),
-    ),
-  })
-  .meta({ id: "ModelList" });
+  .object({ object: z.literal("list"), data: z.array(z.union([CatalogModel, AliasModel])) })
+  .meta({ id: "ModelList", description: 'OpenAI\'s list shape: the catalog\'s models, then "auto" and every accepted alias' });
 
 const GlobalStats = z
   .object({
@@ -73,14 +78,13 @@ export const routingRoutes = {
     tags: ["routing"],
     body: ChatCompletionRequest,
     response: { status: 200, description: "A completion (JSON), or with stream=true a text/event-stream of chunks", schema: ChatCompletion },
-    extraResponses: [
-      { status: 502, description: "No model could answer (`model_failed`, problem+json), the fallback included" },
-      {
-        status: 504,
-        description: "No model answered before the deadline (`model_timeout`, problem+json); once a stream has begun, the same error ends it as its last event",
-      },
+    errors: [
+      { status: 404, description: "Unknown model (`unknown_model`; OpenAI's `model_not_found`), naming the accepted names" },
+      { status: 502, description: "No model could answer (`model_failed`), the fallback included" },
+      { status: 504, description: "No model answered before the deadline (`model_timeout`); once a stream has begun, the same error ends it as its last event" },
     ],
     permissions: ["table:read", "table:write", "connections:manage", "models:keys"],
+    openai: true,
     streaming: true,
     streamHandler: "functions/http/chat-completions.stream",
     atLimit:
@@ -93,10 +97,11 @@ export const routingRoutes = {
     path: "/api/v1/models",
     handler: "functions/http/routing.models",
     auth: "key",
-    summary: "The model catalog, OpenAI-compatible (with tier, prices and whether it is offline)",
+    summary: "The model catalog in OpenAI's list shape (with tier, prices and whether it is offline), then \"auto\" and the accepted aliases",
     tags: ["routing"],
     response: { status: 200, description: "Models", schema: ModelList },
     permissions: [],
+    openai: true,
   }),
   routingDecisions: httpRoute({
     method: "GET",

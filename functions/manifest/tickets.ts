@@ -64,6 +64,9 @@ export const ticketRoutes = {
     params: TicketParams,
     body: UpdateTicketBody,
     response: { status: 200, description: "The updated ticket", schema: Ticket },
+    errors: [
+      { status: 409, description: "The ticket is closed (`ticket_closed`), its change type is locked (`change_type_locked`), or it kept changing (`concurrent_modification`)" },
+    ],
     permissions: [...WRITE],
   }),
   transitionTicket: httpRoute({
@@ -76,6 +79,9 @@ export const ticketRoutes = {
     params: TicketParams,
     body: TransitionBody,
     response: { status: 200, description: "The ticket in its new state", schema: Ticket },
+    errors: [
+      { status: 409, description: "The workflow does not allow it (`invalid_transition`, with `allowed`), or the ticket kept changing (`concurrent_modification`)" },
+    ],
     permissions: [...WRITE],
   }),
   commentTicket: httpRoute({
@@ -88,6 +94,9 @@ export const ticketRoutes = {
     params: TicketParams,
     body: CommentBody,
     response: { status: 201, description: "The history entry of the comment", schema: HistoryEntry },
+    errors: [
+      { status: 409, description: "The ticket kept changing (`concurrent_modification`)" },
+    ],
     permissions: [...WRITE],
   }),
   linkTicket: httpRoute({
@@ -100,6 +109,9 @@ export const ticketRoutes = {
     params: TicketParams,
     body: LinkBody,
     response: { status: 200, description: "The ticket with its new link", schema: Ticket },
+    errors: [
+      { status: 409, description: "`already_linked`, `too_many_links`, or the tickets kept changing (`concurrent_modification`)" },
+    ],
     permissions: [...WRITE],
   }),
   getTicketSettings: httpRoute({

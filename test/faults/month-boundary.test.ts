@@ -101,12 +101,14 @@ describe("month boundaries with skewed clocks", () => {
 
   it("settles a query reserved before midnight in the month it was reserved in", async () => {
     const org = await organization(5);
+    const billable = { ...createOfflineProvider(), offline: false };
     const settings = { slm: {}, llm: {}, defaultSlm: "llama-3.2-3b", defaultLlm: "gpt-4o", timeoutMs: 5_000, maxRetries: 0, defaultMaxTokens: 256 };
     // The reservations are made just before midnight; the answers (and their settlement) come after it.
     let now = Date.parse("2026-01-31T23:59:59.950Z");
     const chat = createChatService({
       catalog: createCatalog(settings),
-      providers: { slm: createOfflineProvider(), llm: createOfflineProvider() },
+      // Instant answers, priced like a model's: offline answers cost nothing, which would settle nothing.
+      providers: { slm: billable, llm: billable },
       classifier,
       metering: createMeteringStore({ client, table }),
       settings: createRoutingSettingsStore({ client, table }),
@@ -122,6 +124,7 @@ describe("month boundaries with skewed clocks", () => {
 
     expect(plans.every((p) => p.period === "2026-01")).toBe(true);
     expect(outcomes.every((o) => o.record.time >= "2026-02-01")).toBe(true);
+    expect(jan.cost).toBeGreaterThan(0);
     expect(jan.committed).toBe(jan.cost);
     expect(jan.cost).toBe(outcomes.reduce((sum, o) => sum + o.record.costMicroUsd, 0));
     expect(feb.committed).toBe(0);

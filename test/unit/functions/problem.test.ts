@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createServer } from "node:net";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../../core/db/client";
-import { conflict, quotaExceeded } from "../../../core/errors";
+import { conflict, invalidInput, quotaExceeded, rateLimited } from "../../../core/errors";
 import { problemOf, problemResponse } from "../../../functions/lib/problem";
 
 describe("problem details", () => {
@@ -95,5 +95,30 @@ describe("problem details", () => {
       expect(problemResponse(cancelled, "r").statusCode).toBe(503);
       expect(problemResponse(invalid, "r").statusCode).toBe(500);
     });
+  });
+});
+
+describe("OpenAI's error object (OpenAI-compatible routes)", () => {
+  const openai = (error: unknown) => JSON.parse(problemResponse(error, "req-1", "/api/v1/chat/completions", { openai: true }).body as string).error;
+
+  it("types a rate limit by its policy: tokens a minute are `tokens`, the rest `requests`", () => {
+    const limited = (policy: string) => rateLimited("Rate limit exceeded.", { retryAfterSeconds: 3, policy });
+
+    expect(openai(limited("chat-tokens"))).toEqual({ message: "Rate limit exceeded.", type: "tokens", param: null, code: "rate_limit_exceeded" });
+    expect(openai(limited("chat-requests"))).toMatchObject({ type: "requests" });
+  });
+
+  it("keeps our code where OpenAI has none, with the type of its status", () => {
+    expect(openai(conflict("Busy.", "chain_conflict"))).toEqual({ message: "Busy.", type: "invalid_request_error", param: null, code: "chain_conflict" });
+    expect(openai(new Error("boom"))).toMatchObject({ type: "server_error", code: "internal_error" });
+    expect(openai(quotaExceeded("Spent.", "budget_exceeded", {}))).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
+  });
+
+  it("names the first offending field as param, not a root-level issue", () => {
+    expect(openai(invalidInput("Bad.", [{ field: "(root)", message: "x" }, { field: "messages.0.role", message: "y" }]))).toMatchObject({ param: "messages.0.role" });
+  });
+
+  it("is absent from other routes' problems", () => {
+    expect(JSON.parse(problemResponse(conflict("Busy."), "req-1").body as string).error).toBeUndefined();
   });
 });
