@@ -126,6 +126,21 @@ type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
 /** A ticket's number: type prefix and 7 digits, starting at 1001 (`INC0001001`) like ServiceNow's. */
 export const formatNumber = (type: TicketType, seq: number): string => `${NUMBER_PREFIX[type]}${String(1000 + seq).padStart(7, "0")}`;
 
+/**
+ * Closed means closed (ITIL; ServiceNow makes closed records read-only): a ticket in a final state
+ * refuses every change, comments, work notes and links included, with 409 `ticket_closed`. Reading is
+ * the one thing left; `allowedActions` says so to a client that wants to grey out its buttons.
+ */
+function refuseIfFinal(ticket: TicketRecord, action: "update" | "comment" | "link"): void {
+  if (!isFinal(ticket.state)) return;
+  throw conflict(`${ticket.number} is ${ticket.state} and can no longer be changed (no edits, comments, work notes or links); it can still be read.`, "ticket_closed", {
+    number: ticket.number,
+    state: ticket.state,
+    action,
+    allowedActions: ["read"],
+  });
+}
+
 const article = (type: TicketType) => (type === "incident" ? "An incident" : `A ${type.replace("_", " ")}`);
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const isConcurrentModification = (error: unknown): error is DomainError => isDomainError(error) && error.code === "concurrent_modification";
@@ -401,7 +416,7 @@ export function createTicketService(deps: TicketServiceDeps) {
     /** Changes fields (not the state: that is `transition`). Priority follows impact and urgency. */
     async update(actor: TicketActor, ref: string, input: UpdateTicketInput): Promise<Ticket> {
       const { before, write, now } = await mutate(actor, ref, async (ticket) => {
-        if (isFinal(ticket.state)) throw conflict(`${ticket.number} is ${ticket.state} and can no longer be changed.`, "ticket_closed", { state: ticket.state });
+        refuseIfFinal(ticket, "update");
         const errors: FieldError[] = [];
         checkTypeFields(ticket.type, input, errors);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType && ticket.state !== "new") {
@@ -536,10 +551,10 @@ export function createTicketService(deps: TicketServiceDeps) {
 
     /** Adds a comment (visible to the caller) or a work note (internal) to the ticket's activity. */
     async comment(actor: TicketActor, ref: string, input: CommentInput): Promise<HistoryEntry> {
-      const { write } = await mutate(actor, ref, async (ticket) => ({
-        ticket,
-        entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }],
-      }));
+      const { write } = await mutate(actor, ref, async (ticket) => {
+        refuseIfFinal(ticket, "comment");
+        return { ticket, entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }] };
+      });
       const entry = write!.history[0]!;
       await publish("ticket.updated", actor.orgId, {
         id: write!.ticket.id,
@@ -570,6 +585,9 @@ export function createTicketService(deps: TicketServiceDeps) {
             "invalid_link",
           );
         }
+        // Both tickets get a link and a history entry, so both must still be open.
+        refuseIfFinal(a, "link");
+        refuseIfFinal(b, "link");
         const [kindOnA, kindOnB] = kinds;
         if (a.links.some((l) => l.id === b.id && l.kind === kindOnA)) return { ticket: a, now, changed: false };
         if (kindOnB === "parent_request" && b.links.some((l) => l.kind === "parent_request")) {

@@ -214,6 +214,44 @@ describe("tickets over HTTP", () => {
     expect(readChange.body.links).toEqual([{ kind: "problem", id: problem.id, number: problem.number }]);
   });
 
+  it("refuses every change to a closed or canceled ticket with 409 ticket_closed: links (either end), comments, work notes, edits", async () => {
+    const incident = (await open(acme.key, { type: "incident", title: "Printer jam" })).body;
+    await move(acme.key, incident.id, { to: "in_progress" });
+    await move(acme.key, incident.id, { to: "resolved", reason: "solved_permanently", note: "Cleared the jam" });
+    const closed = await move(acme.key, incident.id, { to: "closed" });
+    const canceled = (await open(acme.key, { type: "incident", title: "Opened by mistake" })).body;
+    await move(acme.key, canceled.id, { to: "canceled" });
+    const problem = (await open(acme.key, { type: "problem", title: "Printers jam weekly" })).body;
+
+    const attempts = {
+      linkFromClosed: await call(platform, `/tickets/${incident.id}/links`, { method: "POST", key: acme.key, body: { ticket: problem.number } }),
+      linkToClosed: await call(platform, `/tickets/${problem.id}/links`, { method: "POST", key: acme.key, body: { ticket: incident.number } }),
+      comment: await call(platform, `/tickets/${incident.id}/comments`, { method: "POST", key: acme.key, body: { text: "Still jams?" } }),
+      workNote: await call(platform, `/tickets/${incident.id}/comments`, { method: "POST", key: acme.key, body: { text: "internal", visibility: "work_note" } }),
+      edit: await call(platform, `/tickets/${incident.id}`, { method: "PATCH", key: acme.key, body: { title: "Renamed" } }),
+      canceledComment: await call(platform, `/tickets/${canceled.number}/comments`, { method: "POST", key: acme.key, body: { text: "hello" } }),
+      canceledLink: await call(platform, `/tickets/${canceled.id}/links`, { method: "POST", key: acme.key, body: { ticket: problem.id } }),
+    };
+    const reopen = await move(acme.key, incident.id, { to: "in_progress" });
+    const readIncident = await call(platform, `/tickets/${incident.id}`, { key: acme.key });
+    const readProblem = await call(platform, `/tickets/${problem.id}`, { key: acme.key });
+
+    expect(closed.body.state).toBe("closed");
+    for (const [name, attempt] of Object.entries(attempts)) {
+      expect(attempt.status, name).toBe(409);
+      expect(attempt.headers.get("content-type"), name).toBe("application/problem+json");
+      expect(attempt.body, name).toMatchObject({ code: "ticket_closed", allowedActions: ["read"] });
+    }
+    expect(attempts.linkFromClosed.body).toMatchObject({ number: incident.number, state: "closed", action: "link" });
+    expect(attempts.linkToClosed.body).toMatchObject({ number: incident.number, state: "closed", action: "link" });
+    expect(attempts.canceledComment.body).toMatchObject({ number: canceled.number, state: "canceled", action: "comment" });
+    expect(reopen.status).toBe(409);
+    expect(reopen.body).toMatchObject({ code: "invalid_transition", allowed: [] });
+    expect(readIncident.body.history.at(-1).changes[0]).toEqual({ field: "state", from: "resolved", to: "closed" });
+    expect(readIncident.body).toMatchObject({ version: closed.body.version, links: [], title: "Printer jam" });
+    expect(readProblem.body).toMatchObject({ version: 1, links: [] });
+  });
+
   it("is 404 for an unknown id or number and 403 for the operator key", async () => {
     const unknownId = await call(platform, "/tickets/01jzzzzzzzzzzzzzzzzzzzzzzz", { key: acme.key });
     const unknownNumber = await call(platform, "/tickets/INC9999999", { key: acme.key });
