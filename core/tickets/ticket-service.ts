@@ -22,18 +22,13 @@ import type {
 import { priorityLabel, priorityOf } from "./priority";
 import { clocksForState, retarget, slaView, startClocks, unannouncedBreaches } from "./sla";
 import { allowedTransitions, guardOf, isFinal, workflowOf } from "./state-machines";
+import { GUARD_CHECKS, type NewEntry, RESOLUTION_CODES } from "./transition-guards";
 import {
-  CHANGE_CLOSE_CODES,
-  HOLD_REASONS,
-  INCIDENT_RESOLUTION_CODES,
   NUMBER_PREFIX,
-  PROBLEM_RESOLUTION_CODES,
   TICKET_NUMBER_PATTERN,
-  type Approval,
   type CommentInput,
   type CreateTicketInput,
   type HistoryEntry,
-  type HoldReason,
   type LinkKind,
   type Priority,
   type Ticket,
@@ -81,12 +76,6 @@ export const MAX_LINKS = 200;
 const MAX_ATTEMPTS = 16;
 const RETRY_CAP_MS = 250;
 
-const RESOLUTION_CODES: Partial<Record<TicketType, readonly string[]>> = {
-  incident: INCIDENT_RESOLUTION_CODES,
-  problem: PROBLEM_RESOLUTION_CODES,
-  change: CHANGE_CLOSE_CODES,
-};
-
 /** Fields that belong to one type only. */
 const TYPE_FIELDS: Record<string, TicketType> = {
   changeType: "change",
@@ -120,8 +109,6 @@ const EDITABLE = [
   "workaround",
   "rootCause",
 ] as const;
-
-type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
 
 /** A ticket's number: type prefix and 7 digits, starting at 1001 (`INC0001001`) like ServiceNow's. */
 export const formatNumber = (type: TicketType, seq: number): string => `${NUMBER_PREFIX[type]}${String(1000 + seq).padStart(7, "0")}`;
@@ -472,41 +459,10 @@ export function createTicketService(deps: TicketServiceDeps) {
         const extra: { field: string; from: unknown; to: unknown }[] = [];
         const guard = guardOf(workflow, ticket.state, input.to);
 
-        if (guard === "hold_reason") {
-          if (!input.reason || !(HOLD_REASONS as readonly string[]).includes(input.reason)) {
-            throw invalidInput("Putting a ticket on hold needs a hold reason.", [{ field: "reason", message: `must be one of ${HOLD_REASONS.join(", ")}` }], "hold_reason_required");
-          }
-          next.holdReason = input.reason as HoldReason;
-        }
-        if (guard === "resolution" || guard === "close_code") {
-          const codes = RESOLUTION_CODES[ticket.type] ?? [];
-          const code = input.reason ?? ticket.resolutionCode;
-          const notes = input.note ?? ticket.resolutionNotes;
-          const errors: FieldError[] = [];
-          if (!code || !codes.includes(code)) errors.push({ field: "reason", message: `the ${guard === "close_code" ? "close" : "resolution"} code: one of ${codes.join(", ")}` });
-          if (!notes && ticket.type !== "problem") errors.push({ field: "note", message: `the ${guard === "close_code" ? "close" : "resolution"} notes are required` });
-          if (errors.length) throw invalidInput(`${input.to === "resolved" ? "Resolving" : "Closing"} ${ticket.number} needs a ${guard === "close_code" ? "close" : "resolution"} code${ticket.type === "problem" ? "" : " and notes"}.`, errors, "resolution_required");
-          next.resolutionCode = code;
-          next.resolutionNotes = notes ?? null;
-        }
-        if (guard === "approval" || guard === "rejection") {
-          if (!(await authority.mayAuthorize(actor))) {
-            throw forbidden(
-              `${actor.actor} has no authority to ${guard === "approval" ? "authorize" : "reject"} changes in this organization (see /api/v1/ticket-settings).`,
-              "change_authority_required",
-            );
-          }
-          const comment = guard === "approval" ? input.note : (input.reason ?? input.note);
-          const approval: Approval = {
-            approver: actor.actor,
-            approverKind: actor.kind,
-            decision: guard === "approval" ? "approved" : "rejected",
-            at,
-            ...(comment ? { comment } : {}),
-          };
-          next.approvals = [...(ticket.approvals ?? []), approval];
-          next.approval = approval.decision;
-          entries.push({ action: approval.decision, changes: [{ field: "approval", from: ticket.approval ?? null, to: approval.decision }], ...(comment ? { note: comment } : {}) });
+        if (guard) {
+          const effect = await GUARD_CHECKS[guard]({ ticket, input, actor, at, authority });
+          Object.assign(next, effect.set);
+          entries.push(...(effect.entries ?? []));
         }
         if (input.to === "authorize") {
           next.approval = "requested";
