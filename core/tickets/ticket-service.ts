@@ -552,8 +552,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         if (a.links.length >= MAX_LINKS || b.links.length >= MAX_LINKS) throw conflict(`A ticket keeps at most ${MAX_LINKS} links.`, "too_many_links");
         const onA = { kind: kindOnA, id: b.id, number: b.number };
         const onB = { kind: kindOnB, id: a.id, number: a.number };
-        const writeA = stamp(a, { ...a, links: [...a.links, onA] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onA }] }], actor, now);
-        const writeB = stamp(b, { ...b, links: [...b.links, onB] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onB }] }], actor, now);
+        const writeA = stamp(a, { ...a, links: [...a.links, onA] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onA }], link: onA }], actor, now);
+        const writeB = stamp(b, { ...b, links: [...b.links, onB] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onB }], link: onB }], actor, now);
         await store.save([writeA, writeB]);
         return { ticket: writeA.ticket, other: writeB.ticket, now, changed: true };
       });

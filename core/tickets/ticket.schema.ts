@@ -177,6 +177,10 @@ export const TicketFilters = z.object({
   q: z.string().trim().min(1).max(100).optional().meta({ description: "Words in the number, title, description, category or service" }),
 });
 
+export const TicketLink = z
+  .object({ kind: z.enum(LINK_KINDS), id: z.string(), number: z.string() })
+  .meta({ id: "TicketLink", description: "A linked ticket: what it is to this one (kind), its id and its number" });
+
 export const HistoryEntry = z
   .object({
     seq: z.number().int(),
@@ -187,6 +191,7 @@ export const HistoryEntry = z
     reason: z.string().optional(),
     note: z.string().optional(),
     visibility: z.enum(["comment", "work_note"]).optional(),
+    link: TicketLink.optional().meta({ description: "linked: the ticket it was linked to (its id and number), as in changes[0].to" }),
   })
   .meta({ id: "TicketHistoryEntry" });
 
@@ -219,8 +224,6 @@ export const Approval = z.object({
   comment: z.string().optional(),
   at: z.string(),
 });
-
-export const TicketLink = z.object({ kind: z.enum(LINK_KINDS), id: z.string(), number: z.string() });
 
 export const Ticket = z
   .object({

@@ -212,6 +212,9 @@ describe("tickets over HTTP", () => {
     expect(wrong.status).toBe(400);
     expect(readProblem.body.links.map((l: { kind: string }) => l.kind)).toEqual(["incident", "change"]);
     expect(readChange.body.links).toEqual([{ kind: "problem", id: problem.id, number: problem.number }]);
+    // The history names the linked ticket by id and number, both ways, not only as a change's raw value.
+    expect(readChange.body.history.at(-1)).toMatchObject({ action: "linked", link: { kind: "problem", id: problem.id, number: problem.number } });
+    expect(readProblem.body.history.at(-1)).toMatchObject({ action: "linked", link: { kind: "change", id: change.id, number: change.number } });
   });
 
   it("refuses every change to a closed or canceled ticket with 409 ticket_closed: links (either end), comments, work notes, edits", async () => {

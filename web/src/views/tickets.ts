@@ -243,7 +243,10 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                   ${(t.history ?? []).slice().reverse().map(
                     (h) => html`<li key=${h.seq}>
                       <p><strong>${label(h.action)}</strong> <span class="muted">by ${h.actor} · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
-                      ${h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>` : null}
+                      ${h.link
+                        ? html`<ul class="changes"><li>${label(h.link.kind)} <a href=${href("tickets", h.link.number)}>${h.link.number}</a></li></ul>`
+                        : h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>`
+                          : null}
                       ${h.reason ? html`<p>Reason: ${label(h.reason)}</p>` : null}
                       ${h.note ? html`<p class="note">${h.note}</p>` : null}
                     </li>`,
