@@ -1,7 +1,10 @@
 import { notFound } from "../errors";
 
 /** The caller of a request, established from its credentials, never from the request body. */
-export type Principal = { kind: "operator" } | { kind: "org"; orgId: string; keyId: string };
+export type Principal =
+  | { kind: "operator" }
+  /** `keyName`: the key's name, read with the key when authenticating, so records can name their actor without another read. */
+  | { kind: "org"; orgId: string; keyId: string; keyName?: string };
 
 export const OPERATOR: Principal = { kind: "operator" };
 

@@ -127,6 +127,8 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
             seq,
             at,
             actor,
+            // Entries written before names were stored show the id.
+            actorName: item.actorName ?? actor,
             action,
             changes,
             ...(reason ? { reason } : {}),

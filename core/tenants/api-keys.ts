@@ -122,7 +122,7 @@ export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }:
     const [, orgId, keyId] = parts as unknown as [string, string, string];
     const valid = await check.validKey(orgId, keyId);
     if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
-    return { principal: { kind: "org", orgId, keyId }, org: valid.org };
+    return { principal: { kind: "org", orgId, keyId, keyName: valid.keyName }, org: valid.org };
   };
 }
 
@@ -161,11 +161,11 @@ export interface CredentialCheckDeps {
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
   // The organization is kept with the answer: its tier and rate limits come with it, without a read.
-  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string }>();
+  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string; keyName: string }>();
   const MAX_CACHED = 10_000;
 
-  /** The key's hash and organization if the key is still valid, else undefined. */
-  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string } | undefined> {
+  /** The key's hash, name and organization if the key is still valid, else undefined. */
+  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string; keyName: string } | undefined> {
     const cacheKey = `${orgId}/${keyId}`;
     const now = clock.now().getTime();
     const cached = validUntil.get(cacheKey);
@@ -173,9 +173,9 @@ export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs =
     const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
     validUntil.delete(cacheKey);
     if (!record || record.revokedAt || !org || org.status !== "active") return undefined;
-    if (ttlMs <= 0) return { org, secretHash: record.secretHash };
+    if (ttlMs <= 0) return { org, secretHash: record.secretHash, keyName: record.name };
     if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-    const entry = { until: now + ttlMs, org, secretHash: record.secretHash };
+    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, keyName: record.name };
     validUntil.set(cacheKey, entry);
     return entry;
   }

@@ -55,7 +55,8 @@ export interface TicketServiceDeps {
 /** The ticket actor of an HTTP caller: tickets belong to an organization, so the operator key cannot act on them. */
 export function ticketActorOf(principal: Principal): TicketActor {
   if (principal.kind !== "org") throw forbidden("Tickets belong to an organization: use one of its API keys.", "org_key_required");
-  return { kind: "person", orgId: principal.orgId, actor: `key:${principal.keyId}`, keyId: principal.keyId };
+  const actor = `key:${principal.keyId}`;
+  return { kind: "person", orgId: principal.orgId, actor, name: principal.keyName ?? actor, keyId: principal.keyId };
 }
 
 /** The ticket actor of an agent calling a tool. */
@@ -64,7 +65,11 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
   orgId: context.orgId,
   agentId: context.agentId,
   actor: context.actor || `agent:${context.agentId}`,
+  name: context.actorName ?? (context.actor || `agent:${context.agentId}`),
 });
+
+/** The display name recorded next to an actor id. */
+const nameOf = (actor: TicketActor): string => actor.name ?? actor.actor;
 
 /** Most links one ticket keeps (a problem may gather many incidents; the item must stay far below 400 KB). */
 export const MAX_LINKS = 200;
@@ -207,7 +212,15 @@ export function createTicketService(deps: TicketServiceDeps) {
 
   function view(ticket: TicketRecord, now: Date): Ticket {
     const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
-    return { ...fields, priorityLabel: priorityLabel(ticket.priority), sla: slaView(slaClocks, now) };
+    return {
+      ...fields,
+      // Tickets written before names were stored show the ids instead.
+      callerName: ticket.callerName ?? ticket.caller,
+      createdByName: ticket.createdByName ?? ticket.createdBy,
+      updatedByName: ticket.updatedByName ?? ticket.updatedBy,
+      priorityLabel: priorityLabel(ticket.priority),
+      sla: slaView(slaClocks, now),
+    };
   }
 
   async function present(ticket: TicketRecord, now: Date): Promise<Ticket> {
@@ -218,9 +231,9 @@ export function createTicketService(deps: TicketServiceDeps) {
   /** Stamps entries and the ticket for a save, keeping version = number of history entries. */
   function stamp(before: TicketRecord, after: TicketRecord, entries: NewEntry[], actor: TicketActor, now: Date): TicketWrite {
     const at = now.toISOString();
-    const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor }));
+    const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor, actorName: nameOf(actor) }));
     return {
-      ticket: { ...after, updatedAt: at, updatedBy: actor.actor, version: before.version + entries.length },
+      ticket: { ...after, updatedAt: at, updatedBy: actor.actor, updatedByName: nameOf(actor), version: before.version + entries.length },
       expectedVersion: before.version,
       history,
     };
@@ -299,6 +312,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         title: input.title,
         description: input.description,
         caller: input.caller ?? actor.actor,
+        callerName: input.caller ?? nameOf(actor),
         category: input.category ?? null,
         affectedService: input.affectedService ?? null,
         impact: input.impact,
@@ -325,8 +339,10 @@ export function createTicketService(deps: TicketServiceDeps) {
         breachAnnounced: [],
         createdAt: at,
         createdBy: actor.actor,
+        createdByName: nameOf(actor),
         updatedAt: at,
         updatedBy: actor.actor,
+        updatedByName: nameOf(actor),
         respondedAt: null,
         resolvedAt: null,
         closedAt: null,
@@ -336,6 +352,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         seq: 1,
         at,
         actor: actor.actor,
+        actorName: nameOf(actor),
         action: "created",
         changes: [
           { field: "state", from: null, to: "new" },
@@ -421,6 +438,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         const next: TicketRecord = { ...ticket };
         const assign = next as unknown as Record<string, unknown>;
         for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
+        // A caller given as text is its own display name.
+        if (input.caller !== undefined) next.callerName = input.caller;
         next.priority = priorityOf(next.impact, next.urgency);
         if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
@@ -437,6 +456,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         priority: write.ticket.priority,
         changes: write.history.flatMap((h) => h.changes),
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return present(write.ticket, now);
     },
@@ -501,6 +521,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         to: after.state,
         ...(input.reason ? { reason: input.reason } : {}),
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return present(after, now);
     },
@@ -519,6 +540,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         changes: [],
         comment: { seq: entry.seq, visibility: input.visibility },
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return entry;
     },
@@ -564,6 +586,7 @@ export function createTicketService(deps: TicketServiceDeps) {
           type: outcome.ticket.type,
           changes: [{ field: "links", from: null, to: outcome.ticket.links.at(-1) }],
           actor: actor.actor,
+          actorName: nameOf(actor),
         });
       }
       return present(outcome.ticket, outcome.now);

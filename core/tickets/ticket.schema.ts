@@ -185,7 +185,8 @@ export const HistoryEntry = z
   .object({
     seq: z.number().int(),
     at: z.string(),
-    actor: z.string(),
+    actor: z.string().meta({ description: "Who made the change: key:<id>, agent:<id>" }),
+    actorName: z.string().meta({ description: "The actor's display name: the key's or the agent's name (the id for entries written before names)" }),
     action: z.enum(["created", "updated", "transitioned", "commented", "linked", "approved", "rejected"]),
     changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown() })),
     reason: z.string().optional(),
@@ -219,6 +220,7 @@ export const TicketSla = z
 
 export const Approval = z.object({
   approver: z.string(),
+  approverName: z.string().optional(),
   approverKind: z.enum(["person", "agent"]),
   decision: z.enum(["approved", "rejected"]),
   comment: z.string().optional(),
@@ -233,6 +235,7 @@ export const Ticket = z
     title: z.string(),
     description: z.string(),
     caller: z.string(),
+    callerName: z.string().meta({ description: "The caller's display name (the key's or agent's name when the caller is the one who opened it)" }),
     category: z.string().nullable(),
     affectedService: z.string().nullable(),
     impact: z.number().int(),
@@ -257,8 +260,10 @@ export const Ticket = z
     sla: TicketSla,
     createdAt: z.string(),
     createdBy: z.string(),
+    createdByName: z.string().meta({ description: "Display name of createdBy: the key's or the agent's name" }),
     updatedAt: z.string(),
     updatedBy: z.string(),
+    updatedByName: z.string().meta({ description: "Display name of updatedBy" }),
     respondedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),

@@ -21,7 +21,7 @@ export const RESOLUTION_CODES: Partial<Record<TicketType, readonly string[]>> = 
 };
 
 /** A history entry before the service stamps it (seq, time, actor). */
-export type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
+export type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor" | "actorName">;
 
 /** What a guard sees: the ticket before the move, the request, who moves it and when. */
 export interface GuardContext {
@@ -72,7 +72,7 @@ function authorizationCheck(decision: Approval["decision"]): GuardCheck {
     }
     // A rejection's reason is its comment; an approval's reason field is free text, its note the comment.
     const comment = decision === "approved" ? input.note : (input.reason ?? input.note);
-    const approval: Approval = { approver: actor.actor, approverKind: actor.kind, decision, at, ...(comment ? { comment } : {}) };
+    const approval: Approval = { approver: actor.actor, approverName: actor.name ?? actor.actor, approverKind: actor.kind, decision, at, ...(comment ? { comment } : {}) };
     return {
       set: { approvals: [...(ticket.approvals ?? []), approval], approval: decision },
       entries: [{ action: decision, changes: [{ field: "approval", from: ticket.approval ?? null, to: decision }], ...(comment ? { note: comment } : {}) }],

@@ -217,6 +217,33 @@ describe("tickets over HTTP", () => {
     expect(readProblem.body.history.at(-1)).toMatchObject({ action: "linked", link: { kind: "change", id: change.id, number: change.number } });
   });
 
+  it("names its actors: a ticket opened with a key named helpdesk-bot shows helpdesk-bot as opener, caller and history actor", async () => {
+    const key = await call(platform, `/organizations/${acme.org.id}/api-keys`, { method: "POST", key: platform.operatorKey, body: { name: "helpdesk-bot" } });
+    const bot = key.body.secret as string;
+
+    const created = await open(bot, { type: "incident", title: "VPN drops every hour" });
+    await call(platform, `/tickets/${created.body.id}/comments`, { method: "POST", key: acme.key, body: { text: "Seen it too" } });
+    const read = await call(platform, `/tickets/${created.body.number}`, { key: acme.key });
+    const listed = await call(platform, "/tickets?q=vpn%20drops&limit=5", { key: acme.key });
+    const explicitCaller = await open(bot, { type: "incident", title: "Phone broken", caller: "Dana Scully" });
+
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      createdBy: `key:${key.body.id}`,
+      createdByName: "helpdesk-bot",
+      caller: `key:${key.body.id}`,
+      callerName: "helpdesk-bot",
+      updatedByName: "helpdesk-bot",
+    });
+    expect(read.body.history.map((h: { actor: string; actorName: string }) => [h.actor, h.actorName])).toEqual([
+      [`key:${key.body.id}`, "helpdesk-bot"],
+      [`key:${acme.keyId}`, "test"],
+    ]);
+    expect(read.body).toMatchObject({ createdByName: "helpdesk-bot", updatedBy: `key:${acme.keyId}`, updatedByName: "test" });
+    expect(listed.body.items[0]).toMatchObject({ id: created.body.id, createdByName: "helpdesk-bot" });
+    expect(explicitCaller.body).toMatchObject({ caller: "Dana Scully", callerName: "Dana Scully", createdByName: "helpdesk-bot" });
+  });
+
   it("refuses every change to a closed or canceled ticket with 409 ticket_closed: links (either end), comments, work notes, edits", async () => {
     const incident = (await open(acme.key, { type: "incident", title: "Printer jam" })).body;
     await move(acme.key, incident.id, { to: "in_progress" });

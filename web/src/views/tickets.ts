@@ -242,7 +242,7 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                 <ol class="history">
                   ${(t.history ?? []).slice().reverse().map(
                     (h) => html`<li key=${h.seq}>
-                      <p><strong>${label(h.action)}</strong> <span class="muted">by ${h.actor} · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
+                      <p><strong>${label(h.action)}</strong> <span class="muted">by <span class="actor" title=${h.actor}>${h.actorName ?? h.actor}</span> · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
                       ${h.link
                         ? html`<ul class="changes"><li>${label(h.link.kind)} <a href=${href("tickets", h.link.number)}>${h.link.number}</a></li></ul>`
                         : h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>`
@@ -266,7 +266,8 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                   <dt>Type</dt><dd>${label(t.type)}${t.changeType ? ` (${t.changeType})` : ""}</dd>
                   <dt>Priority</dt><dd><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span> (impact ${t.impact}, urgency ${t.urgency})</dd>
                   <dt>Assigned to</dt><dd>${agentName(directory, t.assignedTo)}</dd>
-                  <dt>Caller</dt><dd>${t.caller}</dd>
+                  <dt>Caller</dt><dd><span class="actor" title=${t.caller}>${t.callerName ?? t.caller}</span></dd>
+                  <dt>Opened by</dt><dd><span class="actor" title=${t.createdBy}>${t.createdByName ?? t.createdBy}</span></dd>
                   <dt>Category</dt><dd>${t.category ?? "—"}</dd>
                   <dt>Service</dt><dd>${t.affectedService ?? "—"}</dd>
                   ${t.resolutionCode ? html`<dt>Resolution</dt><dd>${label(t.resolutionCode)}${t.resolutionNotes ? ` · ${t.resolutionNotes}` : ""}</dd>` : null}
