@@ -149,8 +149,9 @@ export function createTicketService(deps: TicketServiceDeps) {
   const authority = deps.authority ?? createChangeAuthority({ settings, ...(agents ? { agents } : {}) });
 
   async function load(orgId: string, ref: string): Promise<TicketRecord> {
-    const ticket = ID_PATTERN.test(ref)
-      ? await store.get(orgId, ref)
+    // Ids are case-insensitive ULIDs stored lowercase; numbers are stored uppercase.
+    const ticket = ID_PATTERN.test(ref.toLowerCase())
+      ? await store.get(orgId, ref.toLowerCase())
       : TICKET_NUMBER_PATTERN.test(ref)
         ? await store.getByNumber(orgId, ref.toUpperCase())
         : undefined;

@@ -1,5 +1,6 @@
 import { z } from "../shared/zod";
 import { ID_PATTERN } from "../ids";
+import { idSchema } from "../shared/id.schema";
 
 /**
  * ITSM tickets (ITIL 4 practices as ServiceNow users know them): the vocabulary, the request bodies and
@@ -82,12 +83,12 @@ export const TICKET_NUMBER_PATTERN = /^(INC|REQ|CHG|PRB)\d{7,}$/i;
 export const TicketRef = z
   .string()
   .max(40)
-  .refine((value) => ID_PATTERN.test(value) || TICKET_NUMBER_PATTERN.test(value), "must be a ticket id or number (INC0001001)")
+  .refine((value) => ID_PATTERN.test(value.toLowerCase()) || TICKET_NUMBER_PATTERN.test(value), "must be a ticket id or number (INC0001001)")
   .meta({ description: "A ticket id or its number (INC0001001)" });
 
 const Level = z.number().int().min(1).max(3);
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const AgentId = z.string().regex(ID_PATTERN, "must be an agent id");
+const AgentId = idSchema("must be an agent id");
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const CreateTicketBody = z
@@ -275,9 +276,9 @@ export const Ticket = z
 export const ChangeAuthoritySettings = z
   .strictObject({
     keyHolders: z.boolean().default(true).meta({ description: "Any holder of an organization API key may authorize changes" }),
-    keyIds: z.array(z.string().regex(ID_PATTERN)).max(100).default([]).meta({ description: "API keys that may, when keyHolders is false" }),
+    keyIds: z.array(idSchema("must be an API key id")).max(100).default([]).meta({ description: "API keys that may, when keyHolders is false" }),
     roles: z.array(z.string().min(1).max(64)).max(50).default(["change-manager"]).meta({ description: "Agent roles that may" }),
-    agentIds: z.array(z.string().regex(ID_PATTERN)).max(100).default([]).meta({ description: "Agents that may, whatever their role" }),
+    agentIds: z.array(idSchema("must be an agent id")).max(100).default([]).meta({ description: "Agents that may, whatever their role" }),
     maxLevel: z.number().int().min(1).max(5).nullable().default(3).meta({ description: "Agents at this level or above (1 = CEO) may; null: none by level" }),
   })
   .meta({ id: "ChangeAuthority" });

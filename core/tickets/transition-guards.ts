@@ -1,4 +1,4 @@
-import { type FieldError, forbidden, invalidInput } from "../errors";
+import { DomainError, type FieldError, forbidden, invalidInput } from "../errors";
 import type { ChangeAuthority, TicketActor, TicketRecord } from "./ports";
 import type { Guard } from "./state-machines";
 import {
@@ -86,8 +86,14 @@ function authorizationCheck(decision: Approval["decision"]): GuardCheck {
  */
 export const GUARD_CHECKS: Record<Guard, GuardCheck> = {
   hold_reason: ({ input }) => {
-    if (!input.reason || !(HOLD_REASONS as readonly string[]).includes(input.reason)) {
-      throw invalidInput("Putting a ticket on hold needs a hold reason.", [{ field: "reason", message: `must be one of ${HOLD_REASONS.join(", ")}` }], "hold_reason_required");
+    const errors = [{ field: "reason", message: `must be one of ${HOLD_REASONS.join(", ")}` }];
+    if (!input.reason) throw invalidInput("Putting a ticket on hold needs a hold reason.", errors, "hold_reason_required");
+    // A reason was given, just not one of ours: say so, rather than that none was given.
+    if (!(HOLD_REASONS as readonly string[]).includes(input.reason)) {
+      throw new DomainError("invalid_input", "hold_reason_invalid", `'${input.reason}' is not one of the hold reasons: ${HOLD_REASONS.join(", ")}.`, {
+        errors,
+        allowed: [...HOLD_REASONS],
+      });
     }
     return { set: { holdReason: input.reason as HoldReason } };
   },

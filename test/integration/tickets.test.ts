@@ -140,11 +140,19 @@ describe("tickets over HTTP", () => {
     const { body: incident } = await open(acme.key, { type: "incident", title: "Mail slow" });
     await move(acme.key, incident.id, { to: "in_progress" });
 
-    const noReason = await move(acme.key, incident.id, { to: "on_hold", reason: "lunch" });
+    const noReason = await move(acme.key, incident.id, { to: "on_hold" });
+    const unknownReason = await move(acme.key, incident.id, { to: "on_hold", reason: "lunch" });
     const noNotes = await move(acme.key, incident.id, { to: "resolved", reason: "solved_permanently" });
 
     expect(noReason.status).toBe(400);
     expect(noReason.body.code).toBe("hold_reason_required");
+    expect(unknownReason.status).toBe(400);
+    expect(unknownReason.body).toMatchObject({
+      code: "hold_reason_invalid",
+      allowed: ["awaiting_caller", "awaiting_change", "awaiting_problem", "awaiting_vendor"],
+      errors: [{ field: "reason" }],
+    });
+    expect(unknownReason.body.detail).toContain("'lunch' is not one of the hold reasons");
     expect(noNotes.status).toBe(400);
     expect(noNotes.body).toMatchObject({ code: "resolution_required", errors: [{ field: "note" }] });
   });
@@ -242,6 +250,25 @@ describe("tickets over HTTP", () => {
     expect(read.body).toMatchObject({ createdByName: "helpdesk-bot", updatedBy: `key:${acme.keyId}`, updatedByName: "test" });
     expect(listed.body.items[0]).toMatchObject({ id: created.body.id, createdByName: "helpdesk-bot" });
     expect(explicitCaller.body).toMatchObject({ caller: "Dana Scully", callerName: "Dana Scully", createdByName: "helpdesk-bot" });
+  });
+
+  it("accepts ids in upper case (ULIDs are case-insensitive) and answers with the stored lowercase ids", async () => {
+    const tenant = await createTenant(platform);
+    const agent = await call(platform, "/agents", { method: "POST", key: tenant.key, body: { name: "Ivy", roleId: "ceo" } });
+    const upper = (agent.body.id as string).toUpperCase();
+
+    const read = await call(platform, `/agents/${upper}`, { key: tenant.key });
+    const created = await open(tenant.key, { type: "incident", title: "Monitor flickers", assignedTo: upper });
+    const byUpperId = await call(platform, `/tickets/${(created.body.id as string).toUpperCase()}`, { key: tenant.key });
+    const filtered = await call(platform, `/tickets?assignee=${upper}`, { key: tenant.key });
+
+    expect(read.status).toBe(200);
+    expect(read.body.id).toBe(agent.body.id);
+    expect(created.status).toBe(201);
+    expect(created.body.assignedTo).toBe(agent.body.id);
+    expect(byUpperId.status).toBe(200);
+    expect(byUpperId.body.id).toBe(created.body.id);
+    expect(filtered.body.items.map((t: { id: string }) => t.id)).toEqual([created.body.id]);
   });
 
   it("refuses every change to a closed or canceled ticket with 409 ticket_closed: links (either end), comments, work notes, edits", async () => {
