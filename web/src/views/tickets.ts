@@ -272,6 +272,16 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                   <dt>Service</dt><dd>${t.affectedService ?? "—"}</dd>
                   ${t.resolutionCode ? html`<dt>Resolution</dt><dd>${label(t.resolutionCode)}${t.resolutionNotes ? ` · ${t.resolutionNotes}` : ""}</dd>` : null}
                   ${t.approval ? html`<dt>Approval</dt><dd>${label(t.approval)}</dd>` : null}
+                  ${t.type === "change"
+                    ? html`<dt>Risk</dt><dd>${label(t.risk ?? "moderate")}</dd>
+                        <dt>Planned start</dt><dd>${dateTime(t.plannedStart)}</dd>
+                        <dt>Planned end</dt><dd>${dateTime(t.plannedEnd)}</dd>`
+                    : null}
+                  ${t.type === "problem"
+                    ? html`<dt>Known error</dt><dd>${t.knownError ? html`<${Badge} tone="warn">Known error<//>` : "No"}</dd>
+                        <dt>Root cause</dt><dd class="text">${t.rootCause || "—"}</dd>
+                        <dt>Workaround</dt><dd class="text">${t.workaround || "—"}</dd>`
+                    : null}
                   <dt>Opened</dt><dd>${dateTime(t.createdAt)}</dd>
                   <dt>Updated</dt><dd>${dateTime(t.updatedAt)}</dd>
                   ${t.links.length ? html`<dt>Links</dt><dd>${t.links.map((l) => html`<a href=${href("tickets", l.number)}>${l.number}</a> (${label(l.kind)}) `)}</dd>` : null}
