@@ -210,6 +210,7 @@ function Comment({ ticket, onDone }: { ticket: Ticket; onDone: (message: string)
 /** A history value: codes as words, free text as written. */
 function show(v: unknown): string {
   if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "Yes" : "No";
   if (typeof v !== "string") return JSON.stringify(v);
   return /^[a-z_]+$/.test(v) ? label(v) : v;
 }
