@@ -154,14 +154,22 @@ describe("changes and their authorization", () => {
   it("records the approval of whoever authorizes a change", async () => {
     const change = await ticketIn("change:normal", "authorize");
 
-    const scheduled = await tickets.transition(agent(orgId, CHANGE_MANAGER), change.id, { to: "scheduled", note: "Low risk, backout tested" });
+    const scheduled = await tickets.transition({ ...agent(orgId, CHANGE_MANAGER), name: "Casey (CAB)" }, change.id, { to: "scheduled", note: "Low risk, backout tested" });
     const read = await tickets.get(actor, change.id);
 
     expect(scheduled).toMatchObject({ state: "scheduled", approval: "approved" });
     expect(scheduled.approvals).toEqual([
-      { approver: `agent:${CHANGE_MANAGER}`, approverKind: "agent", decision: "approved", comment: "Low risk, backout tested", at: expect.any(String) },
+      {
+        approver: `agent:${CHANGE_MANAGER}`,
+        approverName: "Casey (CAB)",
+        approverKind: "agent",
+        decision: "approved",
+        comment: "Low risk, backout tested",
+        at: expect.any(String),
+      },
     ]);
     expect(read.history.slice(-2).map((h) => h.action)).toEqual(["approved", "transitioned"]);
+    expect(read.history.slice(-2).map((h) => h.actorName)).toEqual(["Casey (CAB)", "Casey (CAB)"]);
   });
 
   it("lets agents with the Change Manager role or level <= 3 authorize, not a specialist", async () => {
