@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
+import { parseConfig } from "../functions/lib/config";
 import { StartupError } from "./errors";
+import { modelEndpointLines } from "./model-endpoints";
 import { startPlatform, type Platform } from "./platform";
 
 /**
@@ -68,6 +70,9 @@ async function main() {
       ? "  Operator key  from AGENTORG_OPERATOR_KEY"
       : `  Operator key  ${platform.operatorKey}${platform.operatorKeyGenerated ? "  (generated, kept in the data folder)" : "  (from the data folder)"}`,
     `  Audit key     ${platform.auditKeyId} (public key at ${platform.apiUrl}/audit/public-key)`,
+    "",
+    // The handlers' own settings, parsed from the environment the platform gave them.
+    ...modelEndpointLines(parseConfig(process.env).models),
     "",
     "Ctrl-C stops everything.",
     "",

@@ -1,9 +1,9 @@
 import { z } from "../shared/zod";
-import { ID_PATTERN } from "../ids";
+import { idSchema } from "../shared/id.schema";
 import { HIERARCHY_TOOLS, ITSM_TOOLS } from "./roles";
 
 const TOOL_NAMES = [...HIERARCHY_TOOLS, ...ITSM_TOOLS] as const;
-const AgentRef = z.string().regex(ID_PATTERN, "must be an agent id");
+const AgentRef = idSchema("must be an agent id");
 
 export const ModelPolicy = z
   .discriminatedUnion("routing", [

@@ -177,7 +177,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
     if (!agent) throw new DomainError("not_found", "not_found", `Agent '${agentId}' was not found.`);
     if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
     const role = await agents.roleOf(orgId, agent.roleId);
-    const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}` };
+    const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}`, actorName: agent.name };
     const available = [...hierarchyTools(principal, context, depth, deadline, org), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
     const tools = new Map(available.map((t) => [t.name, t]));
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");

@@ -10,6 +10,8 @@ export interface ToolContext {
   agentId: string;
   /** Recorded as `updatedBy` of what the tool changes: `agent:<agentId>`. */
   actor: string;
+  /** The agent's name, recorded next to `actor` where a record names its actor (ticket history). */
+  actorName?: string;
 }
 
 export interface AgentTool {

@@ -6,6 +6,7 @@ import type { AuditCoverage, AuditPublicKey, AuditVerification } from "./audit.s
 import { isPositiveSeq, isRecord, keyIdOf, privateKeyFromSeed, publicKeyFromBase64, publicKeyToBase64 } from "./chain";
 import { createChainVerifier } from "./chain-verifier";
 import { canonicalJson } from "./entry";
+import type { ActorNames } from "./actor-names";
 import type { AuditKeyRecord, AuditKeyRegistry, AuditStore, LostStreamRange } from "./ports";
 
 /**
@@ -22,6 +23,8 @@ export interface AuditLogDeps {
   signingKey?: string;
   /** Stream ranges the audit consumer lost (unset: none can be lost, as locally). */
   lostRanges?: () => Promise<LostStreamRange[]>;
+  /** Display names of the entries' actors (actor-names.ts); unset: pages carry no `actorNames`. */
+  actorNames?: ActorNames;
 }
 
 /** Pending markers `verify` reads at most (each costs a marker read and a source-marker lookup). */
@@ -31,7 +34,7 @@ export interface OrgScopeQuery {
   orgId?: string;
 }
 
-export function createAuditLog({ store, keys, orgs, signingKey, lostRanges }: AuditLogDeps) {
+export function createAuditLog({ store, keys, orgs, signingKey, lostRanges, actorNames }: AuditLogDeps) {
   const local: AuditKeyRecord | null = signingKey
     ? (() => {
         const publicKey = publicKeyToBase64(privateKeyFromSeed(signingKey));
@@ -83,14 +86,23 @@ export function createAuditLog({ store, keys, orgs, signingKey, lostRanges }: Au
   }
 
   return {
-    /** Newest first, or oldest first from `fromSeq`. */
-    async entries(principal: Principal, query: OrgScopeQuery & { limit?: number; cursor?: string; fromSeq?: number }): Promise<Page<unknown>> {
+    /**
+     * Newest first, or oldest first from `fromSeq`. The entries are returned exactly as chained (a
+     * client can re-hash them); the display names of their actors come beside them, in `actorNames`.
+     */
+    async entries(
+      principal: Principal,
+      query: OrgScopeQuery & { limit?: number; cursor?: string; fromSeq?: number },
+    ): Promise<Page<unknown> & { actorNames?: Record<string, string> }> {
       const orgId = await scope(principal, query.orgId);
-      return store.listEntries(orgId, {
+      const page = await store.listEntries(orgId, {
         limit: query.limit ?? 25,
         ...(query.cursor ? { cursor: query.cursor } : {}),
         ...(query.fromSeq ? { fromSeq: query.fromSeq } : {}),
       });
+      if (!actorNames) return page;
+      const actors = page.items.map((item) => (isRecord(item) && typeof item.actor === "string" ? item.actor : null));
+      return { ...page, actorNames: await actorNames(orgId, actors) };
     },
 
     /** Newest first. */

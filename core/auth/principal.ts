@@ -7,6 +7,8 @@ export type Principal =
       kind: "org";
       orgId: string;
       keyId: string;
+      /** The key's name, read with the key when authenticating, so records can name their actor without another read. */
+      keyName?: string;
       /**
        * The models the key may request on the OpenAI-compatible routes, when it is restricted (set by
        * HTTP authentication from the key's record). Absent: every model.

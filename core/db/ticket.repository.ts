@@ -131,7 +131,21 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
         );
         for (const item of page.Items ?? []) {
           const { seq, at, actor, action, changes, reason, note, visibility } = item;
-          entries.push({ seq, at, actor, action, changes, ...(reason ? { reason } : {}), ...(note ? { note } : {}), ...(visibility ? { visibility } : {}) } as HistoryEntry);
+          // Entries written before `link` existed carry the link only as the change's value.
+          const link = item.link ?? (action === "linked" ? changes?.[0]?.to : undefined);
+          entries.push({
+            seq,
+            at,
+            actor,
+            // Entries written before names were stored show the id.
+            actorName: item.actorName ?? actor,
+            action,
+            changes,
+            ...(reason ? { reason } : {}),
+            ...(note ? { note } : {}),
+            ...(visibility ? { visibility } : {}),
+            ...(link ? { link } : {}),
+          } as HistoryEntry);
         }
         start = page.LastEvaluatedKey;
       } while (start && entries.length < max);

@@ -123,7 +123,7 @@ export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }:
     const [, orgId, keyId] = parts as unknown as [string, string, string];
     const valid = await check.validKey(orgId, keyId);
     if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
-    return { principal: { kind: "org", orgId, keyId, ...(valid.models ? { models: valid.models } : {}) }, org: valid.org };
+    return { principal: { kind: "org", orgId, keyId, keyName: valid.keyName, ...(valid.models ? { models: valid.models } : {}) }, org: valid.org };
   };
 }
 
@@ -162,11 +162,11 @@ export interface CredentialCheckDeps {
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
   // The organization is kept with the answer: its tier and rate limits come with it, without a read.
-  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string; models?: string[] }>();
+  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string; keyName: string; models?: string[] }>();
   const MAX_CACHED = 10_000;
 
-  /** The key's hash and organization if the key is still valid, else undefined. */
-  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string; models?: string[] } | undefined> {
+  /** The key's hash, name and organization if the key is still valid, else undefined. */
+  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string; keyName: string; models?: string[] } | undefined> {
     const cacheKey = `${orgId}/${keyId}`;
     const now = clock.now().getTime();
     const cached = validUntil.get(cacheKey);
@@ -175,9 +175,9 @@ export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs =
     validUntil.delete(cacheKey);
     if (!record || record.revokedAt || !org || org.status !== "active") return undefined;
     const models = record.models ? { models: record.models } : {};
-    if (ttlMs <= 0) return { org, secretHash: record.secretHash, ...models };
+    if (ttlMs <= 0) return { org, secretHash: record.secretHash, keyName: record.name, ...models };
     if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, ...models };
+    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, keyName: record.name, ...models };
     validUntil.set(cacheKey, entry);
     return entry;
   }

@@ -28,9 +28,9 @@ export interface ItsmToolsDeps {
 // JSON Schema cannot say "case-insensitive", so the number prefixes are spelled in both cases.
 const Ref = z
   .string()
-  .regex(/^(?:[0-9a-hjkmnp-tv-z]{26}|(?:INC|REQ|CHG|PRB|inc|req|chg|prb)[0-9]{7,})$/)
+  .regex(/^(?:[0-9a-hjkmnp-tv-zA-HJKMNP-TV-Z]{26}|(?:INC|REQ|CHG|PRB|inc|req|chg|prb)[0-9]{7,})$/)
   .describe("The ticket's number (e.g. INC0001001) or id");
-const AgentId = z.string().regex(/^[0-9a-hjkmnp-tv-z]{26}$/).describe("An agent id");
+const AgentId = z.string().toLowerCase().regex(/^[0-9a-hjkmnp-tv-z]{26}$/).describe("An agent id");
 const Level = (what: string) => z.number().int().min(1).max(3).describe(what);
 const IMPACT = "1 = widespread (many users or a whole business service), 2 = a department or group, 3 = one user";
 const URGENCY = "1 = work has stopped / no workaround, 2 = work impaired, 3 = can wait";

@@ -15,11 +15,13 @@ import type {
 
 /**
  * Who acts on a ticket. People act through an organization API key (`key:<keyId>`), agents through
- * their tools (`agent:<agentId>`). `actor` is what history and `updatedBy` record.
+ * their tools (`agent:<agentId>`). `actor` is what history and `updatedBy` record; `name` (the key's or
+ * the agent's name, as the caller already knows it) is stored next to it, so reads show names without
+ * looking anything up. Without a name the id stands in.
  */
 export type TicketActor =
-  | { kind: "person"; orgId: string; actor: string; keyId?: string }
-  | { kind: "agent"; orgId: string; actor: string; agentId: string };
+  | { kind: "person"; orgId: string; actor: string; name?: string; keyId?: string }
+  | { kind: "agent"; orgId: string; actor: string; name?: string; agentId: string };
 
 /** A ticket as stored. The API view adds the computed SLA (`sla`) and the priority label. */
 export interface TicketRecord {
@@ -30,6 +32,8 @@ export interface TicketRecord {
   title: string;
   description: string;
   caller: string;
+  /** The caller's display name: the actor's name when the caller defaulted to the actor, else the caller text. */
+  callerName?: string;
   category: string | null;
   affectedService: string | null;
   impact: number;
@@ -57,8 +61,11 @@ export interface TicketRecord {
   breachAnnounced: ClockName[];
   createdAt: string;
   createdBy: string;
+  /** Display names of createdBy and updatedBy, stored with them (absent on tickets written before names). */
+  createdByName?: string;
   updatedAt: string;
   updatedBy: string;
+  updatedByName?: string;
   respondedAt: string | null;
   resolvedAt: string | null;
   closedAt: string | null;

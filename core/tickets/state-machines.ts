@@ -16,7 +16,8 @@ const TABLES: Record<Workflow, Table> = {
   incident: {
     new: ["in_progress", "canceled"],
     in_progress: ["on_hold", "resolved", "canceled"],
-    on_hold: ["in_progress", "canceled"],
+    // Resolving straight from hold, as ServiceNow allows (the vendor's fix arrived while waiting).
+    on_hold: ["in_progress", "resolved", "canceled"],
     // Reopening: the caller says it is not fixed after all.
     resolved: ["closed", "in_progress"],
     closed: [],
@@ -87,7 +88,7 @@ export const canTransition = (workflow: Workflow, from: TicketState, to: TicketS
   allowedTransitions(workflow, from).includes(to);
 
 /**
- * What a transition needs besides being allowed, checked by the ticket service:
+ * What a transition needs besides being allowed, checked by the ticket service (transition-guards.ts):
  * - `hold_reason`: `reason` is one of the hold reasons;
  * - `resolution`: a resolution code of the type and resolution notes (incident), or a code (problem);
  * - `close_code`: a change's close code and close notes;
@@ -95,13 +96,30 @@ export const canTransition = (workflow: Workflow, from: TicketState, to: TicketS
  */
 export type Guard = "hold_reason" | "resolution" | "close_code" | "approval" | "rejection";
 
+const CHANGE_WORKFLOWS: readonly Workflow[] = ["change:normal", "change:standard", "change:emergency"];
+
+/** One rule of the guard table: the transitions of these workflows into `to` (from `from` only, if given). */
+interface GuardRule {
+  workflows: "any" | readonly Workflow[];
+  from?: TicketState;
+  to: TicketState;
+  guard: Guard;
+}
+
+/**
+ * Which transitions are guarded, as data beside the transition tables (first matching rule wins). A
+ * transition no rule names needs nothing beyond being allowed.
+ */
+export const GUARDS: readonly GuardRule[] = [
+  { workflows: "any", to: "on_hold", guard: "hold_reason" },
+  // From in_progress or straight from on_hold: the same resolution code and notes either way.
+  { workflows: ["incident", "problem"], to: "resolved", guard: "resolution" },
+  { workflows: CHANGE_WORKFLOWS, from: "review", to: "closed", guard: "close_code" },
+  { workflows: CHANGE_WORKFLOWS, from: "authorize", to: "scheduled", guard: "approval" },
+  { workflows: CHANGE_WORKFLOWS, from: "authorize", to: "new", guard: "rejection" },
+];
+
+/** The guard of a transition, if any (whether the transition is allowed at all is `canTransition`). */
 export function guardOf(workflow: Workflow, from: TicketState, to: TicketState): Guard | undefined {
-  if (to === "on_hold") return "hold_reason";
-  if (to === "resolved" && (workflow === "incident" || workflow === "problem")) return "resolution";
-  if (workflow.startsWith("change:")) {
-    if (from === "review" && to === "closed") return "close_code";
-    if (from === "authorize" && to === "scheduled") return "approval";
-    if (from === "authorize" && to === "new") return "rejection";
-  }
-  return undefined;
+  return GUARDS.find((rule) => rule.to === to && (rule.from === undefined || rule.from === from) && (rule.workflows === "any" || rule.workflows.includes(workflow)))?.guard;
 }

@@ -22,18 +22,13 @@ import type {
 import { priorityLabel, priorityOf } from "./priority";
 import { clocksForState, retarget, slaView, startClocks, unannouncedBreaches } from "./sla";
 import { allowedTransitions, guardOf, isFinal, workflowOf } from "./state-machines";
+import { GUARD_CHECKS, type NewEntry, RESOLUTION_CODES } from "./transition-guards";
 import {
-  CHANGE_CLOSE_CODES,
-  HOLD_REASONS,
-  INCIDENT_RESOLUTION_CODES,
   NUMBER_PREFIX,
-  PROBLEM_RESOLUTION_CODES,
   TICKET_NUMBER_PATTERN,
-  type Approval,
   type CommentInput,
   type CreateTicketInput,
   type HistoryEntry,
-  type HoldReason,
   type LinkKind,
   type Priority,
   type Ticket,
@@ -60,7 +55,8 @@ export interface TicketServiceDeps {
 /** The ticket actor of an HTTP caller: tickets belong to an organization, so the operator key cannot act on them. */
 export function ticketActorOf(principal: Principal): TicketActor {
   if (principal.kind !== "org") throw forbidden("Tickets belong to an organization: use one of its API keys.", "org_key_required");
-  return { kind: "person", orgId: principal.orgId, actor: `key:${principal.keyId}`, keyId: principal.keyId };
+  const actor = `key:${principal.keyId}`;
+  return { kind: "person", orgId: principal.orgId, actor, name: principal.keyName ?? actor, keyId: principal.keyId };
 }
 
 /** The ticket actor of an agent calling a tool. */
@@ -69,7 +65,11 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
   orgId: context.orgId,
   agentId: context.agentId,
   actor: context.actor || `agent:${context.agentId}`,
+  name: context.actorName ?? (context.actor || `agent:${context.agentId}`),
 });
+
+/** The display name recorded next to an actor id. */
+const nameOf = (actor: TicketActor): string => actor.name ?? actor.actor;
 
 /** Most links one ticket keeps (a problem may gather many incidents; the item must stay far below 400 KB). */
 export const MAX_LINKS = 200;
@@ -80,12 +80,6 @@ export const MAX_LINKS = 200;
  */
 const MAX_ATTEMPTS = 16;
 const RETRY_CAP_MS = 250;
-
-const RESOLUTION_CODES: Partial<Record<TicketType, readonly string[]>> = {
-  incident: INCIDENT_RESOLUTION_CODES,
-  problem: PROBLEM_RESOLUTION_CODES,
-  change: CHANGE_CLOSE_CODES,
-};
 
 /** Fields that belong to one type only. */
 const TYPE_FIELDS: Record<string, TicketType> = {
@@ -121,10 +115,23 @@ const EDITABLE = [
   "rootCause",
 ] as const;
 
-type NewEntry = Omit<HistoryEntry, "seq" | "at" | "actor">;
-
 /** A ticket's number: type prefix and 7 digits, starting at 1001 (`INC0001001`) like ServiceNow's. */
 export const formatNumber = (type: TicketType, seq: number): string => `${NUMBER_PREFIX[type]}${String(1000 + seq).padStart(7, "0")}`;
+
+/**
+ * Closed means closed (ITIL; ServiceNow makes closed records read-only): a ticket in a final state
+ * refuses every change, comments, work notes and links included, with 409 `ticket_closed`. Reading is
+ * the one thing left; `allowedActions` says so to a client that wants to grey out its buttons.
+ */
+function refuseIfFinal(ticket: TicketRecord, action: "update" | "comment" | "link"): void {
+  if (!isFinal(ticket.state)) return;
+  throw conflict(`${ticket.number} is ${ticket.state} and can no longer be changed (no edits, comments, work notes or links); it can still be read.`, "ticket_closed", {
+    number: ticket.number,
+    state: ticket.state,
+    action,
+    allowedActions: ["read"],
+  });
+}
 
 const article = (type: TicketType) => (type === "incident" ? "An incident" : `A ${type.replace("_", " ")}`);
 /** How long a quota hint is trusted, the share of the limit under which it is, and how many are kept. */
@@ -147,8 +154,9 @@ export function createTicketService(deps: TicketServiceDeps) {
   const authority = deps.authority ?? createChangeAuthority({ settings, ...(agents ? { agents } : {}) });
 
   async function load(orgId: string, ref: string): Promise<TicketRecord> {
-    const ticket = ID_PATTERN.test(ref)
-      ? await store.get(orgId, ref)
+    // Ids are case-insensitive ULIDs stored lowercase; numbers are stored uppercase.
+    const ticket = ID_PATTERN.test(ref.toLowerCase())
+      ? await store.get(orgId, ref.toLowerCase())
       : TICKET_NUMBER_PATTERN.test(ref)
         ? await store.getByNumber(orgId, ref.toUpperCase())
         : undefined;
@@ -229,7 +237,15 @@ export function createTicketService(deps: TicketServiceDeps) {
 
   function view(ticket: TicketRecord, now: Date): Ticket {
     const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
-    return { ...fields, priorityLabel: priorityLabel(ticket.priority), sla: slaView(slaClocks, now) };
+    return {
+      ...fields,
+      // Tickets written before names were stored show the ids instead.
+      callerName: ticket.callerName ?? ticket.caller,
+      createdByName: ticket.createdByName ?? ticket.createdBy,
+      updatedByName: ticket.updatedByName ?? ticket.updatedBy,
+      priorityLabel: priorityLabel(ticket.priority),
+      sla: slaView(slaClocks, now),
+    };
   }
 
   async function present(ticket: TicketRecord, now: Date): Promise<Ticket> {
@@ -240,9 +256,9 @@ export function createTicketService(deps: TicketServiceDeps) {
   /** Stamps entries and the ticket for a save, keeping version = number of history entries. */
   function stamp(before: TicketRecord, after: TicketRecord, entries: NewEntry[], actor: TicketActor, now: Date): TicketWrite {
     const at = now.toISOString();
-    const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor }));
+    const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor, actorName: nameOf(actor) }));
     return {
-      ticket: { ...after, updatedAt: at, updatedBy: actor.actor, version: before.version + entries.length },
+      ticket: { ...after, updatedAt: at, updatedBy: actor.actor, updatedByName: nameOf(actor), version: before.version + entries.length },
       expectedVersion: before.version,
       history,
     };
@@ -327,6 +343,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         title: input.title,
         description: input.description,
         caller: input.caller ?? actor.actor,
+        callerName: input.caller ?? nameOf(actor),
         category: input.category ?? null,
         affectedService: input.affectedService ?? null,
         impact: input.impact,
@@ -353,8 +370,10 @@ export function createTicketService(deps: TicketServiceDeps) {
         breachAnnounced: [],
         createdAt: at,
         createdBy: actor.actor,
+        createdByName: nameOf(actor),
         updatedAt: at,
         updatedBy: actor.actor,
+        updatedByName: nameOf(actor),
         respondedAt: null,
         resolvedAt: null,
         closedAt: null,
@@ -364,6 +383,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         seq: 1,
         at,
         actor: actor.actor,
+        actorName: nameOf(actor),
         action: "created",
         changes: [
           { field: "state", from: null, to: "new" },
@@ -439,7 +459,7 @@ export function createTicketService(deps: TicketServiceDeps) {
     /** Changes fields (not the state: that is `transition`). Priority follows impact and urgency. */
     async update(actor: TicketActor, ref: string, input: UpdateTicketInput): Promise<Ticket> {
       const { before, write, now } = await mutate(actor, ref, async (ticket) => {
-        if (isFinal(ticket.state)) throw conflict(`${ticket.number} is ${ticket.state} and can no longer be changed.`, "ticket_closed", { state: ticket.state });
+        refuseIfFinal(ticket, "update");
         const errors: FieldError[] = [];
         checkTypeFields(ticket.type, input, errors);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType && ticket.state !== "new") {
@@ -457,6 +477,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         const next: TicketRecord = { ...ticket };
         const assign = next as unknown as Record<string, unknown>;
         for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
+        // A caller given as text is its own display name.
+        if (input.caller !== undefined) next.callerName = input.caller;
         next.priority = priorityOf(next.impact, next.urgency);
         if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
@@ -473,6 +495,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         priority: write.ticket.priority,
         changes: write.history.flatMap((h) => h.changes),
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return present(write.ticket, now);
     },
@@ -495,41 +518,10 @@ export function createTicketService(deps: TicketServiceDeps) {
         const extra: { field: string; from: unknown; to: unknown }[] = [];
         const guard = guardOf(workflow, ticket.state, input.to);
 
-        if (guard === "hold_reason") {
-          if (!input.reason || !(HOLD_REASONS as readonly string[]).includes(input.reason)) {
-            throw invalidInput("Putting a ticket on hold needs a hold reason.", [{ field: "reason", message: `must be one of ${HOLD_REASONS.join(", ")}` }], "hold_reason_required");
-          }
-          next.holdReason = input.reason as HoldReason;
-        }
-        if (guard === "resolution" || guard === "close_code") {
-          const codes = RESOLUTION_CODES[ticket.type] ?? [];
-          const code = input.reason ?? ticket.resolutionCode;
-          const notes = input.note ?? ticket.resolutionNotes;
-          const errors: FieldError[] = [];
-          if (!code || !codes.includes(code)) errors.push({ field: "reason", message: `the ${guard === "close_code" ? "close" : "resolution"} code: one of ${codes.join(", ")}` });
-          if (!notes && ticket.type !== "problem") errors.push({ field: "note", message: `the ${guard === "close_code" ? "close" : "resolution"} notes are required` });
-          if (errors.length) throw invalidInput(`${input.to === "resolved" ? "Resolving" : "Closing"} ${ticket.number} needs a ${guard === "close_code" ? "close" : "resolution"} code${ticket.type === "problem" ? "" : " and notes"}.`, errors, "resolution_required");
-          next.resolutionCode = code;
-          next.resolutionNotes = notes ?? null;
-        }
-        if (guard === "approval" || guard === "rejection") {
-          if (!(await authority.mayAuthorize(actor))) {
-            throw forbidden(
-              `${actor.actor} has no authority to ${guard === "approval" ? "authorize" : "reject"} changes in this organization (see /api/v1/ticket-settings).`,
-              "change_authority_required",
-            );
-          }
-          const comment = guard === "approval" ? input.note : (input.reason ?? input.note);
-          const approval: Approval = {
-            approver: actor.actor,
-            approverKind: actor.kind,
-            decision: guard === "approval" ? "approved" : "rejected",
-            at,
-            ...(comment ? { comment } : {}),
-          };
-          next.approvals = [...(ticket.approvals ?? []), approval];
-          next.approval = approval.decision;
-          entries.push({ action: approval.decision, changes: [{ field: "approval", from: ticket.approval ?? null, to: approval.decision }], ...(comment ? { note: comment } : {}) });
+        if (guard) {
+          const effect = await GUARD_CHECKS[guard]({ ticket, input, actor, at, authority });
+          Object.assign(next, effect.set);
+          entries.push(...(effect.entries ?? []));
         }
         if (input.to === "authorize") {
           next.approval = "requested";
@@ -568,16 +560,17 @@ export function createTicketService(deps: TicketServiceDeps) {
         to: after.state,
         ...(input.reason ? { reason: input.reason } : {}),
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return present(after, now);
     },
 
     /** Adds a comment (visible to the caller) or a work note (internal) to the ticket's activity. */
     async comment(actor: TicketActor, ref: string, input: CommentInput): Promise<HistoryEntry> {
-      const { write } = await mutate(actor, ref, async (ticket) => ({
-        ticket,
-        entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }],
-      }));
+      const { write } = await mutate(actor, ref, async (ticket) => {
+        refuseIfFinal(ticket, "comment");
+        return { ticket, entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }] };
+      });
       const entry = write!.history[0]!;
       await publish("ticket.updated", actor.orgId, {
         id: write!.ticket.id,
@@ -586,6 +579,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         changes: [],
         comment: { seq: entry.seq, visibility: input.visibility },
         actor: actor.actor,
+        actorName: nameOf(actor),
       });
       return entry;
     },
@@ -608,6 +602,9 @@ export function createTicketService(deps: TicketServiceDeps) {
             "invalid_link",
           );
         }
+        // Both tickets get a link and a history entry, so both must still be open.
+        refuseIfFinal(a, "link");
+        refuseIfFinal(b, "link");
         const [kindOnA, kindOnB] = kinds;
         if (a.links.some((l) => l.id === b.id && l.kind === kindOnA)) return { ticket: a, now, changed: false };
         if (kindOnB === "parent_request" && b.links.some((l) => l.kind === "parent_request")) {
@@ -616,8 +613,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         if (a.links.length >= MAX_LINKS || b.links.length >= MAX_LINKS) throw conflict(`A ticket keeps at most ${MAX_LINKS} links.`, "too_many_links");
         const onA = { kind: kindOnA, id: b.id, number: b.number };
         const onB = { kind: kindOnB, id: a.id, number: a.number };
-        const writeA = stamp(a, { ...a, links: [...a.links, onA] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onA }] }], actor, now);
-        const writeB = stamp(b, { ...b, links: [...b.links, onB] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onB }] }], actor, now);
+        const writeA = stamp(a, { ...a, links: [...a.links, onA] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onA }], link: onA }], actor, now);
+        const writeB = stamp(b, { ...b, links: [...b.links, onB] }, [{ action: "linked", changes: [{ field: "links", from: null, to: onB }], link: onB }], actor, now);
         await store.save([writeA, writeB]);
         return { ticket: writeA.ticket, other: writeB.ticket, now, changed: true };
       });
@@ -628,6 +625,7 @@ export function createTicketService(deps: TicketServiceDeps) {
           type: outcome.ticket.type,
           changes: [{ field: "links", from: null, to: outcome.ticket.links.at(-1) }],
           actor: actor.actor,
+          actorName: nameOf(actor),
         });
       }
       return present(outcome.ticket, outcome.now);

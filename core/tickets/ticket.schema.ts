@@ -1,5 +1,6 @@
 import { z } from "../shared/zod";
 import { ID_PATTERN } from "../ids";
+import { idSchema } from "../shared/id.schema";
 
 /**
  * ITSM tickets (ITIL 4 practices as ServiceNow users know them): the vocabulary, the request bodies and
@@ -82,12 +83,12 @@ export const TICKET_NUMBER_PATTERN = /^(INC|REQ|CHG|PRB)\d{7,}$/i;
 export const TicketRef = z
   .string()
   .max(40)
-  .refine((value) => ID_PATTERN.test(value) || TICKET_NUMBER_PATTERN.test(value), "must be a ticket id or number (INC0001001)")
+  .refine((value) => ID_PATTERN.test(value.toLowerCase()) || TICKET_NUMBER_PATTERN.test(value), "must be a ticket id or number (INC0001001)")
   .meta({ description: "A ticket id or its number (INC0001001)" });
 
 const Level = z.number().int().min(1).max(3);
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const AgentId = z.string().regex(ID_PATTERN, "must be an agent id");
+const AgentId = idSchema("must be an agent id");
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const CreateTicketBody = z
@@ -177,16 +178,22 @@ export const TicketFilters = z.object({
   q: z.string().trim().min(1).max(100).optional().meta({ description: "Words in the number, title, description, category or service" }),
 });
 
+export const TicketLink = z
+  .object({ kind: z.enum(LINK_KINDS), id: z.string(), number: z.string() })
+  .meta({ id: "TicketLink", description: "A linked ticket: what it is to this one (kind), its id and its number" });
+
 export const HistoryEntry = z
   .object({
     seq: z.number().int(),
     at: z.string(),
-    actor: z.string(),
+    actor: z.string().meta({ description: "Who made the change: key:<id>, agent:<id>" }),
+    actorName: z.string().meta({ description: "The actor's display name: the key's or the agent's name (the id for entries written before names)" }),
     action: z.enum(["created", "updated", "transitioned", "commented", "linked", "approved", "rejected"]),
     changes: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown() })),
     reason: z.string().optional(),
     note: z.string().optional(),
     visibility: z.enum(["comment", "work_note"]).optional(),
+    link: TicketLink.optional().meta({ description: "linked: the ticket it was linked to (its id and number), as in changes[0].to" }),
   })
   .meta({ id: "TicketHistoryEntry" });
 
@@ -214,13 +221,12 @@ export const TicketSla = z
 
 export const Approval = z.object({
   approver: z.string(),
+  approverName: z.string().optional(),
   approverKind: z.enum(["person", "agent"]),
   decision: z.enum(["approved", "rejected"]),
   comment: z.string().optional(),
   at: z.string(),
 });
-
-export const TicketLink = z.object({ kind: z.enum(LINK_KINDS), id: z.string(), number: z.string() });
 
 export const Ticket = z
   .object({
@@ -230,6 +236,7 @@ export const Ticket = z
     title: z.string(),
     description: z.string(),
     caller: z.string(),
+    callerName: z.string().meta({ description: "The caller's display name (the key's or agent's name when the caller is the one who opened it)" }),
     category: z.string().nullable(),
     affectedService: z.string().nullable(),
     impact: z.number().int(),
@@ -254,8 +261,10 @@ export const Ticket = z
     sla: TicketSla,
     createdAt: z.string(),
     createdBy: z.string(),
+    createdByName: z.string().meta({ description: "Display name of createdBy: the key's or the agent's name" }),
     updatedAt: z.string(),
     updatedBy: z.string(),
+    updatedByName: z.string().meta({ description: "Display name of updatedBy" }),
     respondedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
@@ -267,9 +276,9 @@ export const Ticket = z
 export const ChangeAuthoritySettings = z
   .strictObject({
     keyHolders: z.boolean().default(true).meta({ description: "Any holder of an organization API key may authorize changes" }),
-    keyIds: z.array(z.string().regex(ID_PATTERN)).max(100).default([]).meta({ description: "API keys that may, when keyHolders is false" }),
+    keyIds: z.array(idSchema("must be an API key id")).max(100).default([]).meta({ description: "API keys that may, when keyHolders is false" }),
     roles: z.array(z.string().min(1).max(64)).max(50).default(["change-manager"]).meta({ description: "Agent roles that may" }),
-    agentIds: z.array(z.string().regex(ID_PATTERN)).max(100).default([]).meta({ description: "Agents that may, whatever their role" }),
+    agentIds: z.array(idSchema("must be an agent id")).max(100).default([]).meta({ description: "Agents that may, whatever their role" }),
     maxLevel: z.number().int().min(1).max(5).nullable().default(3).meta({ description: "Agents at this level or above (1 = CEO) may; null: none by level" }),
   })
   .meta({ id: "ChangeAuthority" });

@@ -23,7 +23,17 @@ export const auditRoutes = {
     summary: "The organization's audit entries: newest first, or oldest first from a seq (cursor pagination)",
     tags: ["audit"],
     query: EntriesQuery,
-    response: { status: 200, description: "A page of entries", schema: Page(AuditEntry, "AuditEntryPage") },
+    response: {
+      status: 200,
+      description: "A page of entries, and the display name of each actor they name (the key's or agent's name, operator, system)",
+      schema: z
+        .object({
+          items: z.array(AuditEntry),
+          cursor: z.string().optional(),
+          actorNames: z.record(z.string(), z.string()).optional().meta({ description: "actor -> display name, for the actors of this page" }),
+        })
+        .meta({ id: "AuditEntryPage" }),
+    },
     permissions: ["table:read"],
   }),
   auditCheckpoints: httpRoute({

@@ -1,8 +1,8 @@
 import { z } from "../../core/shared/zod";
-import { ID_PATTERN } from "../../core/ids";
+import { idSchema } from "../../core/shared/id.schema";
 
-/** An entity id in a path. A malformed one cannot exist, so the wrapper answers 404 for it, not 400. */
-export const Id = z.string().regex(ID_PATTERN);
+/** An entity id in a path (any case, lowercased). A malformed one cannot exist, so the wrapper answers 404 for it, not 400. */
+export const Id = idSchema();
 export const IdParams = z.object({ id: Id });
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional(),

@@ -1,4 +1,5 @@
 import { z } from "../../core/shared/zod";
+import { idSchema } from "../../core/shared/id.schema";
 import { type StreamConsumerSpec, wsRoute } from "../manifest.types";
 
 export const Ping = z.strictObject({ action: z.literal("ping"), id: z.string().max(100).optional() }).meta({ id: "PingFrame" });
@@ -6,7 +7,7 @@ export const Ping = z.strictObject({ action: z.literal("ping"), id: z.string().m
 export const ChatFrame = z
   .strictObject({
     action: z.literal("chat"),
-    agentId: z.string().regex(/^[0-9a-z]{26}$/, "must be an agent id").optional().meta({ description: "Omit for the organization-wide channel" }),
+    agentId: idSchema("must be an agent id").optional().meta({ description: "Omit for the organization-wide channel" }),
     message: z.string().trim().min(1, "must not be empty").max(20_000),
     id: z.string().max(100).optional().meta({ description: "Echoed in chat.delta/chat.done frames" }),
   })

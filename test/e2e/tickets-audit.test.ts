@@ -61,7 +61,7 @@ describe("tickets", () => {
       await p.getByLabel("Hold reason").selectOption("awaiting_vendor");
     });
     expect(await page.locator("#state-title").textContent()).toContain("Awaiting vendor");
-    expect(await offered(page)).toEqual(["In progress", "Canceled"]);
+    expect(await offered(page)).toEqual(["In progress", "Resolved", "Canceled"]);
     await move(page, "In progress");
     await move(page, "Resolved", async (p) => {
       await p.getByLabel("Resolution code").selectOption("solved_permanently");

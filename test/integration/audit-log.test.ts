@@ -91,6 +91,22 @@ describe("audit log through the local platform", () => {
     expect(entries[4]!.summary.fields).toContain("revokedAt");
   });
 
+  it("names each page's actors beside the entries: the key's name, operator", async () => {
+    const tenant = await createTenant(platform, { name: "Named actors" });
+    const key = await call(platform, `/organizations/${tenant.org.id}/api-keys`, { method: "POST", key: platform.operatorKey, body: { name: "helpdesk-bot" } });
+    const agent = await call(platform, "/agents", { method: "POST", key: key.body.secret, body: { name: "Hal", roleId: "ceo" } });
+    await call(platform, `/agents/${agent.body.id}`, { method: "PATCH", key: tenant.key, body: { name: "Hal 9000" } });
+    await settled();
+
+    const page = await call(platform, "/audit/entries?fromSeq=1&limit=100", { key: tenant.key });
+
+    const actors = new Set(page.body.items.map((e: Entry) => e.actor).filter(Boolean));
+    expect(actors).toEqual(new Set(["operator", `key:${key.body.id}`, `key:${tenant.keyId}`]));
+    expect(page.body.actorNames).toEqual({ operator: "operator", [`key:${key.body.id}`]: "helpdesk-bot", [`key:${tenant.keyId}`]: "test" });
+    // The entries themselves stay exactly as chained: no name inside them.
+    expect(page.body.items.every((e: Record<string, unknown>) => !("actorName" in e))).toBe(true);
+  });
+
   it("never writes an API key's secret hash into the log", async () => {
     await settled();
     const stored = await db.send(new GetCommand({ TableName: platform.tableName, Key: keys.apiKey(a.org.id, a.keyId) }));

@@ -91,7 +91,7 @@ describe("workflows against DynamoDB Local", () => {
 
   const refusedSamples: [Workflow, TicketState, TicketState][] = [
     ["incident", "new", "resolved"],
-    ["incident", "on_hold", "resolved"],
+    ["incident", "on_hold", "closed"],
     ["incident", "closed", "in_progress"],
     ["incident", "canceled", "new"],
     ["service_request", "new", "fulfilling"],
@@ -154,14 +154,22 @@ describe("changes and their authorization", () => {
   it("records the approval of whoever authorizes a change", async () => {
     const change = await ticketIn("change:normal", "authorize");
 
-    const scheduled = await tickets.transition(agent(orgId, CHANGE_MANAGER), change.id, { to: "scheduled", note: "Low risk, backout tested" });
+    const scheduled = await tickets.transition({ ...agent(orgId, CHANGE_MANAGER), name: "Casey (CAB)" }, change.id, { to: "scheduled", note: "Low risk, backout tested" });
     const read = await tickets.get(actor, change.id);
 
     expect(scheduled).toMatchObject({ state: "scheduled", approval: "approved" });
     expect(scheduled.approvals).toEqual([
-      { approver: `agent:${CHANGE_MANAGER}`, approverKind: "agent", decision: "approved", comment: "Low risk, backout tested", at: expect.any(String) },
+      {
+        approver: `agent:${CHANGE_MANAGER}`,
+        approverName: "Casey (CAB)",
+        approverKind: "agent",
+        decision: "approved",
+        comment: "Low risk, backout tested",
+        at: expect.any(String),
+      },
     ]);
     expect(read.history.slice(-2).map((h) => h.action)).toEqual(["approved", "transitioned"]);
+    expect(read.history.slice(-2).map((h) => h.actorName)).toEqual(["Casey (CAB)", "Casey (CAB)"]);
   });
 
   it("lets agents with the Change Manager role or level <= 3 authorize, not a specialist", async () => {
@@ -261,6 +269,28 @@ describe("SLAs with a controlled clock", () => {
     expect(atTarget.sla).toMatchObject({ breached: false, atRisk: true, timeToBreachSeconds: 0 });
     expect(breached.sla).toMatchObject({ breached: true, atRisk: false, timeToBreachSeconds: -60 });
     expect(breached.sla.resolution).toMatchObject({ status: "running", elapsedSeconds: 7260, percent: 100.8 });
+  });
+
+  it("resolves an incident straight from on hold, with the resolution guard, clearing the hold reason and keeping hold time off the clock", async () => {
+    const incident = await open("incident", { impact: 1, urgency: 1 });
+    await tickets.transition(actor, incident.id, { to: "in_progress" });
+    clock.advanceMinutes(30);
+    await tickets.transition(actor, incident.id, { to: "on_hold", reason: "awaiting_vendor" });
+    clock.advanceMinutes(300);
+
+    const unexplained = await failure(tickets.transition(actor, incident.id, { to: "resolved" }));
+    const resolved = await tickets.transition(actor, incident.id, { to: "resolved", reason: "solved_workaround", note: "Vendor sent a patch" });
+    const read = await tickets.get(actor, incident.id);
+
+    expect(unexplained.code).toBe("resolution_required");
+    expect(resolved).toMatchObject({ state: "resolved", holdReason: null, resolutionCode: "solved_workaround", resolutionNotes: "Vendor sent a patch" });
+    expect(resolved.sla.resolution).toMatchObject({ status: "stopped", elapsedSeconds: 1800, breached: false });
+    expect(read.history.at(-1)?.changes).toEqual([
+      { field: "state", from: "on_hold", to: "resolved" },
+      { field: "holdReason", from: "awaiting_vendor", to: null },
+      { field: "resolutionCode", from: null, to: "solved_workaround" },
+      { field: "resolutionNotes", from: null, to: "Vendor sent a patch" },
+    ]);
   });
 
   it("breaches the response clock of a ticket nobody picks up, and announces each breach once", async () => {

@@ -140,11 +140,19 @@ describe("tickets over HTTP", () => {
     const { body: incident } = await open(acme.key, { type: "incident", title: "Mail slow" });
     await move(acme.key, incident.id, { to: "in_progress" });
 
-    const noReason = await move(acme.key, incident.id, { to: "on_hold", reason: "lunch" });
+    const noReason = await move(acme.key, incident.id, { to: "on_hold" });
+    const unknownReason = await move(acme.key, incident.id, { to: "on_hold", reason: "lunch" });
     const noNotes = await move(acme.key, incident.id, { to: "resolved", reason: "solved_permanently" });
 
     expect(noReason.status).toBe(400);
     expect(noReason.body.code).toBe("hold_reason_required");
+    expect(unknownReason.status).toBe(400);
+    expect(unknownReason.body).toMatchObject({
+      code: "hold_reason_invalid",
+      allowed: ["awaiting_caller", "awaiting_change", "awaiting_problem", "awaiting_vendor"],
+      errors: [{ field: "reason" }],
+    });
+    expect(unknownReason.body.detail).toContain("'lunch' is not one of the hold reasons");
     expect(noNotes.status).toBe(400);
     expect(noNotes.body).toMatchObject({ code: "resolution_required", errors: [{ field: "note" }] });
   });
@@ -212,6 +220,93 @@ describe("tickets over HTTP", () => {
     expect(wrong.status).toBe(400);
     expect(readProblem.body.links.map((l: { kind: string }) => l.kind)).toEqual(["incident", "change"]);
     expect(readChange.body.links).toEqual([{ kind: "problem", id: problem.id, number: problem.number }]);
+    // The history names the linked ticket by id and number, both ways, not only as a change's raw value.
+    expect(readChange.body.history.at(-1)).toMatchObject({ action: "linked", link: { kind: "problem", id: problem.id, number: problem.number } });
+    expect(readProblem.body.history.at(-1)).toMatchObject({ action: "linked", link: { kind: "change", id: change.id, number: change.number } });
+  });
+
+  it("names its actors: a ticket opened with a key named helpdesk-bot shows helpdesk-bot as opener, caller and history actor", async () => {
+    const key = await call(platform, `/organizations/${acme.org.id}/api-keys`, { method: "POST", key: platform.operatorKey, body: { name: "helpdesk-bot" } });
+    const bot = key.body.secret as string;
+
+    const created = await open(bot, { type: "incident", title: "VPN drops every hour" });
+    await call(platform, `/tickets/${created.body.id}/comments`, { method: "POST", key: acme.key, body: { text: "Seen it too" } });
+    const read = await call(platform, `/tickets/${created.body.number}`, { key: acme.key });
+    const listed = await call(platform, "/tickets?q=vpn%20drops&limit=5", { key: acme.key });
+    const explicitCaller = await open(bot, { type: "incident", title: "Phone broken", caller: "Dana Scully" });
+
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      createdBy: `key:${key.body.id}`,
+      createdByName: "helpdesk-bot",
+      caller: `key:${key.body.id}`,
+      callerName: "helpdesk-bot",
+      updatedByName: "helpdesk-bot",
+    });
+    expect(read.body.history.map((h: { actor: string; actorName: string }) => [h.actor, h.actorName])).toEqual([
+      [`key:${key.body.id}`, "helpdesk-bot"],
+      [`key:${acme.keyId}`, "test"],
+    ]);
+    expect(read.body).toMatchObject({ createdByName: "helpdesk-bot", updatedBy: `key:${acme.keyId}`, updatedByName: "test" });
+    expect(listed.body.items[0]).toMatchObject({ id: created.body.id, createdByName: "helpdesk-bot" });
+    expect(explicitCaller.body).toMatchObject({ caller: "Dana Scully", callerName: "Dana Scully", createdByName: "helpdesk-bot" });
+  });
+
+  it("accepts ids in upper case (ULIDs are case-insensitive) and answers with the stored lowercase ids", async () => {
+    const tenant = await createTenant(platform);
+    const agent = await call(platform, "/agents", { method: "POST", key: tenant.key, body: { name: "Ivy", roleId: "ceo" } });
+    const upper = (agent.body.id as string).toUpperCase();
+
+    const read = await call(platform, `/agents/${upper}`, { key: tenant.key });
+    const created = await open(tenant.key, { type: "incident", title: "Monitor flickers", assignedTo: upper });
+    const byUpperId = await call(platform, `/tickets/${(created.body.id as string).toUpperCase()}`, { key: tenant.key });
+    const filtered = await call(platform, `/tickets?assignee=${upper}`, { key: tenant.key });
+
+    expect(read.status).toBe(200);
+    expect(read.body.id).toBe(agent.body.id);
+    expect(created.status).toBe(201);
+    expect(created.body.assignedTo).toBe(agent.body.id);
+    expect(byUpperId.status).toBe(200);
+    expect(byUpperId.body.id).toBe(created.body.id);
+    expect(filtered.body.items.map((t: { id: string }) => t.id)).toEqual([created.body.id]);
+  });
+
+  it("refuses every change to a closed or canceled ticket with 409 ticket_closed: links (either end), comments, work notes, edits", async () => {
+    const incident = (await open(acme.key, { type: "incident", title: "Printer jam" })).body;
+    await move(acme.key, incident.id, { to: "in_progress" });
+    await move(acme.key, incident.id, { to: "resolved", reason: "solved_permanently", note: "Cleared the jam" });
+    const closed = await move(acme.key, incident.id, { to: "closed" });
+    const canceled = (await open(acme.key, { type: "incident", title: "Opened by mistake" })).body;
+    await move(acme.key, canceled.id, { to: "canceled" });
+    const problem = (await open(acme.key, { type: "problem", title: "Printers jam weekly" })).body;
+
+    const attempts = {
+      linkFromClosed: await call(platform, `/tickets/${incident.id}/links`, { method: "POST", key: acme.key, body: { ticket: problem.number } }),
+      linkToClosed: await call(platform, `/tickets/${problem.id}/links`, { method: "POST", key: acme.key, body: { ticket: incident.number } }),
+      comment: await call(platform, `/tickets/${incident.id}/comments`, { method: "POST", key: acme.key, body: { text: "Still jams?" } }),
+      workNote: await call(platform, `/tickets/${incident.id}/comments`, { method: "POST", key: acme.key, body: { text: "internal", visibility: "work_note" } }),
+      edit: await call(platform, `/tickets/${incident.id}`, { method: "PATCH", key: acme.key, body: { title: "Renamed" } }),
+      canceledComment: await call(platform, `/tickets/${canceled.number}/comments`, { method: "POST", key: acme.key, body: { text: "hello" } }),
+      canceledLink: await call(platform, `/tickets/${canceled.id}/links`, { method: "POST", key: acme.key, body: { ticket: problem.id } }),
+    };
+    const reopen = await move(acme.key, incident.id, { to: "in_progress" });
+    const readIncident = await call(platform, `/tickets/${incident.id}`, { key: acme.key });
+    const readProblem = await call(platform, `/tickets/${problem.id}`, { key: acme.key });
+
+    expect(closed.body.state).toBe("closed");
+    for (const [name, attempt] of Object.entries(attempts)) {
+      expect(attempt.status, name).toBe(409);
+      expect(attempt.headers.get("content-type"), name).toBe("application/problem+json");
+      expect(attempt.body, name).toMatchObject({ code: "ticket_closed", allowedActions: ["read"] });
+    }
+    expect(attempts.linkFromClosed.body).toMatchObject({ number: incident.number, state: "closed", action: "link" });
+    expect(attempts.linkToClosed.body).toMatchObject({ number: incident.number, state: "closed", action: "link" });
+    expect(attempts.canceledComment.body).toMatchObject({ number: canceled.number, state: "canceled", action: "comment" });
+    expect(reopen.status).toBe(409);
+    expect(reopen.body).toMatchObject({ code: "invalid_transition", allowed: [] });
+    expect(readIncident.body.history.at(-1).changes[0]).toEqual({ field: "state", from: "resolved", to: "closed" });
+    expect(readIncident.body).toMatchObject({ version: closed.body.version, links: [], title: "Printer jam" });
+    expect(readProblem.body).toMatchObject({ version: 1, links: [] });
   });
 
   it("is 404 for an unknown id or number and 403 for the operator key", async () => {

@@ -1,5 +1,7 @@
 import { createAuditConsumer, type AuditConsumer } from "../../../core/audit/audit-consumer";
+import { createActorNames } from "../../../core/audit/actor-names";
 import { createAuditLog } from "../../../core/audit/audit-log";
+import { createAgentStore } from "../../../core/db/agent.repository";
 import { createAuditKeyRegistry, createAuditStore, createStreamLossLog } from "../../../core/db/audit.repository";
 import { auditConsumer as auditConsumerSpec } from "../../manifest/audit";
 import { loadAuditSigningKey } from "../audit-key";
@@ -26,6 +28,7 @@ export const auditLog = lazy(() => {
     orgs: access().orgStore,
     ...(cfg.audit.signingKey ? { signingKey: cfg.audit.signingKey } : {}),
     lostRanges: () => losses.list(auditConsumerSpec.name),
+    actorNames: createActorNames({ keys: access().keyStore, agents: createAgentStore(table().options) }),
   });
 });
 

@@ -15,7 +15,8 @@ const EXPECTED: Record<Workflow, Record<string, TicketState[]>> = {
   incident: {
     new: ["in_progress", "canceled"],
     in_progress: ["on_hold", "resolved", "canceled"],
-    on_hold: ["in_progress", "canceled"],
+    // ServiceNow resolves straight from On hold.
+    on_hold: ["in_progress", "resolved", "canceled"],
     resolved: ["closed", "in_progress"],
     closed: [],
     canceled: [],
@@ -106,6 +107,11 @@ describe("ticket state machines", () => {
   it("names what a transition needs besides being allowed", () => {
     expect(guardOf("incident", "in_progress", "on_hold")).toBe("hold_reason");
     expect(guardOf("incident", "in_progress", "resolved")).toBe("resolution");
+    expect(guardOf("incident", "on_hold", "resolved")).toBe("resolution");
+    expect(guardOf("service_request", "approved", "on_hold")).toBe("hold_reason");
+    expect(guardOf("change:standard", "review", "closed")).toBe("close_code");
+    expect(guardOf("change:normal", "scheduled", "closed")).toBeUndefined();
+    expect(guardOf("service_request", "new", "rejected")).toBeUndefined();
     expect(guardOf("problem", "fix_in_progress", "resolved")).toBe("resolution");
     expect(guardOf("change:normal", "authorize", "scheduled")).toBe("approval");
     expect(guardOf("change:emergency", "authorize", "new")).toBe("rejection");

@@ -17,6 +17,10 @@ interface Entry {
   hash: string;
   prevHash: string;
 }
+
+/** A page of entries, with the display names of their actors beside them (the entries stay as chained). */
+type EntryPage = Page<Entry> & { actorNames?: Record<string, string> };
+
 interface Checkpoint {
   seq: number;
   hash: string;
@@ -53,17 +57,17 @@ function coverageLine(coverage: AuditVerification["coverage"]): string {
 
 function AuditLog({ orgId }: { orgId: string | undefined }) {
   const scope = { orgId };
-  const entries = useResource((signal) => api<Page<Entry>>("/audit/entries", { query: { ...scope, limit: 25 }, signal }), [orgId]);
+  const entries = useResource((signal) => api<EntryPage>("/audit/entries", { query: { ...scope, limit: 25 }, signal }), [orgId]);
   const checkpoints = useResource((signal) => api<Page<Checkpoint>>("/audit/checkpoints", { query: { ...scope, limit: 10 }, signal }), [orgId]);
-  const [older, setOlder] = useState<{ items: Entry[]; cursor?: string } | null>(null);
+  const [older, setOlder] = useState<{ items: Entry[]; cursor?: string; actorNames: Record<string, string> } | null>(null);
   const [result, setResult] = useState<AuditVerification | null>(null);
   const verify = useAction(async () => {
     setResult(null);
     setResult(await api<AuditVerification>("/audit/verify", { query: scope }));
   });
   const more = useAction(async () => {
-    const page = await api<Page<Entry>>("/audit/entries", { query: { ...scope, limit: 25, cursor: older?.cursor ?? entries.data?.cursor } });
-    setOlder({ items: [...(older?.items ?? []), ...page.items], cursor: page.cursor });
+    const page = await api<EntryPage>("/audit/entries", { query: { ...scope, limit: 25, cursor: older?.cursor ?? entries.data?.cursor } });
+    setOlder({ items: [...(older?.items ?? []), ...page.items], cursor: page.cursor, actorNames: { ...older?.actorNames, ...page.actorNames } });
   });
   const download = useAction(async () => {
     const text = await apiText("/audit/export", { query: scope });
@@ -76,6 +80,7 @@ function AuditLog({ orgId }: { orgId: string | undefined }) {
   });
   const list = entries.data ? [...entries.data.items, ...(older?.items ?? [])] : undefined;
   const cursor = older ? older.cursor : entries.data?.cursor;
+  const names: Record<string, string> = { ...entries.data?.actorNames, ...older?.actorNames };
   return html`
     <section class="card" aria-labelledby="verify-title">
       <div class="card-head">
@@ -108,7 +113,7 @@ function AuditLog({ orgId }: { orgId: string | undefined }) {
                     <td class="nowrap">${dateTime(e.time)}</td>
                     <td><${Badge} tone=${ACTION_TONE[e.action]}>${e.action}<//></td>
                     <td>${label(e.entity.type)} <span class="muted mono">${e.entity.id.length > 16 ? `${e.entity.id.slice(0, 14)}…` : e.entity.id}</span></td>
-                    <td>${e.actor ?? html`<span class="muted">system</span>`}</td>
+                    <td>${e.actor ? html`<span class="actor" title=${e.actor}>${names[e.actor] ?? e.actor}</span>` : html`<span class="muted">system</span>`}</td>
                     <td class="fields">${e.summary.fields.slice(0, 6).join(", ")}${e.summary.fields.length > 6 ? ` +${e.summary.fields.length - 6}` : ""}</td>
                     <td class="mono" title=${e.hash}>${shortHash(e.hash)}</td>
                   </tr>`,

@@ -210,6 +210,7 @@ function Comment({ ticket, onDone }: { ticket: Ticket; onDone: (message: string)
 /** A history value: codes as words, free text as written. */
 function show(v: unknown): string {
   if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "Yes" : "No";
   if (typeof v !== "string") return JSON.stringify(v);
   return /^[a-z_]+$/.test(v) ? label(v) : v;
 }
@@ -242,8 +243,11 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                 <ol class="history">
                   ${(t.history ?? []).slice().reverse().map(
                     (h) => html`<li key=${h.seq}>
-                      <p><strong>${label(h.action)}</strong> <span class="muted">by ${h.actor} · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
-                      ${h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>` : null}
+                      <p><strong>${label(h.action)}</strong> <span class="muted">by <span class="actor" title=${h.actor}>${h.actorName ?? h.actor}</span> · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
+                      ${h.link
+                        ? html`<ul class="changes"><li>${label(h.link.kind)} <a href=${href("tickets", h.link.number)}>${h.link.number}</a></li></ul>`
+                        : h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>`
+                          : null}
                       ${h.reason ? html`<p>Reason: ${label(h.reason)}</p>` : null}
                       ${h.note ? html`<p class="note">${h.note}</p>` : null}
                     </li>`,
@@ -263,11 +267,22 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                   <dt>Type</dt><dd>${label(t.type)}${t.changeType ? ` (${t.changeType})` : ""}</dd>
                   <dt>Priority</dt><dd><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span> (impact ${t.impact}, urgency ${t.urgency})</dd>
                   <dt>Assigned to</dt><dd>${agentName(directory, t.assignedTo)}</dd>
-                  <dt>Caller</dt><dd>${t.caller}</dd>
+                  <dt>Caller</dt><dd><span class="actor" title=${t.caller}>${t.callerName ?? t.caller}</span></dd>
+                  <dt>Opened by</dt><dd><span class="actor" title=${t.createdBy}>${t.createdByName ?? t.createdBy}</span></dd>
                   <dt>Category</dt><dd>${t.category ?? "—"}</dd>
                   <dt>Service</dt><dd>${t.affectedService ?? "—"}</dd>
                   ${t.resolutionCode ? html`<dt>Resolution</dt><dd>${label(t.resolutionCode)}${t.resolutionNotes ? ` · ${t.resolutionNotes}` : ""}</dd>` : null}
                   ${t.approval ? html`<dt>Approval</dt><dd>${label(t.approval)}</dd>` : null}
+                  ${t.type === "change"
+                    ? html`<dt>Risk</dt><dd>${label(t.risk ?? "moderate")}</dd>
+                        <dt>Planned start</dt><dd>${dateTime(t.plannedStart)}</dd>
+                        <dt>Planned end</dt><dd>${dateTime(t.plannedEnd)}</dd>`
+                    : null}
+                  ${t.type === "problem"
+                    ? html`<dt>Known error</dt><dd>${t.knownError ? html`<${Badge} tone="warn">Known error<//>` : "No"}</dd>
+                        <dt>Root cause</dt><dd class="text">${t.rootCause || "—"}</dd>
+                        <dt>Workaround</dt><dd class="text">${t.workaround || "—"}</dd>`
+                    : null}
                   <dt>Opened</dt><dd>${dateTime(t.createdAt)}</dd>
                   <dt>Updated</dt><dd>${dateTime(t.updatedAt)}</dd>
                   ${t.links.length ? html`<dt>Links</dt><dd>${t.links.map((l) => html`<a href=${href("tickets", l.number)}>${l.number}</a> (${label(l.kind)}) `)}</dd>` : null}
