@@ -111,8 +111,8 @@ export interface TicketStore {
   /** Tickets opened in a period so far (the quota counter). */
   countInPeriod(orgId: string, period: string): Promise<number>;
   /**
-   * Stores a new ticket, its number and its first history entry, and counts it against the period's
-   * quota, all or nothing: `quota_exceeded` (nothing written) when `limit` tickets exist already.
+   * Stores a new ticket, its number and the history entries given (none: the creation is told by the
+   * ticket itself), and counts it against the period's quota, all or nothing: `quota_exceeded` (nothing written) when `limit` tickets exist already.
    */
   create(ticket: TicketRecord, history: HistoryEntry[], quota: { period: string; limit: number }): Promise<CreateOutcome>;
   get(orgId: string, id: string): Promise<TicketRecord | undefined>;

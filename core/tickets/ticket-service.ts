@@ -197,6 +197,31 @@ export function createTicketService(deps: TicketServiceDeps) {
     return hint.used < limit * QUOTA_HINT_SHARE ? hint.used : undefined;
   }
 
+  /**
+   * A ticket's first history entry, "created", from the ticket itself: storing it would repeat the
+   * ticket's own insert (a write and an audit entry more for every ticket). The first priority and
+   * assignee are the `from` of their first later change, else today's values.
+   */
+  function creationEntry(ticket: TicketRecord, later: readonly HistoryEntry[]): HistoryEntry {
+    const first = (field: string, now: unknown) => {
+      for (const entry of later) for (const change of entry.changes) if (change.field === field) return change.from;
+      return now;
+    };
+    const assignee = first("assignedTo", ticket.assignedTo);
+    return {
+      seq: 1,
+      at: ticket.createdAt,
+      actor: ticket.createdBy,
+      actorName: ticket.createdByName ?? ticket.createdBy,
+      action: "created",
+      changes: [
+        { field: "state", from: null, to: "new" },
+        { field: "priority", from: null, to: first("priority", ticket.priority) },
+        ...(assignee ? [{ field: "assignedTo", from: null, to: assignee }] : []),
+      ],
+    } as HistoryEntry;
+  }
+
   async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
     if (!agentId || !agents) return;
     if (!(await agents.find(orgId, agentId))) errors.push({ field: "assignedTo", message: `no agent '${agentId}' in this organization` });
@@ -379,19 +404,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         closedAt: null,
         version: 1,
       };
-      const created: HistoryEntry = {
-        seq: 1,
-        at,
-        actor: actor.actor,
-        actorName: nameOf(actor),
-        action: "created",
-        changes: [
-          { field: "state", from: null, to: "new" },
-          { field: "priority", from: null, to: priority },
-          ...(ticket.assignedTo ? [{ field: "assignedTo", from: null, to: ticket.assignedTo }] : []),
-        ],
-      };
-      if ((await store.create(ticket, [created], { period, limit })) === "quota_exceeded") {
+      // No history item is written for the creation: the ticket says all of it (creationEntry).
+      if ((await store.create(ticket, [], { period, limit })) === "quota_exceeded") {
         // Refused after all (a stale hint, or creates racing for the last ticket): the number goes back
         // unless a later one was taken meanwhile. Best effort: a gap in the numbers is all it can cost.
         quotaHints.delete(actor.orgId);
@@ -416,7 +430,10 @@ export function createTicketService(deps: TicketServiceDeps) {
     /** One ticket by id or number, with its history. */
     async get(actor: TicketActor, ref: string): Promise<Ticket & { history: HistoryEntry[] }> {
       const ticket = await load(actor.orgId, ref);
-      const history = await store.history(actor.orgId, ticket.id);
+      const stored = await store.history(actor.orgId, ticket.id);
+      // The stored entries reach back to the creation (entry 2, or none yet): it goes first. Tickets
+      // created before the creation stopped being stored have it stored as entry 1.
+      const history = (stored[0]?.seq ?? 2) === 2 ? [creationEntry(ticket, stored), ...stored] : stored;
       return { ...(await present(ticket, clock.now())), history };
     },
 

@@ -138,6 +138,18 @@ describe("workflows against DynamoDB Local", () => {
     for (const r of results) if (r.status === "rejected") expect((r.reason as DomainError).code).toBe("invalid_transition");
     expect(read.history.map((h) => h.action)).toEqual(["created", "transitioned"]);
   });
+
+  it("tells the creation as it was, first, although only the ticket itself stores it", async () => {
+    const incident = await open("incident", { impact: 3, urgency: 3 });
+    await tickets.update(actor, incident.id, { impact: 1, urgency: 1 });
+
+    const read = await tickets.get(actor, incident.id);
+
+    expect(read.history.map((h) => [h.seq, h.action])).toEqual([[1, "created"], [2, "updated"]]);
+    // The priority it was created with, not today's.
+    expect(read.history[0]).toMatchObject({ actor: actor.actor, at: incident.createdAt, changes: [{ field: "state", from: null, to: "new" }, { field: "priority", from: null, to: incident.priority }] });
+    expect(read.priority).not.toBe(incident.priority);
+  });
 });
 
 describe("changes and their authorization", () => {
