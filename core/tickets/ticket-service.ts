@@ -78,7 +78,7 @@ export const MAX_LINKS = 200;
  * the backoff below (full jitter, doubling to RETRY_CAP_MS) they span a few seconds: enough for dozens
  * of concurrent comments on one ticket to all land, each re-decided on the state it applies to.
  */
-const MAX_ATTEMPTS = 16;
+const MAX_ATTEMPTS = 24;
 const RETRY_CAP_MS = 250;
 
 /** Fields that belong to one type only. */
