@@ -84,13 +84,16 @@ describe("npm run build:functions", () => {
     }
   });
 
-  it("loads openai and the router's weights only in the functions that call models", () => {
+  it("loads openai only in the functions that call models, and the router's weights besides only in the feedback calibration", () => {
     const modelCallers = new Set(["functions/http/chat-completions", "functions/ws/chat"]);
+    // The calibration from feedback calls no model, but the threshold in force may be read off the
+    // router's calibration curve, which lives in the weights.
+    const weightUsers = new Set([...modelCallers, "functions/http/routing-calibration"]);
     for (const fn of built) {
       const code = readFileSync(join(out, fn.id, "index.mjs"), "utf8");
       const file = fn.handler.replace(/\.[^.]+$/, "");
       expect(code.includes("OPENAI_BASE_URL"), `${fn.id}: openai`).toBe(modelCallers.has(file));
-      expect(code.includes("agentorg-routing-weights/1"), `${fn.id}: weights`).toBe(modelCallers.has(file));
+      expect(code.includes("agentorg-routing-weights/1"), `${fn.id}: weights`).toBe(weightUsers.has(file));
     }
   });
 });
