@@ -123,7 +123,8 @@ export const entities = {
     keys: { item: keys.routingFeedback, prefix: keys.routingFeedbackPrefix },
     shape: { pk: TENANT, sk: /^FEEDBACK#/ },
     // `verdict` fingerprints rating, flag and comment, so an identical resubmission writes nothing.
-    tableOnly: [...TABLE_ATTRIBUTES, "verdict"],
+    // `updatedBy` stays: who gave the feedback is part of it.
+    tableOnly: ["pk", "sk", "ttl", "entity", "verdict"],
     expires: true,
     audit: "recorded",
   }),

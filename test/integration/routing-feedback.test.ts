@@ -64,7 +64,7 @@ async function tenantRoutingPromptToSlm() {
 
 describe("feedback on completions", () => {
   it("stores the organization's feedback with the decision read from the cost record; a second replaces it, the same again changes nothing", async () => {
-    const { key } = await createTenant(platform);
+    const { key, keyId } = await createTenant(platform);
     const { id, agentorg } = await ask(key);
 
     const first = await feedback(key, id, { rating: "down", neededLargeModel: true, comment: "Wrong arithmetic." });
@@ -86,7 +86,8 @@ describe("feedback on completions", () => {
     expect(again.body).toMatchObject({ rating: "up", changed: false, time: second.body.time });
     expect(listed.status).toBe(200);
     expect(listed.body.items).toHaveLength(1);
-    expect(listed.body.items[0]).toMatchObject({ id, rating: "up", decision: { score: agentorg.score } });
+    expect(listed.body.items[0]).toMatchObject({ id, rating: "up", decision: { score: agentorg.score }, updatedBy: `key:${keyId}` });
+    expect(Object.keys(listed.body.items[0]).sort()).toEqual(["comment", "decision", "id", "neededLargeModel", "rating", "time", "updatedBy"]);
   });
 
   it("answers 404 for another organization's completion and for ids that do not exist, and keeps nothing", async () => {
