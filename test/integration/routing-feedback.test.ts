@@ -204,6 +204,15 @@ describe("calibration from feedback", () => {
     expect(llm.requests).toHaveLength(1);
   });
 
+  it("keeps `source: \"feedback\"` for the calibration to say: a threshold PUT by hand has none", async () => {
+    const { key } = await createTenant(platform);
+
+    const put = await call(platform, "/routing/settings", { method: "PUT", key, body: { override: { mode: "threshold", threshold: 0.45, source: "feedback" } } });
+
+    expect(put.status).toBe(200);
+    expect(await settings(key)).toEqual({ override: { mode: "threshold", threshold: 0.45 }, calibration: null });
+  });
+
   it("is refused with 409 when routing is off, and is the organization key's own", async () => {
     const { key } = await createTenant(platform);
     await call(platform, "/routing/settings", { method: "PUT", key, body: { override: { mode: "fixed", tier: "slm" } } });
