@@ -35,6 +35,12 @@ export interface ChatServiceDeps {
 
 /** Everything decided before a model is called. */
 export interface Plan {
+  /**
+   * The id of the query's cost record, chosen before the model is called so that the completion's id
+   * (`chatcmpl-<recordId>`, known before a stream's first chunk) names its record: feedback on a
+   * completion finds the decision it rates by it.
+   */
+  recordId: string;
   org: Organization;
   model: ModelSpec;
   score: number | null;
@@ -179,6 +185,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
     for (const name of PASSTHROUGH) if (body[name] !== undefined && body[name] !== null) params[name] = body[name];
     const request: ProviderRequest = { model, messages: body.messages as WireMessage[], maxTokens: maxTokensOf(model), params };
     return {
+      recordId: newId(),
       org,
       model,
       score,
@@ -200,7 +207,7 @@ export function createChatService({ catalog, providers, classifier, metering, se
   function toRecord(p: Plan, model: ModelSpec, result: ProviderResult, attempts: Attempt[], stream: boolean): UsageRecord {
     const baseline = catalog.defaultOf("llm");
     return {
-      id: newId(),
+      id: p.recordId,
       orgId: p.org.id,
       time: clock.now().toISOString(),
       requestedModel: p.requestedModel,

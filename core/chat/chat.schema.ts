@@ -108,7 +108,14 @@ export const RoutingSettings = z
     override: z
       .discriminatedUnion("mode", [
         z.strictObject({ mode: z.literal("fixed"), tier: z.enum(["slm", "llm"]) }),
-        z.strictObject({ mode: z.literal("threshold"), threshold: z.number().min(0).max(1) }),
+        z.strictObject({
+          mode: z.literal("threshold"),
+          threshold: z.number().min(0).max(1),
+          source: z
+            .literal("feedback")
+            .optional()
+            .meta({ description: "Set by POST /routing/calibrate-from-feedback; a PUT's own threshold has none" }),
+        }),
       ])
       .nullish(),
     calibration: z

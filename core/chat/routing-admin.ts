@@ -24,7 +24,9 @@ export function createRoutingAdmin({ metering, settings, clock = systemClock }: 
     },
 
     async putSettings(principal: Principal, next: RoutingSettings, actor: string): Promise<RoutingSettings> {
-      const normalized = { override: next.override ?? null, calibration: next.calibration ?? null };
+      // A threshold set here is the tenant's own: `source: "feedback"` is for calibrate-from-feedback to say.
+      const override = next.override?.mode === "threshold" ? { mode: "threshold" as const, threshold: next.override.threshold } : (next.override ?? null);
+      const normalized = { override, calibration: next.calibration ?? null };
       await settings.put(orgOf(principal), normalized, actor);
       return normalized;
     },

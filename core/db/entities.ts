@@ -116,6 +116,18 @@ export const entities = {
     expires: true,
     audit: "recorded",
   }),
+  routingFeedback: define({
+    name: "routingFeedback",
+    description: "an organization's feedback on one completion (rating, needed the large model) with the decision it rates",
+    scope: "tenant",
+    keys: { item: keys.routingFeedback, prefix: keys.routingFeedbackPrefix },
+    shape: { pk: TENANT, sk: /^FEEDBACK#/ },
+    // `verdict` fingerprints rating, flag and comment, so an identical resubmission writes nothing.
+    // `updatedBy` stays: who gave the feedback is part of it.
+    tableOnly: ["pk", "sk", "ttl", "entity", "verdict"],
+    expires: true,
+    audit: "recorded",
+  }),
   settings: define({
     name: "settings",
     description: "an organization's routing or ticket settings",

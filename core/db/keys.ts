@@ -31,6 +31,13 @@ export const keys = {
   usageRecord: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `REC#${id}` }),
   usageRecordPrefix: "REC#",
 
+  /**
+   * A tenant's feedback on one completion, keyed by its cost record's id (one feedback per completion,
+   * a second replaces it). `FEEDBACK#` sorts by the completion's time (ULID), newest last.
+   */
+  routingFeedback: (orgId: string, recordId: string): Key => ({ pk: tenant(orgId), sk: `FEEDBACK#${recordId}` }),
+  routingFeedbackPrefix: "FEEDBACK#",
+
   /** Routing settings of an organization (override, calibration). */
   routingSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#routing" }),
 

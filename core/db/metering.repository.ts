@@ -8,11 +8,12 @@ import { pageSize, toEntity } from "./item";
 import { entities } from "./entities";
 import { keys } from "./keys";
 import { transactWrite } from "./transact";
+import { newId } from "../ids";
 import { createUsageCounters, MODEL_COUNTER_PREFIX, RESERVATION_PREFIX } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
-const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
+export const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
 /** BatchGetItem's limit: organizations are read a page of this many at a time. */
 const BATCH_GET_LIMIT = 100;
 /** Rounds a batch read retries the keys DynamoDB left unprocessed (throttling) before giving up. */
@@ -186,28 +187,48 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
 }
 
 export function createRoutingSettingsStore({ client, table }: RepositoryOptions): RoutingSettingsStore {
+  const item = (orgId: string, settings: RoutingSettings, actor: string) => ({
+    ...keys.routingSettings(orgId),
+    entity: "settings",
+    id: "routing",
+    orgId,
+    override: settings.override ?? null,
+    calibration: settings.calibration ?? null,
+    // Changes with every write: what a conditional `replace` compares (a time could repeat within a millisecond).
+    revision: newId(),
+    updatedAt: new Date().toISOString(),
+    updatedBy: actor,
+  });
+  async function read(orgId: string) {
+    const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.routingSettings(orgId), ConsistentRead: true }));
+    const settings = toEntity<RoutingSettings & { orgId?: string; updatedAt?: string; revision?: string }>(Item);
+    return {
+      settings: { override: settings?.override ?? null, calibration: settings?.calibration ?? null },
+      revision: typeof settings?.revision === "string" ? settings.revision : null,
+    };
+  }
   return {
-    async get(orgId) {
-      const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.routingSettings(orgId), ConsistentRead: true }));
-      const settings = toEntity<RoutingSettings & { orgId?: string; updatedAt?: string }>(Item);
-      return { override: settings?.override ?? null, calibration: settings?.calibration ?? null };
-    },
+    get: async (orgId) => (await read(orgId)).settings,
+    read,
     async put(orgId, settings, actor) {
-      await client.send(
-        new PutCommand({
-          TableName: table,
-          Item: {
-            ...keys.routingSettings(orgId),
-            entity: "settings",
-            id: "routing",
-            orgId,
-            override: settings.override ?? null,
-            calibration: settings.calibration ?? null,
-            updatedAt: new Date().toISOString(),
-            updatedBy: actor,
-          },
-        }),
-      );
+      await client.send(new PutCommand({ TableName: table, Item: item(orgId, settings, actor) }));
+    },
+    async replace(orgId, settings, actor, revision) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: item(orgId, settings, actor),
+            // Settings written before revisions existed have none: those count as revision null.
+            ...(revision === null
+              ? { ConditionExpression: "attribute_not_exists(revision)" }
+              : { ConditionExpression: "revision = :revision", ExpressionAttributeValues: { ":revision": revision } }),
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error)) throw conflict("The routing settings changed meanwhile; read them again and retry.", "routing_settings_changed");
+        throw error;
+      }
     },
   };
 }

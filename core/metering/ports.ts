@@ -98,4 +98,40 @@ export interface MeteringStore {
 export interface RoutingSettingsStore {
   get(orgId: string): Promise<RoutingSettings>;
   put(orgId: string, settings: RoutingSettings, actor: string): Promise<void>;
+  /** The settings with their revision (null when never written), for a conditional `replace`. */
+  read(orgId: string): Promise<{ settings: RoutingSettings; revision: string | null }>;
+  /**
+   * Writes the settings if they are still at `revision` (what `read` gave); 409
+   * `routing_settings_changed` when someone changed them in between.
+   */
+  replace(orgId: string, settings: RoutingSettings, actor: string, revision: string | null): Promise<void>;
+}
+
+/** A tenant's feedback on one completion, with the routing decision it rates (from the cost record). */
+export interface RoutingFeedback {
+  /** The completion's id, `chatcmpl-<recordId>`. */
+  id: string;
+  /** The cost record's id. */
+  recordId: string;
+  orgId: string;
+  rating: "up" | "down";
+  neededLargeModel: boolean | null;
+  comment: string | null;
+  decision: { time: string; model: string; tier: "slm" | "llm"; score: number | null; threshold: number | null; reason: string };
+  /** When the feedback was given, or last changed. */
+  time: string;
+  updatedBy: string;
+}
+
+/** Feedback on completions, per tenant (adapter: core/db/routing-feedback.repository.ts). */
+export interface FeedbackStore {
+  /** The organization's cost record of that id; undefined when it has none (another organization's included). */
+  decision(orgId: string, recordId: string): Promise<UsageRecord | undefined>;
+  /**
+   * Stores the completion's feedback, replacing its previous one; `changed: false` (nothing written)
+   * when the previous one said the same (rating, flag, comment).
+   */
+  put(feedback: RoutingFeedback): Promise<{ changed: boolean; stored: RoutingFeedback }>;
+  /** The organization's feedback, newest completion first. */
+  list(orgId: string, page: PageRequest): Promise<Page<RoutingFeedback>>;
 }

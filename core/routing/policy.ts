@@ -53,8 +53,8 @@ export const INDUSTRY_THRESHOLDS: Readonly<Record<Industry, number>> = {
 export type RoutingOverride =
   /** Routing off: every query goes to `tier`. */
   | { mode: "fixed"; tier: Tier }
-  /** A fixed score threshold in [0, 1]. */
-  | { mode: "threshold"; threshold: number };
+  /** A fixed score threshold in [0, 1]; `source: "feedback"` when calibrated from the tenant's feedback. */
+  | { mode: "threshold"; threshold: number; source?: "feedback" };
 
 /**
  * Calibration request: derive the threshold from the measured curve.
@@ -194,7 +194,8 @@ export function decide(input: DecideInput): RoutingDecision {
     }
     if (override.mode === "threshold") {
       const t = checkUnit("override threshold", override.threshold);
-      return { tier: tierAt(t), threshold: t, reason: { code: "override_threshold", detail: `override threshold ${fmt(t)}` } };
+      const detail = override.source === "feedback" ? `threshold ${fmt(t)} calibrated from feedback` : `override threshold ${fmt(t)}`;
+      return { tier: tierAt(t), threshold: t, reason: { code: "override_threshold", detail } };
     }
     throw new InvalidRoutingRequest(`unknown override mode ${String((override as { mode?: unknown }).mode)}`);
   }

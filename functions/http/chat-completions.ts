@@ -1,5 +1,4 @@
 import { createChunkWriter, toChatCompletion } from "../../core/chat/openai-format";
-import { newId } from "../../core/ids";
 import { chat as chatService } from "../lib/services/chat";
 import { catalog } from "../lib/services/routing";
 import { lambdaStreaming, streamingHttp } from "../lib/streaming";
@@ -18,7 +17,8 @@ export const handler = streamingHttp(routes.chatCompletions, async ({ principal,
   const plan = await chat.plan(principal, body, { ...(org ? { org } : {}), ...(deadline !== undefined ? { deadline } : {}), ...(allowedModels ? { allowedModels } : {}) });
   // Requests and tokens a minute join the request's own limits in the RateLimit headers.
   rateLimits.push(...plan.rateLimits);
-  const id = `chatcmpl-${newId()}`;
+  // The completion is named after its cost record, so feedback on it finds the decision it rates.
+  const id = `chatcmpl-${plan.recordId}`;
   const created = Math.floor(Date.now() / 1000);
   const headers = (model: string, tier: string) => ({
     "x-request-id": requestId,

@@ -1,7 +1,7 @@
 import { actorOf } from "../../core/auth/principal";
 import { allowsModel } from "../../core/models/catalog";
 import { http } from "../lib/http";
-import { catalog as modelCatalog, routingAdmin } from "../lib/services/routing";
+import { catalog as modelCatalog, routingAdmin, routingFeedback } from "../lib/services/routing";
 import { routingRoutes as routes } from "../manifest/routing";
 
 /** When the catalog's entries say they were created (OpenAI's `created`, epoch seconds): a fixed date, so lists compare. */
@@ -43,4 +43,12 @@ export const getSettings = http(routes.getRoutingSettings, ({ principal }) => ro
 
 export const putSettings = http(routes.putRoutingSettings, ({ principal, body }) =>
   routingAdmin().putSettings(principal, body, actorOf(principal)),
+);
+
+export const feedback = http(routes.completionFeedback, ({ principal, params, body }) =>
+  routingFeedback().submit(principal, params.id, body, actorOf(principal)),
+);
+
+export const listFeedback = http(routes.listFeedback, ({ principal, query }) =>
+  routingFeedback().list(principal, { limit: query.limit ?? 25, ...(query.cursor ? { cursor: query.cursor } : {}) }),
 );

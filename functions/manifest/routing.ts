@@ -1,6 +1,7 @@
 import { z } from "../../core/shared/zod";
 import { ChatCompletion, ChatCompletionRequest, RoutingSettings } from "../../core/chat/chat.schema";
 import { httpRoute } from "../manifest.types";
+import { CalibrateFromFeedbackRequest, COMPLETION_ID, Feedback, FeedbackCalibrationReport, FeedbackRequest } from "../../core/chat/feedback.schema";
 import { Page, PageQuery } from "./common";
 
 const UsageRecord = z
@@ -144,5 +145,52 @@ export const routingRoutes = {
     body: RoutingSettings,
     response: { status: 200, description: "Settings", schema: RoutingSettings },
     permissions: ["table:write"],
+  }),
+  completionFeedback: httpRoute({
+    method: "POST",
+    path: "/api/v1/chat/completions/{id}/feedback",
+    handler: "functions/http/routing.feedback",
+    auth: "key",
+    summary:
+      "Feedback on one of the organization's completions (thumbs up or down, whether it needed the large model); " +
+      "a second one replaces it, the same one again changes nothing",
+    tags: ["routing"],
+    // A completion id of another shape cannot exist: 404 like an unknown or another organization's one.
+    params: z.object({ id: z.string().regex(COMPLETION_ID).meta({ description: "The completion's `id` (`chatcmpl-...`)" }) }),
+    body: FeedbackRequest,
+    response: {
+      status: 200,
+      description: "The stored feedback, with the decision it rates read from the completion's cost record; `changed` false when it was already so",
+      schema: Feedback.extend({ changed: z.boolean() }).meta({ id: "FeedbackResult" }),
+    },
+    errors: [{ status: 404, description: "No completion of the organization has that id (`not_found`), another organization's included" }],
+    permissions: ["table:read", "table:write"],
+  }),
+  listFeedback: httpRoute({
+    method: "GET",
+    path: "/api/v1/routing/feedback",
+    handler: "functions/http/routing.listFeedback",
+    auth: "key",
+    summary: "The organization's feedback on its completions, newest completion first",
+    tags: ["routing"],
+    query: PageQuery,
+    response: { status: 200, description: "A page of feedback", schema: Page(Feedback, "FeedbackPage") },
+    permissions: ["table:read"],
+  }),
+  calibrateFromFeedback: httpRoute({
+    method: "POST",
+    path: "/api/v1/routing/calibrate-from-feedback",
+    handler: "functions/http/routing-calibration.calibrateFromFeedback",
+    auth: "key",
+    summary:
+      "Adjust the organization's threshold to its own feedback (bounded, see README) and report how much it moved; " +
+      "stored as a threshold override with source \"feedback\" unless dryRun",
+    tags: ["routing"],
+    body: CalibrateFromFeedbackRequest,
+    response: { status: 200, description: "The calibration report", schema: FeedbackCalibrationReport },
+    errors: [
+      { status: 409, description: "Routing is off (`routing_fixed_tier`), or the settings changed meanwhile (`routing_settings_changed`)" },
+    ],
+    permissions: ["table:read", "table:write"],
   }),
 } as const;

@@ -32,6 +32,9 @@ beforeAll(async () => {
   B_IDS.inboxAgent = worker.body.id;
   const ticket = await call(platform, "/tickets", { method: "POST", key: b.key, body: { type: "incident", title: "B only" } });
   B_IDS.tickets = ticket.body.id;
+  // No model is configured here: the offline responder answers, and the completion still has its cost record.
+  const completion = await call(platform, "/chat/completions", { method: "POST", key: b.key, body: { model: "auto", messages: [{ role: "user", content: "b only" }] } });
+  B_IDS.completions = completion.body.id;
 });
 
 /** A path of the manifest with org B's ids in it. */
@@ -63,6 +66,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/tickets/{id}/transitions": { to: "canceled" },
   "POST /api/v1/tickets/{id}/comments": { text: "hijack" },
   "POST /api/v1/tickets/{id}/links": { ticket: "01jzzzzzzzzzzzzzzzzzzzzzzz" },
+  "POST /api/v1/chat/completions/{id}/feedback": { rating: "down", neededLargeModel: true },
 };
 
 /** Every route of the manifest with path parameters, filled with org B's ids. */
@@ -95,6 +99,7 @@ describe("tenant isolation", () => {
     expect(orgB.body).toMatchObject({ name: "Tenant B", status: "active" });
     expect(keysB.body.items).toHaveLength(1);
     expect(keysB.body.items[0].revokedAt).toBeUndefined();
+    expect((await call(platform, "/routing/feedback", { key: b.key })).body.items).toEqual([]);
   });
 
   it("never lists another tenant", async () => {

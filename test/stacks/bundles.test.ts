@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { Stack } from "aws-cdk-lib";
 import { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { Function as SstFunction } from "sst/constructs";
@@ -84,13 +85,19 @@ describe("npm run build:functions", () => {
     }
   });
 
-  it("loads openai and the router's weights only in the functions that call models", () => {
+  it("loads openai and the classifier only in the functions that call models, and the weights' data besides only in the feedback calibration", () => {
     const modelCallers = new Set(["functions/http/chat-completions", "functions/ws/chat"]);
+    // The calibration from feedback calls no model and scores nothing, but the threshold in force may be
+    // read off the router's calibration curve, which ships inside the weights.
+    const weightReaders = new Set([...modelCallers, "functions/http/routing-calibration"]);
+    // A stretch of the weights as the bundler packs them (stacks/bundling.ts gzipJson), past gzip's header.
+    const packed = gzipSync(JSON.stringify(JSON.parse(readFileSync("core/routing/weights.json", "utf8"))), { level: 9 }).toString("base64").slice(100, 300);
     for (const fn of built) {
       const code = readFileSync(join(out, fn.id, "index.mjs"), "utf8");
       const file = fn.handler.replace(/\.[^.]+$/, "");
       expect(code.includes("OPENAI_BASE_URL"), `${fn.id}: openai`).toBe(modelCallers.has(file));
-      expect(code.includes("agentorg-routing-weights/1"), `${fn.id}: weights`).toBe(modelCallers.has(file));
+      expect(code.includes("agentorg-routing-weights/1"), `${fn.id}: classifier`).toBe(modelCallers.has(file));
+      expect(code.includes(packed), `${fn.id}: weights`).toBe(weightReaders.has(file));
     }
   });
 });

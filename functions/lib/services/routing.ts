@@ -1,5 +1,7 @@
 import { createRoutingAdmin } from "../../../core/chat/routing-admin";
+import { createRoutingFeedback } from "../../../core/chat/routing-feedback";
 import { createMeteringStore, createRoutingSettingsStore } from "../../../core/db/metering.repository";
+import { createFeedbackStore } from "../../../core/db/routing-feedback.repository";
 import { createCatalog } from "../../../core/models/catalog";
 import { config } from "../config";
 import { lazy } from "./lazy";
@@ -13,3 +15,6 @@ export const routingAdmin = lazy(() => {
   const { options } = table();
   return createRoutingAdmin({ metering: createMeteringStore(options), settings: createRoutingSettingsStore(options) });
 });
+
+/** Feedback on completions (no model, no router weights). */
+export const routingFeedback = lazy(() => createRoutingFeedback({ feedback: createFeedbackStore(table().options) }));

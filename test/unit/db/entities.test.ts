@@ -17,6 +17,7 @@ const SAMPLE_KEYS: Record<keyof typeof entities, Key> = {
   apiKey: keys.apiKey("org_1", "key_1"),
   usage: keys.usage("org_1", "2026-03"),
   costRecord: keys.usageRecord("org_1", "01J0000000000000000000000"),
+  routingFeedback: keys.routingFeedback("org_1", "01J0000000000000000000000"),
   settings: keys.routingSettings("org_1"),
   role: keys.role("org_1", "support-lead"),
   agent: keys.agent("org_1", "agt_1"),

@@ -86,6 +86,12 @@ describe("overrides", () => {
     // Assert
     expect(d).toEqual({ tier: "slm", threshold: 0.8, reason: { code: "override_threshold", detail: "override threshold 0.80" } });
   });
+
+  it("says when a threshold override was calibrated from the tenant's feedback", () => {
+    const d = decide({ score: 0.42, industry: "other", override: { mode: "threshold", threshold: 0.4, source: "feedback" } });
+
+    expect(d).toEqual({ tier: "llm", threshold: 0.4, reason: { code: "override_threshold", detail: "threshold 0.40 calibrated from feedback" } });
+  });
 });
 
 describe("calibration", () => {
