@@ -1,7 +1,5 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   GetCommand,
@@ -13,6 +11,7 @@ import {
 import type { AppendCommit, AuditKeyRegistry, AuditStore, LostStreamRange, PendingRecord, StreamLossLog } from "../audit/ports";
 import { canonicalJson } from "../audit/entry";
 import { invalidInput } from "../errors";
+import { BATCH_WRITE_LIMIT, batchGetAll } from "./batch";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize, queryAll } from "./item";
@@ -49,8 +48,6 @@ const ITEM_OVERHEAD_BYTES = 160;
 /** Longer than any redelivery: a stream keeps its records for 24 hours. */
 export const SOURCE_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 const SEQ_MAX = "9".repeat(AUDIT_SEQ_DIGITS);
-const BATCH_GET_LIMIT = 100;
-const BATCH_WRITE_LIMIT = 25;
 /** Pending markers written at once (each is a conditional-free UpdateItem). */
 const MARK_CONCURRENCY = 8;
 
@@ -111,19 +108,9 @@ export function createAuditStore({ client, table, faults, cursors = processCurso
     },
 
     async recordedEvents(orgId, eventIds) {
-      const recorded = new Set<string>();
       const unique = [...new Set(eventIds)];
-      for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-        let request: Record<string, unknown>[] | undefined = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ ...keys.auditSource(orgId, id) }));
-        while (request?.length) {
-          const result: BatchGetCommandOutput = await client.send(
-            new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true, ProjectionExpression: "sk" } } }),
-          );
-          for (const item of result.Responses?.[table] ?? []) recorded.add((item.sk as string).slice("AUDITSRC#".length));
-          request = result.UnprocessedKeys?.[table]?.Keys;
-        }
-      }
-      return recorded;
+      const items = await batchGetAll(client, table, unique.map((id) => keys.auditSource(orgId, id)), { consistentRead: true, projection: "sk" });
+      return new Set(items.map((item) => (item.sk as string).slice("AUDITSRC#".length)));
     },
 
     async commit(append) {

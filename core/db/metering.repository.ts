@@ -1,5 +1,6 @@
-import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { conflict, unavailable } from "../errors";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { conflict } from "../errors";
+import { BATCH_GET_LIMIT, batchGetAll } from "./batch";
 import type { RoutingSettings } from "../chat/chat.schema";
 import type { GlobalStats, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import { isConditionFailed } from "./client";
@@ -14,10 +15,6 @@ import type { RepositoryOptions } from "./organization.repository";
 
 /** Decision records expire after 90 days (TTL); the monthly counters stay. */
 export const RECORD_TTL_SECONDS = 90 * 24 * 60 * 60;
-/** BatchGetItem's limit: organizations are read a page of this many at a time. */
-const BATCH_GET_LIMIT = 100;
-/** Rounds a batch read retries the keys DynamoDB left unprocessed (throttling) before giving up. */
-const UNPROCESSED_ROUNDS = 5;
 
 export function createMeteringStore({ client, table, cursors = processCursors }: RepositoryOptions): MeteringStore {
   const counters = createUsageCounters(table);
@@ -40,15 +37,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
         ExclusiveStartKey: cursors.decode(cursor, scope, { gsi1pk: keys.organizationsPartition }),
       }),
     );
-    const items: Record<string, unknown>[] = [];
-    let request: Record<string, unknown>[] | undefined = (page.Items ?? []).map((item) => ({ ...keys.usage(String(item.gsi1sk), period) }));
-    for (let round = 0; request?.length; round += 1) {
-      if (round >= UNPROCESSED_ROUNDS) throw unavailable("DynamoDB kept usage reads unprocessed (throttled); try again.", 1, "dynamodb_unavailable");
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      const result: BatchGetCommandOutput = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: request } } }));
-      items.push(...(result.Responses?.[table] ?? []));
-      request = result.UnprocessedKeys?.[table]?.Keys;
-    }
+    const items = await batchGetAll(client, table, (page.Items ?? []).map((item) => keys.usage(String(item.gsi1sk), period)));
     const next = cursors.encode(page.LastEvaluatedKey, scope);
     return { items, ...(next ? { cursor: next } : {}) };
   }

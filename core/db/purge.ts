@@ -1,4 +1,5 @@
-import { BatchWriteCommand, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { batchWriteAll } from "./batch";
 import { conflict, notFound } from "../errors";
 import { entities } from "./entities";
 import { keys } from "./keys";
@@ -32,15 +33,10 @@ export async function purgeOrganization(
   const progress: PurgeProgress = { deleted: 0 };
   const remove = async (items: Record<string, unknown>[]) => {
     // The organization item goes last, so an interrupted purge can be found and resumed.
-    for (let i = 0; i < items.length; i += 25) {
-      let requests: Record<string, unknown>[] | undefined = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
-      while (requests?.length) {
-        const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
-        requests = result.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
-      }
-      progress.deleted += Math.min(25, items.length - i);
+    await batchWriteAll(client, table, items.map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } })), (written) => {
+      progress.deleted += written;
       onProgress({ ...progress });
-    }
+    });
   };
 
   let start: Record<string, unknown> | undefined;
