@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTicketStore } from "../../core/db/ticket.repository";
-import type { SlaSweepReport } from "../../core/tickets/sla-sweep";
+import { createAgentRepositories } from "../../core/db/agent.repository";
+import { createOrganizationStore } from "../../core/db/organization.repository";
+import { createTicketSettingsStore } from "../../core/db/ticket.repository";
+import { noEvents } from "../../core/realtime/events";
+import { type SlaSweepReport, sweepSlas } from "../../core/tickets/sla-sweep";
 import { CreateTicketBody } from "../../core/tickets/ticket.schema";
 import type { TicketActor } from "../../core/tickets/ports";
 import { slaSweep } from "../../functions/manifest/tickets";
@@ -21,8 +25,8 @@ type Tenant = Awaited<ReturnType<typeof createTenant>>;
 let staffed: Tenant;
 let unstaffed: Tenant;
 let neverClose: Tenant;
-const agents: Record<string, { id: string }> = {};
-const made: Record<string, { id: string; number: string }> = {};
+const agents = {} as Record<"ceo" | "lead" | "im", { id: string }>;
+const made = {} as Record<"old" | "oldKept" | "young" | "assigned" | "unassigned" | "nobody" | "atRisk", { id: string; number: string }>;
 let first: SlaSweepReport;
 let second: SlaSweepReport;
 
@@ -139,5 +143,25 @@ describe("the SLA sweep", () => {
 
   it("never closes automatically in an organization whose autoCloseDays is 0", async () => {
     expect((await stored(neverClose.org.id, made.oldKept.id))?.state).toBe("resolved");
+  });
+
+  it("is bounded: it stops at its ticket bound, and takes no work within its margin of the invocation's end", async () => {
+    const repo = { client: harness.client, table: platform.tableName };
+    const { agents: agentStore, messages } = createAgentRepositories(repo);
+    const deps = {
+      orgs: createOrganizationStore(repo),
+      tickets: createTicketStore(repo),
+      settings: createTicketSettingsStore(repo),
+      agents: agentStore,
+      messages,
+      events: noEvents,
+      closeResolved: harness.service.closeResolved,
+    };
+
+    const oneTicket = await sweepSlas({ ...deps, maxTickets: 1 });
+    const outOfTime = await sweepSlas({ ...deps, remainingMs: () => 4_000, marginMs: 5_000 });
+
+    expect(oneTicket).toMatchObject({ tickets: 1, complete: false });
+    expect(outOfTime).toMatchObject({ pages: 0, tickets: 0, complete: false });
   });
 });
