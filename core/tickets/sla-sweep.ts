@@ -22,7 +22,11 @@ export interface SlaActions {
   escalate: ClockName[];
   /** Running clocks past AT_RISK_PERCENT of their target, not breached, not marked at risk yet. */
   atRisk: ClockName[];
-  /** Resolved longer than the organization's auto-close days (never when they are 0). */
+  /**
+   * Resolved longer than the organization's auto-close days (never when they are 0). Only incidents
+   * reach `resolved` among the types with an SLA (service requests close when fulfilled); problems
+   * have no SLA and are closed by their owner.
+   */
   close: boolean;
 }
 
@@ -105,7 +109,7 @@ export const systemActor = (orgId: string): TicketActor => ({ kind: "person", or
  * - announces breaches nobody has read yet (`ticket.breached`, once per clock, the same conditional
  *   mark a read sets) and escalates each breach once with an inbox message (escalationTarget);
  * - marks running clocks at risk once (`ticket.at_risk`);
- * - closes resolved incidents and service requests after the organization's `autoCloseDays`.
+ * - closes resolved incidents after the organization's `autoCloseDays`.
  * Every mark is a conditional write that only one writer wins, so a second sweep (or a read racing
  * it) changes nothing. A run is bounded by pages, tickets and its remaining time; it starts over from
  * the first organization each time (what it already did is marked and skipped).

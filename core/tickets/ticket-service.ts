@@ -595,7 +595,7 @@ export function createTicketService(deps: TicketServiceDeps) {
     },
 
     /**
-     * Closes a resolved incident or service request that is still resolved since before
+     * Closes a resolved ticket with an SLA (an incident) that is still resolved since before
      * `resolvedBefore` (the SLA sweep's auto-close), through the same workflow and guards as any
      * transition and conditional on the ticket's version: a ticket reopened or closed meanwhile is
      * left alone (false).

@@ -283,7 +283,7 @@ export const ChangeAuthoritySettings = z
   })
   .meta({ id: "ChangeAuthority" });
 
-/** Days a resolved incident or service request stays resolved before the SLA sweep closes it. */
+/** Days a resolved incident stays resolved before the SLA sweep closes it. */
 export const DEFAULT_AUTO_CLOSE_DAYS = 7;
 
 export const TicketSettings = z
@@ -295,7 +295,7 @@ export const TicketSettings = z
       .min(0)
       .max(365)
       .default(DEFAULT_AUTO_CLOSE_DAYS)
-      .meta({ description: "Resolved incidents and service requests are closed by the SLA sweep after this many days (0: never), as ServiceNow does" }),
+      .meta({ description: "Resolved incidents are closed by the SLA sweep after this many days (0: never), as ServiceNow does" }),
   })
   .meta({ id: "TicketSettings" });
 

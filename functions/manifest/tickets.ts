@@ -139,7 +139,7 @@ export const ticketRoutes = {
 
 /**
  * The SLA sweep: every five minutes it marks at-risk and breached SLA clocks nobody has read,
- * escalates breaches to an inbox, and closes tickets resolved longer than the organization's
+ * escalates breaches to an inbox, and closes incidents resolved longer than the organization's
  * auto-close days (core/tickets/sla-sweep.ts). It queries the organizations and open-tickets indexes,
  * updates tickets and delivers messages (`table:write`, which includes the reads) and pushes ticket
  * events to WebSocket subscribers (`connections:manage`).

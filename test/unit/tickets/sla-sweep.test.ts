@@ -54,11 +54,10 @@ describe("slaActions", () => {
     expect(slaActions(onHold, at(470), 7).atRisk).toEqual([]);
   });
 
-  it("closes a resolved incident or request only after autoCloseDays, and never with 0", () => {
+  it("closes a resolved incident only after autoCloseDays, never a problem, and never with 0", () => {
     const resolved = (type: TicketRecord["type"]) => ticket({ type, state: "resolved", resolvedAt: T0.toISOString(), slaClocks: { response: null, resolution: null } });
     expect(slaActions(resolved("incident"), at(7 * DAY), 7).close).toBe(false);
     expect(slaActions(resolved("incident"), at(7 * DAY + 1), 7).close).toBe(true);
-    expect(slaActions(resolved("service_request"), at(8 * DAY), 7).close).toBe(true);
     expect(slaActions(resolved("problem"), at(30 * DAY), 7).close).toBe(false);
     expect(slaActions(resolved("incident"), at(365 * DAY), 0).close).toBe(false);
     expect(slaActions(ticket({ state: "in_progress", resolvedAt: null }), at(30 * DAY), 7).close).toBe(false);
