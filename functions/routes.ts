@@ -5,7 +5,7 @@ import { rateLimitRoutes } from "./manifest/rate-limits";
 import { fallback, platformRoutes } from "./manifest/platform";
 import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
-import { ticketRoutes } from "./manifest/tickets";
+import { slaSweep, ticketRoutes } from "./manifest/tickets";
 import { agentRoutes } from "./manifest/agents";
 import { reservationReconciler } from "./manifest/metering";
 
@@ -31,7 +31,7 @@ export const ws = wsRouteKeys;
 export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer];
 
 /** Functions run on a schedule (deployed: EventBridge Rules; locally: local/scheduler.ts timers). */
-export const scheduled: ScheduledFunctionSpec[] = [reservationReconciler];
+export const scheduled: ScheduledFunctionSpec[] = [reservationReconciler, slaSweep];
 
 export { fallback, Ping };
 

@@ -72,7 +72,7 @@ export interface Platform {
   auditKeyId: string;
   tableCreated: boolean;
   poller: ReturnType<typeof createStreamPoller>;
-  /** The scheduled functions' timers (the reservation reconciler); `run(name)` runs one now. */
+  /** The scheduled functions' timers (the reservation reconciler, the SLA sweep); `run(name)` runs one now. */
   scheduler: ReturnType<typeof createScheduler>;
   /** The supervised DynamoDB Local (its pid, `kill()` for fault tests, `status()`, `whenUp()`). */
   dynamoDb: DynamoDbLocal;

@@ -11,6 +11,7 @@ import { Function as SstFunction, type Stack, type StackContext, use } from "sst
 import type { ScheduledFunctionSpec, StreamConsumerSpec } from "../functions/manifest.types";
 import { auditConsumer } from "../functions/manifest/audit";
 import { revocationConsumer } from "../functions/manifest/realtime";
+import { slaSweep } from "../functions/manifest/tickets";
 import { scheduled as manifestScheduled, streams } from "../functions/routes";
 import { Alerts } from "./alerts";
 import { applyStackSuppressions, baseEnvironment, constructId, type GroupedFunction, manifestFunction, tableTarget } from "./defaults";
@@ -226,14 +227,14 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[], sche
 
     applyStackSuppressions(stack);
     // Monitoring groups them by manifest domain: each consumer and its redrive with its manifest file's
-    // routes; the scheduled functions (the reservation reconciler) with the routing domain's, whose
-    // budget reservations they repair.
+    // routes; the reservation reconciler with the routing domain's, whose budget reservations it
+    // repairs, and the SLA sweep with the tickets domain's.
     const grouped: GroupedFunction[] = [
       ...consumers.flatMap((consumer) => [
         { group: consumerGroup(consumer), name: consumer.name, fn: functions[consumer.name]! },
         ...(redrives[consumer.name] ? [{ group: consumerGroup(consumer), name: `${consumer.name} redrive`, fn: redrives[consumer.name]! }] : []),
       ]),
-      ...scheduledFunctions.map((spec) => ({ group: "routing", name: spec.name, fn: scheduled[spec.name]! })),
+      ...scheduledFunctions.map((spec) => ({ group: SCHEDULED_DOMAINS.get(spec) ?? "routing", name: spec.name, fn: scheduled[spec.name]! })),
     ];
     return { consumers: functions, redrives, scheduled, failureQueues, alarmTopic, functions: grouped };
   }
@@ -246,6 +247,9 @@ const CONSUMER_DOMAINS = new Map<StreamConsumerSpec, string>([
   [auditConsumer, "audit"],
   [revocationConsumer, "realtime"],
 ]);
+
+/** The manifest domain of scheduled functions other than the routing domain's reservation reconciler. */
+const SCHEDULED_DOMAINS = new Map<ScheduledFunctionSpec, string>([[slaSweep, "tickets"]]);
 
 /**
  * The manifest domain of a consumer, for monitoring: the file that declares it (the revocation

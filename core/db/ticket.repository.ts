@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict } from "../errors";
-import { NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
+import { DEFAULT_AUTO_CLOSE_DAYS, NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
 import type { TicketQuery, TicketRecord, TicketSettingsStore, TicketStore, TicketWrite } from "../tickets/ports";
 import { FINAL_STATES, isFinal } from "../tickets/state-machines";
 import { isConditionFailed } from "./client";
@@ -240,7 +240,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
       return next ? { items: items.map((f) => f.ticket), cursor: next } : { items: items.map((f) => f.ticket) };
     },
 
-    async announceBreach(orgId, id, clock) {
+    async announceBreach(orgId, id, mark) {
       try {
         await client.send(
           new UpdateCommand({
@@ -250,7 +250,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
             // concurrent edit fail. `save` never writes this attribute, so it cannot undo it either.
             UpdateExpression: "ADD breachAnnounced :clock",
             ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(breachAnnounced) OR NOT contains(breachAnnounced, :name))",
-            ExpressionAttributeValues: { ":clock": new Set([clock]), ":name": clock },
+            ExpressionAttributeValues: { ":clock": new Set([mark]), ":name": mark },
           }),
         );
         return true;
@@ -300,7 +300,8 @@ export function createTicketSettingsStore({ client, table }: RepositoryOptions):
   return {
     async get(orgId) {
       const { Item } = await client.send(new GetCommand({ TableName: table, Key: keys.ticketSettings(orgId), ConsistentRead: true }));
-      return Item ? ({ changeAuthority: Item.changeAuthority } as TicketSettings) : undefined;
+      // Settings stored before auto-close existed get its default.
+      return Item ? ({ changeAuthority: Item.changeAuthority, autoCloseDays: typeof Item.autoCloseDays === "number" ? Item.autoCloseDays : DEFAULT_AUTO_CLOSE_DAYS } as TicketSettings) : undefined;
     },
     async put(orgId, settings, actor) {
       await client.send(

@@ -1,5 +1,5 @@
 import type { Page, PageRequest } from "../tenants/ports";
-import type { ClockName, SlaClocks } from "./sla";
+import type { SlaClocks, SlaMark } from "./sla";
 import type {
   Approval,
   ApprovalState,
@@ -57,8 +57,12 @@ export interface TicketRecord {
   rootCause?: string | null;
   links: TicketLink[];
   slaClocks: SlaClocks;
-  /** Clocks whose breach was announced (`ticket.breached` published once); written only by `announceBreach`. */
-  breachAnnounced: ClockName[];
+  /**
+   * What was announced of the SLA clocks, each once: a clock's name when its breach was announced
+   * (`ticket.breached` published), `at_risk:<clock>` and `escalated:<clock>` by the SLA sweep
+   * (core/tickets/sla-sweep.ts). Written only by `announceBreach`.
+   */
+  breachAnnounced: SlaMark[];
   createdAt: string;
   createdBy: string;
   /** Display names of createdBy and updatedBy, stored with them (absent on tickets written before names). */
@@ -126,8 +130,8 @@ export interface TicketStore {
   save(writes: TicketWrite[]): Promise<void>;
   /** Newest first. Pages may hold fewer than `limit` items (even none) and still have a cursor. */
   list(orgId: string, query: TicketQuery, page: PageRequest): Promise<Page<TicketRecord>>;
-  /** Records that a clock's breach was announced; true only for the one caller that recorded it. */
-  announceBreach(orgId: string, id: string, clock: ClockName): Promise<boolean>;
+  /** Records a mark (a clock's breach announced, at risk, escalated); true only for the one caller that recorded it. */
+  announceBreach(orgId: string, id: string, mark: SlaMark): Promise<boolean>;
 }
 
 export interface TicketSettingsStore {

@@ -47,6 +47,12 @@ export const SLA_TARGETS: Record<Tier, Record<Priority, SlaTarget>> = {
 export const AT_RISK_PERCENT = 75;
 
 export type ClockName = "response" | "resolution";
+/**
+ * A mark recorded once per ticket (TicketRecord.breachAnnounced): the clock's name for its breach
+ * announced, `at_risk:` and `escalated:` for what the SLA sweep did about it.
+ */
+export type SlaMark = ClockName | `at_risk:${ClockName}` | `escalated:${ClockName}`;
+
 export type ClockStatus = "running" | "paused" | "stopped";
 
 /** A clock as stored: time accumulated up to `since`, plus (while running) the time since `since`. */

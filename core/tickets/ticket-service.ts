@@ -20,7 +20,7 @@ import type {
   TicketWrite,
 } from "./ports";
 import { priorityLabel, priorityOf } from "./priority";
-import { clocksForState, retarget, slaView, startClocks, unannouncedBreaches } from "./sla";
+import { type ClockName, clocksForState, hasSla, retarget, slaView, startClocks, unannouncedBreaches } from "./sla";
 import { allowedTransitions, guardOf, isFinal, workflowOf } from "./state-machines";
 import { GUARD_CHECKS, type NewEntry, RESOLUTION_CODES } from "./transition-guards";
 import {
@@ -70,6 +70,20 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
 
 /** The display name recorded next to an actor id. */
 const nameOf = (actor: TicketActor): string => actor.name ?? actor.actor;
+
+/** The data of `ticket.breached` (and of the sweep's `ticket.at_risk`): what a subscriber needs to act. */
+export function breachEventData(ticket: TicketRecord, clockName: ClockName): Record<string, unknown> {
+  return {
+    id: ticket.id,
+    number: ticket.number,
+    type: ticket.type,
+    priority: ticket.priority,
+    state: ticket.state,
+    assignedTo: ticket.assignedTo,
+    clock: clockName,
+    targetMinutes: ticket.slaClocks[clockName]?.targetMinutes ?? null,
+  };
+}
 
 /** Most links one ticket keeps (a problem may gather many incidents; the item must stay far below 400 KB). */
 export const MAX_LINKS = 200;
@@ -243,17 +257,7 @@ export function createTicketService(deps: TicketServiceDeps) {
       try {
         if (!(await store.announceBreach(ticket.orgId, ticket.id, clockName))) continue;
         ticket.breachAnnounced = [...ticket.breachAnnounced, clockName];
-        const clockRecord = ticket.slaClocks[clockName]!;
-        await publish("ticket.breached", ticket.orgId, {
-          id: ticket.id,
-          number: ticket.number,
-          type: ticket.type,
-          priority: ticket.priority,
-          state: ticket.state,
-          assignedTo: ticket.assignedTo,
-          clock: clockName,
-          targetMinutes: clockRecord.targetMinutes,
-        });
+        await publish("ticket.breached", ticket.orgId, breachEventData(ticket, clockName));
       } catch {
         // Announcing is a side effect of reading: a failed announcement is retried by the next read.
       }
@@ -315,6 +319,71 @@ export function createTicketService(deps: TicketServiceDeps) {
       const write = stamp(before, decided.ticket, decided.entries, actor, now);
       await store.save([write]);
       return { before, write, now };
+    });
+  }
+
+  /** The effect of moving `ticket` to `input.to` at `now` through its workflow and guards (409 when not allowed). */
+  async function decideTransition(ticket: TicketRecord, input: TransitionInput, actor: TicketActor, now: Date): Promise<{ ticket: TicketRecord; entries: NewEntry[] }> {
+    const workflow = workflowOf(ticket.type, ticket.changeType);
+    const allowed = allowedTransitions(workflow, ticket.state);
+    if (!allowed.includes(input.to)) {
+      throw conflict(
+        `${article(ticket.type)}${ticket.type === "change" ? ` (${ticket.changeType})` : ""} cannot go from ${ticket.state} to ${input.to}; allowed from ${ticket.state}: ${allowed.length ? allowed.join(", ") : "none (it is final)"}.`,
+        "invalid_transition",
+        { number: ticket.number, from: ticket.state, to: input.to, allowed: [...allowed] },
+      );
+    }
+    const at = now.toISOString();
+    const next: TicketRecord = { ...ticket, state: input.to };
+    const entries: NewEntry[] = [];
+    const extra: { field: string; from: unknown; to: unknown }[] = [];
+    const guard = guardOf(workflow, ticket.state, input.to);
+
+    if (guard) {
+      const effect = await GUARD_CHECKS[guard]({ ticket, input, actor, at, authority });
+      Object.assign(next, effect.set);
+      entries.push(...(effect.entries ?? []));
+    }
+    if (input.to === "authorize") {
+      next.approval = "requested";
+      extra.push({ field: "approval", from: ticket.approval ?? null, to: "requested" });
+    }
+    if (ticket.state === "on_hold") next.holdReason = null;
+    if (ticket.state === "new" && !ticket.respondedAt) next.respondedAt = at;
+    if (input.to === "resolved") next.resolvedAt = at;
+    if (ticket.state === "resolved" && input.to === "in_progress") {
+      // Reopened: the old resolution no longer holds; the history keeps it.
+      next.resolvedAt = null;
+      next.resolutionCode = null;
+      next.resolutionNotes = null;
+    }
+    if (isFinal(input.to)) next.closedAt = at;
+    next.slaClocks = clocksForState(ticket.slaClocks, input.to, now);
+
+    for (const field of ["holdReason", "resolutionCode", "resolutionNotes"] as const) {
+      if (!sameValue(ticket[field], next[field])) extra.push({ field, from: ticket[field], to: next[field] });
+    }
+    entries.push({
+      action: "transitioned",
+      changes: [{ field: "state", from: ticket.state, to: input.to }, ...extra],
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.note ? { note: input.note } : {}),
+    });
+    return { ticket: next, entries };
+  }
+
+  /** Publishes a transition that was written. */
+  async function transitioned(actor: TicketActor, before: TicketRecord, after: TicketRecord, input: TransitionInput): Promise<void> {
+    await publish("ticket.transitioned", actor.orgId, {
+      id: after.id,
+      number: after.number,
+      type: after.type,
+      priority: after.priority,
+      from: before.state,
+      to: after.state,
+      ...(input.reason ? { reason: input.reason } : {}),
+      actor: actor.actor,
+      actorName: nameOf(actor),
     });
   }
 
@@ -519,67 +588,27 @@ export function createTicketService(deps: TicketServiceDeps) {
 
     /** Moves a ticket along its workflow; anything the workflow does not allow is a 409 listing what it does. */
     async transition(actor: TicketActor, ref: string, input: TransitionInput): Promise<Ticket> {
-      const { before, write, now } = await mutate(actor, ref, async (ticket, now) => {
-        const workflow = workflowOf(ticket.type, ticket.changeType);
-        const allowed = allowedTransitions(workflow, ticket.state);
-        if (!allowed.includes(input.to)) {
-          throw conflict(
-            `${article(ticket.type)}${ticket.type === "change" ? ` (${ticket.changeType})` : ""} cannot go from ${ticket.state} to ${input.to}; allowed from ${ticket.state}: ${allowed.length ? allowed.join(", ") : "none (it is final)"}.`,
-            "invalid_transition",
-            { number: ticket.number, from: ticket.state, to: input.to, allowed: [...allowed] },
-          );
-        }
-        const at = now.toISOString();
-        const next: TicketRecord = { ...ticket, state: input.to };
-        const entries: NewEntry[] = [];
-        const extra: { field: string; from: unknown; to: unknown }[] = [];
-        const guard = guardOf(workflow, ticket.state, input.to);
-
-        if (guard) {
-          const effect = await GUARD_CHECKS[guard]({ ticket, input, actor, at, authority });
-          Object.assign(next, effect.set);
-          entries.push(...(effect.entries ?? []));
-        }
-        if (input.to === "authorize") {
-          next.approval = "requested";
-          extra.push({ field: "approval", from: ticket.approval ?? null, to: "requested" });
-        }
-        if (ticket.state === "on_hold") next.holdReason = null;
-        if (ticket.state === "new" && !ticket.respondedAt) next.respondedAt = at;
-        if (input.to === "resolved") next.resolvedAt = at;
-        if (ticket.state === "resolved" && input.to === "in_progress") {
-          // Reopened: the old resolution no longer holds; the history keeps it.
-          next.resolvedAt = null;
-          next.resolutionCode = null;
-          next.resolutionNotes = null;
-        }
-        if (isFinal(input.to)) next.closedAt = at;
-        next.slaClocks = clocksForState(ticket.slaClocks, input.to, now);
-
-        for (const field of ["holdReason", "resolutionCode", "resolutionNotes"] as const) {
-          if (!sameValue(ticket[field], next[field])) extra.push({ field, from: ticket[field], to: next[field] });
-        }
-        entries.push({
-          action: "transitioned",
-          changes: [{ field: "state", from: ticket.state, to: input.to }, ...extra],
-          ...(input.reason ? { reason: input.reason } : {}),
-          ...(input.note ? { note: input.note } : {}),
-        });
-        return { ticket: next, entries };
-      });
+      const { before, write, now } = await mutate(actor, ref, (ticket, now) => decideTransition(ticket, input, actor, now));
       const after = write!.ticket;
-      await publish("ticket.transitioned", actor.orgId, {
-        id: after.id,
-        number: after.number,
-        type: after.type,
-        priority: after.priority,
-        from: before.state,
-        to: after.state,
-        ...(input.reason ? { reason: input.reason } : {}),
-        actor: actor.actor,
-        actorName: nameOf(actor),
-      });
+      await transitioned(actor, before, after, input);
       return present(after, now);
+    },
+
+    /**
+     * Closes a resolved ticket with an SLA (an incident) that is still resolved since before
+     * `resolvedBefore` (the SLA sweep's auto-close), through the same workflow and guards as any
+     * transition and conditional on the ticket's version: a ticket reopened or closed meanwhile is
+     * left alone (false).
+     */
+    async closeResolved(actor: TicketActor, id: string, { resolvedBefore, note }: { resolvedBefore: Date; note: string }): Promise<boolean> {
+      const input: TransitionInput = { to: "closed", note };
+      const { before, write } = await mutate(actor, id, async (ticket, now) => {
+        if (!hasSla(ticket.type) || ticket.state !== "resolved" || !ticket.resolvedAt || Date.parse(ticket.resolvedAt) >= resolvedBefore.getTime()) return undefined;
+        return decideTransition(ticket, input, actor, now);
+      });
+      if (!write) return false;
+      await transitioned(actor, before, write.ticket, input);
+      return true;
     },
 
     /** Adds a comment (visible to the caller) or a work note (internal) to the ticket's activity. */

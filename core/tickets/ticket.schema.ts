@@ -283,8 +283,20 @@ export const ChangeAuthoritySettings = z
   })
   .meta({ id: "ChangeAuthority" });
 
+/** Days a resolved incident stays resolved before the SLA sweep closes it. */
+export const DEFAULT_AUTO_CLOSE_DAYS = 7;
+
 export const TicketSettings = z
-  .strictObject({ changeAuthority: ChangeAuthoritySettings.prefault({}) })
+  .strictObject({
+    changeAuthority: ChangeAuthoritySettings.prefault({}),
+    autoCloseDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(365)
+      .default(DEFAULT_AUTO_CLOSE_DAYS)
+      .meta({ description: "Resolved incidents are closed by the SLA sweep after this many days (0: never), as ServiceNow does" }),
+  })
   .meta({ id: "TicketSettings" });
 
 export type CreateTicketInput = z.infer<typeof CreateTicketBody>;

@@ -11,7 +11,7 @@ import {
   TransitionBody,
   UpdateTicketBody,
 } from "../../core/tickets/ticket.schema";
-import { httpRoute } from "../manifest.types";
+import { httpRoute, type ScheduledFunctionSpec } from "../manifest.types";
 import { Page, PageQuery } from "./common";
 
 /** A ticket in a path: its id or its number. Anything else cannot exist (404). */
@@ -136,3 +136,18 @@ export const ticketRoutes = {
     permissions: ["table:write"],
   }),
 } as const;
+
+/**
+ * The SLA sweep: every five minutes it marks at-risk and breached SLA clocks nobody has read,
+ * escalates breaches to an inbox, and closes incidents resolved longer than the organization's
+ * auto-close days (core/tickets/sla-sweep.ts). It queries the organizations and open-tickets indexes,
+ * updates tickets and delivers messages (`table:write`, which includes the reads) and pushes ticket
+ * events to WebSocket subscribers (`connections:manage`).
+ */
+export const slaSweep = {
+  name: "sla-sweep",
+  handler: "functions/scheduled/sla-sweep.handler",
+  everyMinutes: 5,
+  timeoutSeconds: 120,
+  permissions: ["table:write", "connections:manage"],
+} as const satisfies ScheduledFunctionSpec;

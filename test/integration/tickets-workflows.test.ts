@@ -202,7 +202,7 @@ describe("changes and their authorization", () => {
     const other = await createTenant(platform);
     const boss = person(other.org.id, "01jbsskey00000000000000000");
     const clerk = person(other.org.id, "01jcrkkey00000000000000000");
-    await tickets.putSettings(boss, { changeAuthority: { keyHolders: false, keyIds: ["01jbsskey00000000000000000"], roles: [], agentIds: [SPECIALIST], maxLevel: null } });
+    await tickets.putSettings(boss, { changeAuthority: { keyHolders: false, keyIds: ["01jbsskey00000000000000000"], roles: [], agentIds: [SPECIALIST], maxLevel: null }, autoCloseDays: 7 });
     const changes = await Promise.all([1, 2, 3].map(() => open("change", { changeType: "emergency" }, boss)));
     for (const c of changes) await tickets.transition(boss, c.id, { to: "authorize" });
 

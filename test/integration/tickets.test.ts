@@ -481,7 +481,7 @@ describe("ticket settings", () => {
     const put = await call(platform, "/ticket-settings", { method: "PUT", key: tenant.key, body: { changeAuthority: { keyHolders: false, keyIds: [tenant.keyId] } } });
     const after = await call(platform, "/ticket-settings", { key: tenant.key });
 
-    expect(before.body).toEqual({ changeAuthority: { keyHolders: true, keyIds: [], roles: ["change-manager"], agentIds: [], maxLevel: 3 } });
+    expect(before.body).toEqual({ changeAuthority: { keyHolders: true, keyIds: [], roles: ["change-manager"], agentIds: [], maxLevel: 3 }, autoCloseDays: 7 });
     expect(put.status).toBe(200);
     expect(after.body.changeAuthority).toMatchObject({ keyHolders: false, keyIds: [tenant.keyId], roles: ["change-manager"] });
   });

@@ -674,7 +674,7 @@ describe("Web", () => {
 describe("Stream: scheduled functions", () => {
   it("runs each manifest scheduled function on its Rule, with its timeout, without Lambda's retries, holding exactly its permissions", () => {
     const t = templates.stream;
-    expect(scheduled.map((s) => s.name)).toContain("reservation-reconciler");
+    expect(scheduled.map((s) => s.name)).toEqual(expect.arrayContaining(["reservation-reconciler", "sla-sweep"]));
     for (const spec of scheduled) {
       const [id, fn] = manifestFunctions(t).find(([, f]) => f.Properties.Handler === spec.handler)!;
       expect(fn.Properties).toMatchObject({ Timeout: spec.timeoutSeconds });
