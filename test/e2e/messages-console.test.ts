@@ -6,7 +6,8 @@ import { launch, PHONE, screenshot, seriousViolations, signIn, unexpected, type 
 
 /**
  * The message console as a daily user works it, in Chromium: the send form offers only the recipients
- * the hierarchy's rules allow (the same rule module the server enforces),.
+ * the hierarchy's rules allow (the same rule module the server enforces), and a message can be marked
+ * read or done from the log.
  */
 let platform: Platform;
 let browser: Browser;
@@ -88,6 +89,34 @@ describe("send form", () => {
     expect(inbox.body.items.map((m: { body: string; kind: string }) => `${m.kind}: ${m.body}`)).toContain("delegate: Review the Q4 audit");
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, "messages-send");
+    expect(unexpected(errors)).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
+
+describe("message status", () => {
+  it("marks a message read and then done from the log, on a phone", async () => {
+    const sent = await call(platform, `/agents/${ids["Grace Hopper"]}/messages`, { method: "POST", key: tenant.key, body: { kind: "delegate", to: ids["Max Planck"], subject: "Budget", body: "Cut cloud costs by 10%" } });
+    const messageId: string = sent.body.items[0].id;
+    const { page, errors } = await browser.page(PHONE);
+    await signIn(page, platform.url, tenant.key);
+    await page.goto(`${platform.url}/#/messages/${ids["Max Planck"]}`);
+    const row = page.getByRole("row").filter({ hasText: "Cut cloud costs by 10%" });
+    await row.waitFor();
+
+    await row.getByRole("button", { name: "Mark read: Budget" }).click();
+    await row.getByText("read", { exact: true }).waitFor();
+    const statusNow = async () => (await call(platform, `/agents/${ids["Max Planck"]}/messages`, { key: tenant.key })).body.items.find((m: { id: string }) => m.id === messageId)?.status;
+    const afterRead = await statusNow();
+    await row.getByRole("button", { name: "Mark done: Budget" }).click();
+    await row.getByText("done", { exact: true }).waitFor();
+    const afterDone = await statusNow();
+
+    expect(afterRead).toBe("read");
+    expect(afterDone).toBe("done");
+    expect(await row.getByRole("button").count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, "messages-status-phone");
     expect(unexpected(errors)).toEqual([]);
     await page.close();
   }, 60_000);

@@ -68,6 +68,26 @@ function SendMessage({ directory, onSent }: { directory: Directory; onSent: (tex
   </form>`;
 }
 
+const STATUS_TONE: Record<string, string> = { queued: "warn", done: "good" };
+
+/** A message's status with the next steps a reader takes: mark it read, mark it done (PATCH on the recipient's inbox). */
+function MessageStatus({ message, onChange }: { message: MessageRecord; onChange: (m: MessageRecord) => void }) {
+  const mark = useAction(async (status: "read" | "done") => {
+    onChange(await api<MessageRecord>(`/agents/${message.to}/messages/${message.id}`, { method: "PATCH", body: { status } }));
+  });
+  const what = message.subject ?? message.body.slice(0, 40);
+  return html`<div class="status-cell">
+    <${Badge} tone=${STATUS_TONE[message.status] ?? "neutral"}>${message.status}<//>
+    ${message.status === "queued" || message.status === "delivered"
+      ? html`<button type="button" class="secondary small" disabled=${mark.busy} aria-label=${`Mark read: ${what}`} onClick=${() => void mark.run("read")}>Mark read</button>`
+      : null}
+    ${message.status !== "done"
+      ? html`<button type="button" class="secondary small" disabled=${mark.busy} aria-label=${`Mark done: ${what}`} onClick=${() => void mark.run("done")}>Mark done</button>`
+      : null}
+    ${mark.error ? html`<span class="form-error" role="alert">${describeError(mark.error)}</span>` : null}
+  </div>`;
+}
+
 export default function MessagesView({ route }: { route: string[] }) {
   const agentId = route[1] ?? null;
   const directory = useResource((signal) => loadDirectory(signal), []);
@@ -114,7 +134,7 @@ export default function MessagesView({ route }: { route: string[] }) {
                   <td>${agentName(d, m.from)}</td>
                   <td>${agentName(d, m.to)}${m.path.length > 2 ? html`<span class="muted"> via ${m.path.slice(1, -1).map((id) => agentName(d, id)).join(", ")}</span>` : null}</td>
                   <td>${m.subject ? html`<strong>${m.subject}</strong> · ` : null}${m.body}</td>
-                  <td><${Badge} tone=${m.status === "queued" ? "warn" : m.status === "done" ? "good" : "neutral"}>${m.status}<//></td>
+                  <td><${MessageStatus} message=${m} onChange=${(next: MessageRecord) => log.set((list) => list?.map((x) => (x.id === next.id ? next : x)))} /></td>
                 </tr>`,
               )}
             </tbody>
