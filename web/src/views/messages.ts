@@ -55,7 +55,8 @@ function SendMessage({ directory, onSent }: { directory: Directory; onSent: (tex
     <h2 id="send-title">Send a message as an agent</h2>
     <div class="grid4">
       <div class="field"><label for="msg-from">From</label><select id="msg-from" value=${from} onChange=${(e: Event) => setFrom(value(e))}>${directory.agents.map((a) => html`<option value=${a.id}>${a.name}</option>`)}</select></div>
-      <div class="field"><label for="msg-kind">Kind</label><select id="msg-kind" value=${kind} onChange=${(e: Event) => setKind(value(e) as MessageKind)}>${Object.keys(KIND_HELP).map((k) => html`<option value=${k}>${label(k)}: ${KIND_HELP[k]}</option>`)}</select></div>
+      <div class="field"><label for="msg-kind">Kind</label><select id="msg-kind" aria-describedby="msg-kind-help" value=${kind} onChange=${(e: Event) => setKind(value(e) as MessageKind)}>${Object.keys(KIND_HELP).map((k) => html`<option value=${k}>${label(k)}</option>`)}</select>
+        <span class="hint" id="msg-kind-help">${label(kind)}: ${KIND_HELP[kind]}</span></div>
       <div class="field"><label for="msg-to">To</label><select id="msg-to" value=${chosen} disabled=${kind === "broadcast" || blocked} onChange=${(e: Event) => setTo(value(e))}>
         <option value="">${placeholder}</option>
         ${recipients.map((a) => html`<option value=${a.id}>${a.name}</option>`)}
