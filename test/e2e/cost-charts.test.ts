@@ -81,7 +81,7 @@ describe("cost charts", () => {
 
     expect(share.length).toBeGreaterThan(0);
     expect(new Set(share).size).toBe(share.length);
-    expect(cumulative).toEqual(share);
+    expect(cumulative).toEqual(["Start", ...share]);
     expect(unexpected(errors)).toEqual([]);
     await page.close();
   }, 60_000);

@@ -243,7 +243,8 @@ function OrgCost() {
     // Per interval, on the same axis as the share chart: one label per interval, never repeated.
     let cost = 0;
     let base = 0;
-    const points = share.b.map((b) => ((cost += b.costMicroUsd / 1e6), (base += b.baselineMicroUsd / 1e6), { t: b.label, cost, base }));
+    // From zero at the period's start, so even one interval draws a line rather than a lone point.
+    const points = [{ t: "Start", cost, base }, ...share.b.map((b) => ((cost += b.costMicroUsd / 1e6), (base += b.baselineMicroUsd / 1e6), { t: b.label, cost, base }))];
     const data: ChartConfiguration<"line">["data"] = {
       labels: points.map((p) => p.t),
       datasets: [
