@@ -103,7 +103,7 @@ export function route(tree: Tree, kind: MessageKind, senderId: string, to?: stri
     }
     case "delegate": {
       if (!to) throw invalidInput("A delegation needs a recipient.", [{ field: "to", message: "required for delegations" }]);
-      if (!subtree(tree, sender.id).some((a) => a.id === to)) {
+      if (!allowedRecipients(tree, "delegate", sender.id).some((a) => a.id === to)) {
         throw forbidden(`Rule delegate_outside_subtree: ${sender.name} can only delegate inside its own subtree.`, "delegate_outside_subtree", { rule: "delegate_outside_subtree" });
       }
       return [{ to, path: pathDown(tree, sender.id, to) }];
@@ -121,6 +121,29 @@ export function route(tree: Tree, kind: MessageKind, senderId: string, to?: stri
       if (!below.length) throw forbidden(`Rule broadcast_without_reports: ${sender.name} has no subtree to broadcast to.`, "broadcast_without_reports", { rule: "broadcast_without_reports" });
       return below.map((a) => ({ to: a.id, path: pathDown(tree, sender.id, a.id) }));
     }
+  }
+}
+
+/**
+ * Who `senderId` may name as the recipient of a `kind` message: the same rules `route` enforces, so the
+ * console (web/src/views/messages.ts imports this) offers only recipients the server will accept.
+ * direct: everyone else; delegate: the sender's subtree; escalate: its manager (none for the root);
+ * broadcast: nobody (it names no recipient).
+ */
+export function allowedRecipients(tree: Tree, kind: MessageKind, senderId: string): AgentRecord[] {
+  const sender = tree.byId.get(senderId);
+  if (!sender) return [];
+  switch (kind) {
+    case "direct":
+      return [...tree.byId.values()].filter((a) => a.id !== senderId);
+    case "delegate":
+      return subtree(tree, senderId);
+    case "escalate": {
+      const manager = sender.managerId ? tree.byId.get(sender.managerId) : undefined;
+      return manager ? [manager] : [];
+    }
+    case "broadcast":
+      return [];
   }
 }
 

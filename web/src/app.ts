@@ -9,14 +9,18 @@ import { signIn, signOut, storedKey, type Session } from "./lib/session";
 import { SignIn } from "./views/sign-in";
 
 type ViewProps = { route: string[] };
-type Loader = () => Promise<{ default: ComponentType<ViewProps> }>;
+type Loader = (role?: Session["role"]) => Promise<{ default: ComponentType<ViewProps> }>;
 
-/** Each view is its own chunk, loaded on first visit: the first paint needs only the shell. */
-const VIEWS: Record<string, { title: string; load: Loader; roles: Session["role"][] }> = {
+/**
+ * Each view is its own chunk, loaded on first visit: the first paint needs only the shell. `nav` lists
+ * the roles whose navigation shows the view (default: every role in `roles`).
+ */
+const VIEWS: Record<string, { title: string; load: Loader; roles: Session["role"][]; nav?: Session["role"][] }> = {
   agents: { title: "Agents", load: () => import("./views/agents"), roles: ["org"] },
   chat: { title: "Chat", load: () => import("./views/chat"), roles: ["org"] },
   messages: { title: "Messages", load: () => import("./views/messages"), roles: ["org"] },
-  tickets: { title: "Tickets", load: () => import("./views/tickets"), roles: ["org"] },
+  // An operator who opens #/tickets learns that tickets belong to an organization, and picks one.
+  tickets: { title: "Tickets", load: (role) => (role === "operator" ? import("./views/tickets-operator") : import("./views/tickets")), roles: ["org", "operator"], nav: ["org"] },
   audit: { title: "Audit log", load: () => import("./views/audit"), roles: ["org", "operator"] },
   cost: { title: "Cost", load: () => import("./views/cost"), roles: ["org", "operator"] },
   organizations: { title: "Organizations", load: () => import("./views/organizations"), roles: ["org", "operator"] },
@@ -28,23 +32,24 @@ const loaded = new Map<string, ComponentType<ViewProps>>();
 const first = currentRoute()[0];
 if (storedKey() && first && VIEWS[first]) void VIEWS[first].load().catch(() => undefined);
 
-function LazyView({ name, route }: { name: string; route: string[] }) {
+function LazyView({ name, route, role }: { name: string; route: string[]; role: Session["role"] }) {
   const [, setVersion] = useState(0);
   const [error, setError] = useState<unknown>(undefined);
-  const View = loaded.get(name);
+  const id = `${role}:${name}`;
+  const View = loaded.get(id);
   useEffect(() => {
     if (View) return;
     let live = true;
-    VIEWS[name]!.load()
+    VIEWS[name]!.load(role)
       .then((module) => {
-        loaded.set(name, module.default);
+        loaded.set(id, module.default);
         if (live) setVersion((v) => v + 1);
       })
       .catch((e) => live && setError(e));
     return () => {
       live = false;
     };
-  }, [name, View]);
+  }, [id, View]);
   if (error) return html`<${ErrorNote} error=${error} title="This page could not be loaded." retry=${() => location.reload()} />`;
   if (!View) return html`<${Loading} label="Loading the page…" />`;
   return html`<${View} route=${route} />`;
@@ -75,7 +80,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     document.title = `${name ? VIEWS[name]!.title : "Dashboard"} · agentorg`;
   }, [name]);
   const state = useMemo(() => ({ session, realtime }), [session, realtime]);
-  const links = Object.entries(VIEWS).filter(([, view]) => view.roles.includes(session.role));
+  const links = Object.entries(VIEWS).filter(([, view]) => (view.nav ?? view.roles).includes(session.role));
   // The operator's home comes first.
   if (session.role === "operator") links.sort(([a], [b]) => Number(b === home) - Number(a === home));
   return html`<${AppContext.Provider} value=${state}>
@@ -95,7 +100,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         <button type="button" class="secondary small" onClick=${onSignOut}>Sign out</button>
       </div>
     </header>
-    <main id="main" tabindex="-1">${name ? html`<${LazyView} key=${name} name=${name} route=${route} />` : html`<${Loading} />`}</main>
+    <main id="main" tabindex="-1">${name ? html`<${LazyView} key=${`${session.role}:${name}`} name=${name} route=${route} role=${session.role} />` : html`<${Loading} />`}</main>
   <//>`;
 }
 

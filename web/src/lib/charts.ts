@@ -15,6 +15,7 @@ import {
   type ChartConfiguration,
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
+import { DEFAULT_MODELS } from "../../../core/models/catalog";
 import { html } from "./html";
 
 // Only the pieces the cost page draws (tree-shaken): lines, bars, a doughnut.
@@ -25,17 +26,33 @@ Chart.defaults.animation = false;
 
 export const COLORS = { slm: "#0f766e", llm: "#7c3aed", cost: "#1d4ed8", baseline: "#6b7280", savings: "#15803d" };
 export const PALETTE = ["#0f766e", "#7c3aed", "#1d4ed8", "#b45309", "#be123c", "#4d7c0f", "#0369a1", "#6b21a8"];
+
 const SHADES = { slm: ["#0f766e", "#14b8a6", "#115e59", "#5eead4"], llm: ["#7c3aed", "#a78bfa", "#5b21b6", "#c4b5fd"] };
 
-/** Colours per model: teal shades for SLMs, violet for LLMs (as in the tier charts); others from the palette. */
-export function modelColors(models: string[], tierOf: (model: string) => "slm" | "llm" | undefined): string[] {
+/**
+ * The default catalog's models get fixed colours (teal shades for SLMs, violet for LLMs, as in the tier
+ * charts), so no two of them ever share one; any other model id hashes into the palette.
+ */
+const KNOWN: ReadonlyMap<string, string> = (() => {
   const used = { slm: 0, llm: 0 };
-  return models.map((model, i) => {
-    const tier = tierOf(model);
-    if (!tier) return PALETTE[(i + 2) % PALETTE.length]!;
-    return SHADES[tier][used[tier]++ % SHADES[tier].length]!;
-  });
+  return new Map(DEFAULT_MODELS.map((m) => [m.id, SHADES[m.tier][used[m.tier]++ % SHADES[m.tier].length]!]));
+})();
+
+/**
+ * A model's colour, keyed by its id alone, so the organization's and the operator's charts colour a
+ * model the same whatever else they show or in which order (they used to colour by position).
+ */
+export function modelColor(model: string): string {
+  const known = KNOWN.get(model);
+  if (known) return known;
+  // FNV-1a: a stable hash of the id.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < model.length; i++) hash = Math.imul(hash ^ model.charCodeAt(i), 0x01000193) >>> 0;
+  return PALETTE[hash % PALETTE.length]!;
 }
+
+/** Colours for a list of models: each model's own `modelColor`. */
+export const modelColors = (models: string[]): string[] => models.map(modelColor);
 
 /**
  * A Chart.js canvas. The canvas is an image with a text alternative (`summary`); the numbers behind it

@@ -3,9 +3,9 @@ import { useMemo, useState } from "preact/hooks";
 import type { OrganizationUsage, Organization } from "../../../core/tenants/organization.schema";
 import { Badge, Empty, ErrorNote, Loading, Meter, Notice, PageHeader } from "../components/ui";
 import { agentName, loadDirectory, type Directory } from "../lib/agents";
-import { ChartView, COLORS, modelColors } from "../lib/charts";
+import { ChartView, COLORS, modelColor, modelColors } from "../lib/charts";
 import { api, describeError, type Page } from "../lib/client";
-import { count, dateTime, percent, time, usd } from "../lib/format";
+import { count, dateTime, percent, usd } from "../lib/format";
 import { html } from "../lib/html";
 import { useAction, useApp, useDebounced, useEvents, useResource } from "../lib/hooks";
 
@@ -63,20 +63,34 @@ async function loadDecisions(signal: AbortSignal): Promise<Decision[]> {
 
 const BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86_400].map((s) => s * 1000);
 
-/** Decisions per time bucket (the smallest of 1 min … 1 day that gives at most 24 buckets). */
+/**
+ * Decisions per time bucket (the smallest of 1 min … 1 day that gives at most 24 buckets), with their
+ * cost and all-LLM baseline. Each bucket's label is unique: it carries the date when the buckets span
+ * more than one day, so the time axis never repeats a label (one point per query used to).
+ */
 function buckets(decisions: Decision[]) {
   if (!decisions.length) return [];
   const first = Date.parse(decisions[0]!.time);
   const last = Date.parse(decisions[decisions.length - 1]!.time);
   const size = BUCKETS.find((b) => (last - first) / b <= 24) ?? BUCKETS[BUCKETS.length - 1]!;
-  const map = new Map<number, { start: number; slm: number; llm: number }>();
+  const map = new Map<number, { start: number; slm: number; llm: number; costMicroUsd: number; baselineMicroUsd: number }>();
   for (const d of decisions) {
     const start = Math.floor(Date.parse(d.time) / size) * size;
-    const bucket = map.get(start) ?? { start, slm: 0, llm: 0 };
+    const bucket = map.get(start) ?? { start, slm: 0, llm: 0, costMicroUsd: 0, baselineMicroUsd: 0 };
     bucket[d.tier]++;
+    bucket.costMicroUsd += d.costMicroUsd;
+    bucket.baselineMicroUsd += d.baselineMicroUsd;
     map.set(start, bucket);
   }
-  return [...map.values()].sort((a, b) => a.start - b.start).map((b) => ({ ...b, label: size >= 86_400_000 ? new Date(b.start).toLocaleDateString() : time(new Date(b.start).toISOString()).replace(/:00$/, "") }));
+  const sorted = [...map.values()].sort((a, b) => a.start - b.start);
+  const day = (ms: number) => new Date(ms).toDateString();
+  const manyDays = day(sorted[0]!.start) !== day(sorted[sorted.length - 1]!.start);
+  const hourMinute = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const dayLabel = (ms: number) => new Date(ms).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  return sorted.map((b) => ({
+    ...b,
+    label: size >= 86_400_000 ? dayLabel(b.start) : manyDays ? `${dayLabel(b.start)} ${hourMinute(b.start)}` : hourMinute(b.start),
+  }));
 }
 
 interface Tip {
@@ -178,7 +192,10 @@ function RoutingForm({ settings, onSaved }: { settings: RoutingSettings; onSaved
   </form>`;
 }
 
-function DataTable({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) {
+/** A model's name with its chart colour, the legend the tables under the charts carry. */
+const swatch = (model: string) => html`<span class="swatch" data-color=${modelColor(model)} style=${`background:${modelColor(model)}`} aria-hidden="true"></span>${model}`;
+
+function DataTable({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number | ReturnType<typeof html>)[][] }) {
   return html`<details class="data-table"><summary>${caption}: the numbers</summary>
     <div class="table-wrap" tabindex="0" role="region" aria-label=${caption}><table class="table compact"><caption class="visually-hidden">${caption}</caption>
       <thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
@@ -223,22 +240,23 @@ function OrgCost() {
     return { b, data };
   }, [list]);
   const cumulative = useMemo(() => {
+    // Per interval, on the same axis as the share chart: one label per interval, never repeated.
     let cost = 0;
     let base = 0;
-    const points = (list ?? []).map((d) => ((cost += d.costMicroUsd / 1e6), (base += d.baselineMicroUsd / 1e6), { t: time(d.time), cost, base }));
+    // From zero at the period's start, so even one interval draws a line rather than a lone point.
+    const points = [{ t: "Start", cost, base }, ...share.b.map((b) => ((cost += b.costMicroUsd / 1e6), (base += b.baselineMicroUsd / 1e6), { t: b.label, cost, base }))];
     const data: ChartConfiguration<"line">["data"] = {
       labels: points.map((p) => p.t),
       datasets: [
-        { label: "Actual cost (USD)", data: points.map((p) => p.cost), borderColor: COLORS.cost, backgroundColor: "rgba(29,78,216,0.15)", fill: "origin", pointRadius: 0 },
-        { label: "All-LLM baseline (USD)", data: points.map((p) => p.base), borderColor: COLORS.baseline, borderDash: [6, 4], pointRadius: 0 },
+        { label: "Actual cost (USD)", data: points.map((p) => p.cost), borderColor: COLORS.cost, backgroundColor: "rgba(29,78,216,0.15)", fill: "origin", pointRadius: 2 },
+        { label: "All-LLM baseline (USD)", data: points.map((p) => p.base), borderColor: COLORS.baseline, borderDash: [6, 4], pointRadius: 2 },
       ],
     };
     return { points, data };
-  }, [list]);
+  }, [share]);
   const modelData = useMemo(() => {
     const entries = Object.entries(u?.models ?? {}).sort((a, b) => b[1] - a[1]);
-    const catalog = extras.data?.models ?? [];
-    const colors = modelColors(entries.map((e) => e[0]), (id) => catalog.find((m) => m.id === id)?.tier);
+    const colors = modelColors(entries.map((e) => e[0]));
     const data: ChartConfiguration<"doughnut">["data"] = { labels: entries.map((e) => e[0]), datasets: [{ data: entries.map((e) => e[1]), backgroundColor: colors }] };
     return { entries, data };
   }, [u?.models, extras.data]);
@@ -270,14 +288,14 @@ function OrgCost() {
             <h2 id="cumulative-title">Cost against all-LLM</h2>
             ${list && list.length
               ? html`<${ChartView} id="chart-cost" config=${{ type: "line", data: cumulative.data, options: { scales: { y: { beginAtZero: true, ticks: { callback: (v: string | number) => usd(Number(v)) } } } } }} summary=${`Cumulative cost ${usd(u.costUsd)} against an all-LLM baseline of ${usd(u.baselineUsd)}.`} />
-                  <${DataTable} caption="Cumulative cost" head=${["Query at", "Cost", "All-LLM"]} rows=${cumulative.points.slice(-20).map((p) => [p.t, usd(p.cost), usd(p.base)])} />`
+                  <${DataTable} caption="Cumulative cost" head=${["Interval", "Cost", "All-LLM"]} rows=${cumulative.points.slice(-20).map((p) => [p.t, usd(p.cost), usd(p.base)])} />`
               : decisions.loading ? html`<${Loading} />` : html`<${Empty}>No cost recorded yet.<//>`}
           </section>
           <section class="card" aria-labelledby="models-title">
             <h2 id="models-title">Model distribution</h2>
             ${modelData.entries.length
               ? html`<${ChartView} id="chart-models" height=${220} config=${{ type: "doughnut", data: modelData.data, options: { plugins: { legend: { position: "right" } } } }} summary=${`Queries per model: ${modelData.entries.map(([m, n]) => `${m} ${n}`).join(", ")}.`} />
-                  <${DataTable} caption="Queries per model" head=${["Model", "Queries"]} rows=${modelData.entries} />`
+                  <${DataTable} caption="Queries per model" head=${["Model", "Queries"]} rows=${modelData.entries.map(([m, n]) => [swatch(m), n])} />`
               : html`<${Empty}>No model has answered yet.<//>`}
           </section>
           <section class="card" aria-labelledby="budget-title">
@@ -303,8 +321,8 @@ function GlobalCost() {
   }, []);
   const s = stats.data;
   const models = Object.entries(s?.models ?? {}).sort((a, b) => b[1] - a[1]);
-  // The operator key has no model catalog call of its own: the tier is in the catalog's naming only, so use the palette.
-  const data = { labels: models.map((m) => m[0]), datasets: [{ data: models.map((m) => m[1]), backgroundColor: modelColors(models.map((m) => m[0]), () => undefined) }] };
+  // The same colour per model as the organization's view: both key the shared palette by model id.
+  const data = { labels: models.map((m) => m[0]), datasets: [{ data: models.map((m) => m[1]), backgroundColor: modelColors(models.map((m) => m[0])) }] };
   return html`<div class="view">
     <${PageHeader} title="Cost analytics: all tenants" />
     ${stats.error ? html`<${ErrorNote} error=${stats.error} retry=${stats.reload} title="The totals could not be loaded." />` : null}
@@ -320,7 +338,7 @@ function GlobalCost() {
         </section>
         <div class="chart-grid">
           <section class="card" aria-labelledby="gmodels-title"><h2 id="gmodels-title">Model distribution</h2>
-            ${models.length ? html`<${ChartView} id="chart-global-models" height=${220} config=${{ type: "doughnut", data, options: { plugins: { legend: { position: "right" } } } }} summary=${`Queries per model across tenants: ${models.map(([m, n]) => `${m} ${n}`).join(", ")}.`} /><${DataTable} caption="Queries per model" head=${["Model", "Queries"]} rows=${models} />` : html`<${Empty}>No queries yet this period.<//>`}
+            ${models.length ? html`<${ChartView} id="chart-global-models" height=${220} config=${{ type: "doughnut", data, options: { plugins: { legend: { position: "right" } } } }} summary=${`Queries per model across tenants: ${models.map(([m, n]) => `${m} ${n}`).join(", ")}.`} /><${DataTable} caption="Queries per model" head=${["Model", "Queries"]} rows=${models.map(([m, n]) => [swatch(m), n])} />` : html`<${Empty}>No queries yet this period.<//>`}
           </section>
           <section class="card" aria-labelledby="spend-title"><h2 id="spend-title">Spend against budget, per tenant</h2>
             ${orgs.error ? html`<${ErrorNote} error=${orgs.error} retry=${orgs.reload} />` : null}

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import type { MessageRecord } from "../../../core/agents/agent.schema";
+import { allowedRecipients, buildTree, type MessageKind } from "../../../core/agents/hierarchy";
 import { Badge, Empty, ErrorNote, Loading, Notice, PageHeader } from "../components/ui";
 import { agentName, loadDirectory, type Directory } from "../lib/agents";
 import { api, describeError, type Page } from "../lib/client";
@@ -25,14 +26,26 @@ async function loadLog(directory: Directory, agentId: string | null, signal: Abo
 
 function SendMessage({ directory, onSent }: { directory: Directory; onSent: (text: string) => void }) {
   const [from, setFrom] = useState(directory.agents[0]?.id ?? "");
-  const [kind, setKind] = useState("delegate");
+  const [kind, setKind] = useState<MessageKind>("delegate");
   const [to, setTo] = useState("");
+  // The server's own rule (core/agents/hierarchy.ts), so the form offers only recipients it accepts.
+  const recipients = allowedRecipients(buildTree(directory.agents), kind, from);
+  const chosen = recipients.some((a) => a.id === to) ? to : "";
+  const blocked = (kind === "delegate" || kind === "escalate") && recipients.length === 0;
+  const placeholder =
+    kind === "broadcast"
+      ? "All direct reports"
+      : kind === "escalate"
+        ? recipients.length ? "The manager" : "No manager: cannot escalate"
+        : kind === "delegate" && !recipients.length
+          ? "No reports to delegate to"
+          : "Choose an agent";
   const [subject, setSubject] = useState("");
   const [body, setBody] = useState("");
   const send = useAction(async () => {
     const result = await api<{ items: MessageRecord[] }>(`/agents/${from}/messages`, {
       method: "POST",
-      body: { kind, body, ...(subject ? { subject } : {}), ...(to && kind !== "broadcast" ? { to } : {}) },
+      body: { kind, body, ...(subject ? { subject } : {}), ...(chosen && kind !== "broadcast" ? { to: chosen } : {}) },
     });
     setBody("");
     setSubject("");
@@ -42,17 +55,38 @@ function SendMessage({ directory, onSent }: { directory: Directory; onSent: (tex
     <h2 id="send-title">Send a message as an agent</h2>
     <div class="grid4">
       <div class="field"><label for="msg-from">From</label><select id="msg-from" value=${from} onChange=${(e: Event) => setFrom(value(e))}>${directory.agents.map((a) => html`<option value=${a.id}>${a.name}</option>`)}</select></div>
-      <div class="field"><label for="msg-kind">Kind</label><select id="msg-kind" value=${kind} onChange=${(e: Event) => setKind(value(e))}>${Object.keys(KIND_HELP).map((k) => html`<option value=${k}>${label(k)}: ${KIND_HELP[k]}</option>`)}</select></div>
-      <div class="field"><label for="msg-to">To</label><select id="msg-to" value=${to} disabled=${kind === "broadcast"} onChange=${(e: Event) => setTo(value(e))}>
-        <option value="">${kind === "escalate" ? "The manager" : kind === "broadcast" ? "All direct reports" : "Choose an agent"}</option>
-        ${directory.agents.filter((a) => a.id !== from).map((a) => html`<option value=${a.id}>${a.name}</option>`)}
+      <div class="field"><label for="msg-kind">Kind</label><select id="msg-kind" aria-describedby="msg-kind-help" value=${kind} onChange=${(e: Event) => setKind(value(e) as MessageKind)}>${Object.keys(KIND_HELP).map((k) => html`<option value=${k}>${label(k)}</option>`)}</select>
+        <span class="hint" id="msg-kind-help">${label(kind)}: ${KIND_HELP[kind]}</span></div>
+      <div class="field"><label for="msg-to">To</label><select id="msg-to" value=${chosen} disabled=${kind === "broadcast" || blocked} onChange=${(e: Event) => setTo(value(e))}>
+        <option value="">${placeholder}</option>
+        ${recipients.map((a) => html`<option value=${a.id}>${a.name}</option>`)}
       </select></div>
       <div class="field"><label for="msg-subject">Subject (optional)</label><input id="msg-subject" maxlength="200" value=${subject} onInput=${(e: Event) => setSubject(value(e))} /></div>
     </div>
     <div class="field"><label for="msg-body">Message</label><textarea id="msg-body" rows="2" required value=${body} onInput=${(e: Event) => setBody(value(e))}></textarea></div>
     ${send.error ? html`<p class="form-error" role="alert">${describeError(send.error)}</p>` : null}
-    <button type="submit" disabled=${send.busy || !body.trim() || !from}>${send.busy ? "Sending…" : "Send"}</button>
+    <button type="submit" disabled=${send.busy || !body.trim() || !from || blocked}>${send.busy ? "Sending…" : "Send"}</button>
   </form>`;
+}
+
+const STATUS_TONE: Record<string, string> = { queued: "warn", done: "good" };
+
+/** A message's status with the next steps a reader takes: mark it read, mark it done (PATCH on the recipient's inbox). */
+function MessageStatus({ message, onChange }: { message: MessageRecord; onChange: (m: MessageRecord) => void }) {
+  const mark = useAction(async (status: "read" | "done") => {
+    onChange(await api<MessageRecord>(`/agents/${message.to}/messages/${message.id}`, { method: "PATCH", body: { status } }));
+  });
+  const what = message.subject ?? message.body.slice(0, 40);
+  return html`<div class="status-cell">
+    <${Badge} tone=${STATUS_TONE[message.status] ?? "neutral"}>${message.status}<//>
+    ${message.status === "queued" || message.status === "delivered"
+      ? html`<button type="button" class="secondary small" disabled=${mark.busy} aria-label=${`Mark read: ${what}`} onClick=${() => void mark.run("read")}>Mark read</button>`
+      : null}
+    ${message.status !== "done"
+      ? html`<button type="button" class="secondary small" disabled=${mark.busy} aria-label=${`Mark done: ${what}`} onClick=${() => void mark.run("done")}>Mark done</button>`
+      : null}
+    ${mark.error ? html`<span class="form-error" role="alert">${describeError(mark.error)}</span>` : null}
+  </div>`;
 }
 
 export default function MessagesView({ route }: { route: string[] }) {
@@ -101,7 +135,7 @@ export default function MessagesView({ route }: { route: string[] }) {
                   <td>${agentName(d, m.from)}</td>
                   <td>${agentName(d, m.to)}${m.path.length > 2 ? html`<span class="muted"> via ${m.path.slice(1, -1).map((id) => agentName(d, id)).join(", ")}</span>` : null}</td>
                   <td>${m.subject ? html`<strong>${m.subject}</strong> · ` : null}${m.body}</td>
-                  <td><${Badge} tone=${m.status === "queued" ? "warn" : m.status === "done" ? "good" : "neutral"}>${m.status}<//></td>
+                  <td><${MessageStatus} message=${m} onChange=${(next: MessageRecord) => log.set((list) => list?.map((x) => (x.id === next.id ? next : x)))} /></td>
                 </tr>`,
               )}
             </tbody>

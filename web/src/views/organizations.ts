@@ -114,16 +114,16 @@ function ApiKeys({ org }: { org: Organization }) {
     ${!items && keys.loading ? html`<${Loading} label="Loading keys…" />` : null}
     ${items && items.length === 0 ? html`<${Empty}>No keys yet.<//>` : null}
     ${items?.length
-      ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="API keys"><table class="table">
+      ? html`<div class="table-wrap stacking" tabindex="0" role="region" aria-label="API keys"><table class="table stack">
           <caption class="visually-hidden">API keys</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${items.map((k) => {
             const mine = session.keyId === k.id;
             return html`<tr key=${k.id}>
-              <td>${k.name}${mine ? html` <${Badge} tone="info">this session<//>` : null}</td>
-              <td class="mono key-prefix" title=${k.prefix}>${k.prefix}…</td>
-              <td class="nowrap">${dateTime(k.createdAt)}</td>
-              <td>${k.revokedAt ? html`<${Badge} tone="bad">revoked ${dateTime(k.revokedAt)}<//>` : html`<${Badge} tone="good">active<//>`}</td>
+              <td data-label="Name">${k.name}${mine ? html` <${Badge} tone="info">this session<//>` : null}</td>
+              <td class="mono key-prefix" data-label="Prefix" title=${k.prefix}>${k.prefix}…</td>
+              <td class="nowrap" data-label="Created">${dateTime(k.createdAt)}</td>
+              <td data-label="Status">${k.revokedAt ? html`<${Badge} tone="bad">revoked ${dateTime(k.revokedAt)}<//>` : html`<${Badge} tone="good">active<//>`}</td>
               <td>${k.revokedAt
                 ? null
                 : revoking === k.id

@@ -111,20 +111,20 @@ function TicketList({ directory }: { directory: Directory }) {
     ${!tickets && list.loading ? html`<${Loading} label="Loading tickets…" />` : null}
     ${tickets && tickets.length === 0 && !cursor ? html`<${Empty}>${filtered ? "No ticket matches these filters." : "No open tickets. Create one with New ticket."}<//>` : null}
     ${tickets && tickets.length
-      ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Tickets">
-          <table class="table">
+      ? html`<div class="table-wrap stacking" tabindex="0" role="region" aria-label="Tickets">
+          <table class="table stack">
             <caption class="visually-hidden">Tickets, newest first</caption>
             <thead><tr><th scope="col">Number</th><th scope="col">Title</th><th scope="col">Priority</th><th scope="col">State</th><th scope="col">Assigned to</th><th scope="col">SLA</th><th scope="col">Updated</th></tr></thead>
             <tbody>
               ${tickets.map(
                 (t) => html`<tr key=${t.id}>
-                  <td class="nowrap"><a href=${href("tickets", t.number)}>${t.number}</a></td>
-                  <td>${t.title}<span class="muted"> · ${label(t.type)}</span></td>
-                  <td class="nowrap"><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span></td>
-                  <td><${Badge}>${label(t.state)}<//></td>
-                  <td>${agentName(directory, t.assignedTo)}</td>
-                  <td class="nowrap"><${SlaBadge} ticket=${t} /></td>
-                  <td class="nowrap">${dateTime(t.updatedAt)}</td>
+                  <td class="nowrap" data-label="Number"><a href=${href("tickets", t.number)}>${t.number}</a></td>
+                  <td data-label="Title">${t.title}<span class="muted"> · ${label(t.type)}</span></td>
+                  <td class="nowrap" data-label="Priority"><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span></td>
+                  <td data-label="State"><${Badge}>${label(t.state)}<//></td>
+                  <td data-label="Assigned to">${agentName(directory, t.assignedTo)}</td>
+                  <td class="nowrap" data-label="SLA"><${SlaBadge} ticket=${t} /></td>
+                  <td class="nowrap" data-label="Updated">${dateTime(t.updatedAt)}</td>
                 </tr>`,
               )}
             </tbody>
