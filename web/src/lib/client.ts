@@ -110,3 +110,15 @@ export interface Page<T> {
   items: T[];
   cursor?: string;
 }
+
+/** Every organization the operator can list, a page of 100 at a time, up to `max` (a bound for the console's views). */
+export async function listOrganizations<T>(signal: AbortSignal, max = 1000): Promise<T[]> {
+  const orgs: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api<Page<T>>("/organizations", { query: { limit: 100, cursor }, signal });
+    orgs.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor && orgs.length < max);
+  return orgs;
+}

@@ -3,7 +3,7 @@ import type { ApiKey, CreatedApiKey } from "../../../core/tenants/api-key.schema
 import type { Organization, OrganizationUsage } from "../../../core/tenants/organization.schema";
 import type { RateLimits as Limits, RateLimitSettings } from "../../../core/ratelimit/rate-limit.schema";
 import { Badge, Empty, ErrorNote, Loading, Meter, Notice, PageHeader } from "../components/ui";
-import { api, describeError, type Page } from "../lib/client";
+import { api, describeError, listOrganizations } from "../lib/client";
 import { count, dateTime, label, usd } from "../lib/format";
 import { html } from "../lib/html";
 import { useAction, useApp, useResource } from "../lib/hooks";
@@ -21,13 +21,7 @@ interface Row {
 }
 
 async function loadAll(signal: AbortSignal): Promise<Row[]> {
-  const orgs: Organization[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api<Page<Organization>>("/organizations", { query: { limit: 100, cursor }, signal });
-    orgs.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor && orgs.length < 1000);
+  const orgs = await listOrganizations<Organization>(signal);
   const usages = await Promise.all(
     orgs.map((o) => (o.status === "active" ? api<OrganizationUsage>(`/organizations/${o.id}/usage`, { signal }).catch(() => null) : Promise.resolve(null))),
   );

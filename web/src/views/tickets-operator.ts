@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { Organization, OrganizationUsage } from "../../../core/tenants/organization.schema";
 import { Empty, ErrorNote, Loading, PageHeader } from "../components/ui";
-import { api, type Page } from "../lib/client";
+import { api, listOrganizations } from "../lib/client";
 import { count } from "../lib/format";
 import { html } from "../lib/html";
 import { useResource } from "../lib/hooks";
@@ -11,13 +11,7 @@ const value = (e: Event) => (e.target as HTMLSelectElement).value;
 
 /** Active organizations, a page at a time up to a bound, for the picker. */
 async function loadOrganizations(signal: AbortSignal): Promise<Organization[]> {
-  const orgs: Organization[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api<Page<Organization>>("/organizations", { query: { limit: 100, cursor }, signal });
-    orgs.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor && orgs.length < 1000);
+  const orgs = await listOrganizations<Organization>(signal);
   return orgs.filter((o) => o.status === "active").sort((a, b) => a.name.localeCompare(b.name));
 }
 
