@@ -69,7 +69,7 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
 /** A frame on an open connection, with the principal it acts for, checked again for this frame. */
 export interface WsActionRequest extends WsRequest {
   /** The organization key the connection was opened with; still valid when the logic runs. */
-  principal: { kind: "org"; orgId: string; keyId: string };
+  principal: { kind: "org"; orgId: string; keyId: string; monthlyBudgetUsd?: number };
   /** The connection's organization as the credential check read it (at most CREDENTIAL_CHECK_TTL_MS old). */
   org: Organization;
   connection: Connection;
@@ -121,7 +121,8 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
     const connection = await findConnection(request.connectionId);
     if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
     const keyId = keyIdOf(connection);
-    const org = keyId ? await access().credentials.validOrg(connection.orgId, keyId) : undefined;
+    const valid = keyId ? await access().credentials.validKey(connection.orgId, keyId) : undefined;
+    const org = valid?.org;
     if (!keyId || !org) {
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
@@ -130,7 +131,8 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
       // Closing it runs `$disconnect`, which forgets the connection (this route needs no table write).
       return { statusCode: 200 };
     }
-    const principal = { kind: "org" as const, orgId: connection.orgId, keyId };
+    // The key's own budget holds for its chat turns as for its HTTP queries.
+    const principal = { kind: "org" as const, orgId: connection.orgId, keyId, ...(valid?.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: valid.monthlyBudgetUsd } : {}) };
     await access().rateLimits.admitRequest(principal, org);
     return logic({ ...request, connection, principal, org });
   });
