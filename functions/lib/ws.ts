@@ -4,6 +4,9 @@ import type { Organization } from "../../core/tenants/organization.schema";
 import { keyIdOf } from "../../core/realtime/sessions";
 import { invalidInput, unauthorized } from "../../core/errors";
 import { findIllFormedText } from "../../core/shared/text";
+import type { z } from "../../core/shared/zod";
+import type { WsRouteSpec } from "../manifest.types";
+import { fieldErrorsOf } from "./field-errors";
 import { createPusher, managementEndpoint } from "./connections";
 import { deadlineOf, type InvocationContext } from "./invocation";
 import { logger } from "./logger";
@@ -138,3 +141,26 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
   });
 }
 
+
+/** A message route with the schema of its frames (functions/manifest/realtime.ts). */
+type FramedRoute = WsRouteSpec & { body: z.ZodType };
+
+/** A message route's request with its frame as its schema parsed it. */
+export type WsFrameRequest<R extends FramedRoute> = WsActionRequest & { body: z.output<R["body"]> };
+
+/**
+ * A message route from the manifest, as `http()` is for HTTP routes: `wsAction`'s checks (connection,
+ * credentials again for this frame, rate limit), then the frame validated by the route's own schema
+ * (`body`); a frame it refuses gets an `error` frame, 400 `validation_failed` naming each field, and
+ * the connection stays open. The logic gets the parsed frame as `body`.
+ */
+export function ws<R extends FramedRoute>(route: R, logic: (request: WsFrameRequest<R>) => Promise<APIGatewayProxyResultV2 | void>) {
+  return wsAction(async (request) => {
+    const parsed = route.body.safeParse(request.frame);
+    if (!parsed.success) {
+      const errors = fieldErrorsOf(parsed.error);
+      throw invalidInput(`Invalid ${route.routeKey} frame: ${errors.map((e) => e.field).join(", ")}.`, errors);
+    }
+    return logic({ ...request, body: parsed.data as z.output<R["body"]> });
+  });
+}
