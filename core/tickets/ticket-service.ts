@@ -9,6 +9,7 @@ import type { OrganizationStore } from "../tenants/ports";
 import { DEFAULT_TICKET_SETTINGS, createChangeAuthority } from "./change-authority";
 import type {
   AgentDirectory,
+  AssignmentGroupStore,
   ChangeAuthority,
   Page,
   PageRequest,
@@ -47,6 +48,8 @@ export interface TicketServiceDeps {
   events?: EventPublisher;
   /** Checks assignees and tells agents' roles and levels; without it any agent id is accepted. */
   agents?: AgentDirectory;
+  /** Assignment groups: a ticket's group must exist, and an assignee set with one must be a member. */
+  groups?: Pick<AssignmentGroupStore, "get">;
   /** Who may authorize changes; default: the organization's settings (change-authority.ts). */
   authority?: ChangeAuthority;
   clock?: Clock;
@@ -117,6 +120,7 @@ const EDITABLE = [
   "urgency",
   "priority",
   "assignedTo",
+  "assignmentGroup",
   "resolutionCode",
   "resolutionNotes",
   "changeType",
@@ -163,7 +167,7 @@ const isConcurrentModification = (error: unknown): error is DomainError => isDom
  * concurrent transitions are each checked against the state they actually apply to.
  */
 export function createTicketService(deps: TicketServiceDeps) {
-  const { store, orgs, settings, agents, clock = systemClock } = deps;
+  const { store, orgs, settings, agents, groups, clock = systemClock } = deps;
   const events = deps.events ?? noEvents;
   const authority = deps.authority ?? createChangeAuthority({ settings, ...(agents ? { agents } : {}) });
 
@@ -222,6 +226,7 @@ export function createTicketService(deps: TicketServiceDeps) {
       return now;
     };
     const assignee = first("assignedTo", ticket.assignedTo);
+    const group = first("assignmentGroup", ticket.assignmentGroup ?? null);
     return {
       seq: 1,
       at: ticket.createdAt,
@@ -232,6 +237,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         { field: "state", from: null, to: "new" },
         { field: "priority", from: null, to: first("priority", ticket.priority) },
         ...(assignee ? [{ field: "assignedTo", from: null, to: assignee }] : []),
+        ...(group ? [{ field: "assignmentGroup", from: null, to: group }] : []),
       ],
     } as HistoryEntry;
   }
@@ -239,6 +245,27 @@ export function createTicketService(deps: TicketServiceDeps) {
   async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
     if (!agentId || !agents) return;
     if (!(await agents.find(orgId, agentId))) errors.push({ field: "assignedTo", message: `no agent '${agentId}' in this organization` });
+  }
+
+  /**
+   * The group a ticket ends up with must exist, and its assignee (if any) must be one of the group's
+   * members: as in ServiceNow, "assigned to" is chosen from the assignment group. Missing group: 400
+   * `validation_failed` on `assignmentGroup`; assignee outside the group: 400 `assignee_not_in_group`.
+   */
+  async function checkGroup(orgId: string, groupId: string | null, assignee: string | null, checkExists: boolean, errors: FieldError[]): Promise<void> {
+    if (!groupId || !groups) return;
+    const group = await groups.get(orgId, groupId);
+    if (!group) {
+      if (checkExists) errors.push({ field: "assignmentGroup", message: `no assignment group '${groupId}' in this organization` });
+      return;
+    }
+    if (assignee && !group.members.includes(assignee)) {
+      throw invalidInput(
+        `The assignee ${assignee} is not a member of the assignment group '${group.name}'; assign a member, or change the group too.`,
+        [{ field: "assignedTo", message: `not a member of assignment group '${group.name}'` }],
+        "assignee_not_in_group",
+      );
+    }
   }
 
   function checkTypeFields(type: TicketType, input: Record<string, unknown>, errors: FieldError[]) {
@@ -270,6 +297,7 @@ export function createTicketService(deps: TicketServiceDeps) {
       ...fields,
       // Tickets written before names were stored show the ids instead.
       callerName: ticket.callerName ?? ticket.caller,
+      assignmentGroup: ticket.assignmentGroup ?? null,
       createdByName: ticket.createdByName ?? ticket.createdBy,
       updatedByName: ticket.updatedByName ?? ticket.updatedBy,
       priorityLabel: priorityLabel(ticket.priority),
@@ -286,10 +314,13 @@ export function createTicketService(deps: TicketServiceDeps) {
   function stamp(before: TicketRecord, after: TicketRecord, entries: NewEntry[], actor: TicketActor, now: Date): TicketWrite {
     const at = now.toISOString();
     const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor, actorName: nameOf(actor) }));
+    const queued = (t: TicketRecord) => (!isFinal(t.state) && t.assignmentGroup ? t.assignmentGroup : undefined);
+    const [leave, join] = [queued(before), queued(after)];
     return {
       ticket: { ...after, updatedAt: at, updatedBy: actor.actor, updatedByName: nameOf(actor), version: before.version + entries.length },
       expectedVersion: before.version,
       history,
+      ...(leave !== join ? { queue: { ...(leave ? { leave } : {}), ...(join ? { join } : {}) } } : {}),
     };
   }
 
@@ -405,11 +436,12 @@ export function createTicketService(deps: TicketServiceDeps) {
       const now = clock.now();
       const period = periodOf(now);
       const knownOrg = known?.id === actor.orgId ? known : undefined;
-      const hinted = knownOrg && !input.assignedTo ? knownFarFromLimit(actor.orgId, period, knownOrg.quotas.ticketsPerMonth, now.getTime()) : undefined;
+      const hinted = knownOrg && !input.assignedTo && !input.assignmentGroup ? knownFarFromLimit(actor.orgId, period, knownOrg.quotas.ticketsPerMonth, now.getTime()) : undefined;
       const [org, used] = await Promise.all([
         knownOrg ?? organization(actor.orgId),
         hinted ?? store.countInPeriod(actor.orgId, period),
         checkAssignee(actor.orgId, input.assignedTo, errors),
+        checkGroup(actor.orgId, input.assignmentGroup ?? null, input.assignedTo ?? null, true, errors),
       ]);
       if (hinted === undefined) rememberQuota(actor.orgId, { period, used, at: now.getTime() });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
@@ -446,6 +478,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         state: "new",
         holdReason: null,
         assignedTo: input.assignedTo ?? null,
+        assignmentGroup: input.assignmentGroup ?? null,
         resolutionCode: null,
         resolutionNotes: null,
         ...(input.type === "change"
@@ -491,6 +524,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         priority,
         state: ticket.state,
         assignedTo: ticket.assignedTo,
+        assignmentGroup: ticket.assignmentGroup,
         actor: actor.actor,
       }, audience);
       return view(ticket, now);
@@ -517,12 +551,14 @@ export function createTicketService(deps: TicketServiceDeps) {
       let active = filters.active === undefined ? undefined : filters.active === "true";
       // Only open tickets have running clocks, and an open state implies an open ticket: both can be
       // served by the (smaller) open-tickets index.
-      if (active === undefined && (atRisk === true || (filters.state !== undefined && !isFinal(filters.state)))) active = true;
+      // A group's queue is its open tickets, read from the open-tickets index (filtered by group).
+      if (active === undefined && (atRisk === true || filters.assignmentGroup !== undefined || (filters.state !== undefined && !isFinal(filters.state)))) active = true;
       const query: TicketQuery = {
         ...(filters.type ? { type: filters.type } : {}),
         ...(filters.state ? { state: filters.state } : {}),
         ...(filters.priority !== undefined ? { priority: filters.priority } : {}),
         ...(filters.assignee ? { assignee: filters.assignee } : {}),
+        ...(filters.assignmentGroup ? { assignmentGroup: filters.assignmentGroup } : {}),
         ...(filters.category ? { category: filters.category } : {}),
         ...(filters.service ? { service: filters.service } : {}),
         ...(filters.known_error ? { knownError: filters.known_error === "true" } : {}),
@@ -558,6 +594,11 @@ export function createTicketService(deps: TicketServiceDeps) {
         if (input.knownError === true && !(input.workaround ?? ticket.workaround)) errors.push({ field: "workaround", message: "a known error needs a workaround" });
         checkPlannedWindow(input.plannedStart === undefined ? ticket.plannedStart : input.plannedStart, input.plannedEnd === undefined ? ticket.plannedEnd : input.plannedEnd, errors);
         if (input.assignedTo !== ticket.assignedTo) await checkAssignee(actor.orgId, input.assignedTo, errors);
+        if (input.assignedTo !== undefined || input.assignmentGroup !== undefined) {
+          const group = input.assignmentGroup === undefined ? (ticket.assignmentGroup ?? null) : input.assignmentGroup;
+          const assignee = input.assignedTo === undefined ? ticket.assignedTo : input.assignedTo;
+          await checkGroup(actor.orgId, group, assignee, group !== (ticket.assignmentGroup ?? null), errors);
+        }
         if (errors.length) throw invalidInput(`The update is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
         const next: TicketRecord = { ...ticket };

@@ -89,6 +89,7 @@ export const TicketRef = z
 const Level = z.number().int().min(1).max(3);
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 const AgentId = idSchema("must be an agent id");
+const GroupId = idSchema("must be an assignment group id");
 const IsoTime = z.iso.datetime({ offset: true });
 
 export const CreateTicketBody = z
@@ -101,7 +102,8 @@ export const CreateTicketBody = z
     affectedService: text(120).optional().meta({ description: "The affected business service or configuration item" }),
     impact: Level.default(3).meta({ description: "1 = widespread (many users or a business service), 3 = one user" }),
     urgency: Level.default(3).meta({ description: "1 = work has stopped, 3 = can wait" }),
-    assignedTo: AgentId.optional().meta({ description: "The agent assigned to it" }),
+    assignedTo: AgentId.optional().meta({ description: "The agent assigned to it (a member of assignmentGroup when both are given)" }),
+    assignmentGroup: GroupId.optional().meta({ description: "The assignment group (team) it is assigned to" }),
     changeType: z.enum(CHANGE_TYPES).optional().meta({ description: "Changes only (default normal)" }),
     risk: z.enum(CHANGE_RISKS).optional().meta({ description: "Changes only (default moderate)" }),
     plannedStart: IsoTime.optional().meta({ description: "Changes only" }),
@@ -120,7 +122,8 @@ export const UpdateTicketBody = z
     affectedService: text(120).nullable().optional(),
     impact: Level.optional(),
     urgency: Level.optional(),
-    assignedTo: AgentId.nullable().optional().meta({ description: "An agent id, or null to unassign" }),
+    assignedTo: AgentId.nullable().optional().meta({ description: "An agent id, or null to unassign; must be a member of the ticket's assignment group" }),
+    assignmentGroup: GroupId.nullable().optional().meta({ description: "An assignment group id, or null for none" }),
     resolutionCode: text(40).nullable().optional().meta({ description: "Checked against the type's codes" }),
     resolutionNotes: text(4000).nullable().optional(),
     changeType: z.enum(CHANGE_TYPES).optional().meta({ description: "Changes only, while new" }),
@@ -169,6 +172,7 @@ export const TicketFilters = z.object({
   state: z.enum(TICKET_STATES).optional(),
   priority: z.coerce.number().int().min(1).max(5).optional(),
   assignee: z.union([AgentId, z.literal("none")]).optional().meta({ description: "An agent id, or none for unassigned" }),
+  assignmentGroup: GroupId.optional().meta({ description: "The group's queue: its open tickets (unless active=false is given)" }),
   category: z.string().max(80).optional(),
   service: z.string().max(120).optional().meta({ description: "Affected service" }),
   active: Flag.optional().meta({ description: "true: not closed, canceled or rejected" }),
@@ -246,6 +250,7 @@ export const Ticket = z
     state: z.enum(TICKET_STATES),
     holdReason: z.enum(HOLD_REASONS).nullable(),
     assignedTo: z.string().nullable(),
+    assignmentGroup: z.string().nullable().meta({ description: "The assignment group's id" }),
     resolutionCode: z.string().nullable(),
     resolutionNotes: z.string().nullable(),
     changeType: z.enum(CHANGE_TYPES).optional(),
