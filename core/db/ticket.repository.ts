@@ -22,9 +22,11 @@ const DEFAULT_HISTORY_MAX = 1000;
 
 type Item = Record<string, unknown>;
 
-/** Text the `q` filter searches: number, title, the start of the description, category, service, caller. */
-const searchTextOf = (t: TicketRecord): string =>
-  [t.number, t.title, t.description.slice(0, 2000), t.category ?? "", t.affectedService ?? "", t.caller].join(" ").toLowerCase();
+/** Text the `q` filter searches: number, title, the start of the description, category, service, caller (name and id). */
+const searchTextOf = (t: TicketRecord): string => {
+  const caller = typeof t.caller === "string" ? [t.caller, t.callerName ?? ""] : [t.caller.name, t.caller.id ?? ""];
+  return [t.number, t.title, t.description.slice(0, 2000), t.category ?? "", t.affectedService ?? "", ...caller].join(" ").toLowerCase();
+};
 
 function fromItem(item: Item | undefined): TicketRecord | undefined {
   if (!item) return undefined;

@@ -2,6 +2,7 @@ import type { Page, PageRequest } from "../tenants/ports";
 import type { SlaClocks, SlaMark } from "./sla";
 import type {
   Approval,
+  CallerRef,
   ApprovalState,
   ChangeRisk,
   ChangeType,
@@ -31,8 +32,12 @@ export interface TicketRecord {
   type: TicketType;
   title: string;
   description: string;
-  caller: string;
-  /** The caller's display name: the actor's name when the caller defaulted to the actor, else the caller text. */
+  /**
+   * The caller as a reference. Tickets written before references hold a string (the opener's actor
+   * id, or free text) with `callerName` next to it; the service reads those as a person.
+   */
+  caller: CallerRef | string;
+  /** Only on tickets whose caller is a string: its display name. */
   callerName?: string;
   category: string | null;
   affectedService: string | null;

@@ -27,6 +27,8 @@ import { GUARD_CHECKS, type NewEntry, RESOLUTION_CODES } from "./transition-guar
 import {
   NUMBER_PREFIX,
   TICKET_NUMBER_PATTERN,
+  type CallerInputValue,
+  type CallerRef,
   type CommentInput,
   type CreateTicketInput,
   type HistoryEntry,
@@ -73,6 +75,20 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
 
 /** The display name recorded next to an actor id. */
 const nameOf = (actor: TicketActor): string => actor.name ?? actor.actor;
+
+/**
+ * A ticket's caller as a reference. Tickets written before references hold a string: the opener's
+ * actor id (with its name in `callerName`) or free text; both read as a person of that name.
+ */
+export function callerOf(ticket: Pick<TicketRecord, "caller" | "callerName">): CallerRef {
+  if (typeof ticket.caller !== "string") {
+    // In a fixed key order: DynamoDB does not keep a map's order, and changes are compared as JSON.
+    const { kind, id, name } = ticket.caller;
+    return id === undefined ? { kind, name } : { kind, id, name };
+  }
+  const name = ticket.callerName ?? ticket.caller;
+  return name === ticket.caller ? { kind: "person", name } : { kind: "person", id: ticket.caller, name };
+}
 
 /** The data of `ticket.breached` (and of the sweep's `ticket.at_risk`): what a subscriber needs to act. */
 export function breachEventData(ticket: TicketRecord, clockName: ClockName): Record<string, unknown> {
@@ -242,6 +258,22 @@ export function createTicketService(deps: TicketServiceDeps) {
     } as HistoryEntry;
   }
 
+  /**
+   * The caller reference to store: the acting key's person or agent when none is given, a string as a
+   * person's name, an agent checked against the organization and named from it (400 on `caller.id`).
+   */
+  async function resolveCaller(actor: TicketActor, input: CallerInputValue | undefined, errors: FieldError[]): Promise<CallerRef> {
+    if (input === undefined) {
+      return actor.kind === "agent" ? { kind: "agent", id: actor.agentId, name: nameOf(actor) } : { kind: "person", id: actor.actor, name: nameOf(actor) };
+    }
+    if (typeof input === "string") return { kind: "person", name: input };
+    if (input.kind === "person") return { kind: "person", ...(input.id ? { id: input.id } : {}), name: input.name };
+    if (!agents) return { kind: "agent", id: input.id, name: input.name || input.id };
+    const agent = await agents.find(actor.orgId, input.id);
+    if (!agent) errors.push({ field: "caller.id", message: `no agent '${input.id}' in this organization` });
+    return { kind: "agent", id: input.id, name: agent?.name ?? input.id };
+  }
+
   async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
     if (!agentId || !agents) return;
     if (!(await agents.find(orgId, agentId))) errors.push({ field: "assignedTo", message: `no agent '${agentId}' in this organization` });
@@ -293,10 +325,12 @@ export function createTicketService(deps: TicketServiceDeps) {
 
   function view(ticket: TicketRecord, now: Date): Ticket {
     const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
+    const caller = callerOf(ticket);
     return {
       ...fields,
+      caller,
+      callerName: caller.name,
       // Tickets written before names were stored show the ids instead.
-      callerName: ticket.callerName ?? ticket.caller,
       assignmentGroup: ticket.assignmentGroup ?? null,
       createdByName: ticket.createdByName ?? ticket.createdBy,
       updatedByName: ticket.updatedByName ?? ticket.updatedBy,
@@ -443,6 +477,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         checkAssignee(actor.orgId, input.assignedTo, errors),
         checkGroup(actor.orgId, input.assignmentGroup ?? null, input.assignedTo ?? null, true, errors),
       ]);
+      const caller = await resolveCaller(actor, input.caller, errors);
       if (hinted === undefined) rememberQuota(actor.orgId, { period, used, at: now.getTime() });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
       const limit = org.quotas.ticketsPerMonth;
@@ -468,8 +503,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         type: input.type,
         title: input.title,
         description: input.description,
-        caller: input.caller ?? actor.actor,
-        callerName: input.caller ?? nameOf(actor),
+        caller,
         category: input.category ?? null,
         affectedService: input.affectedService ?? null,
         impact: input.impact,
@@ -599,18 +633,28 @@ export function createTicketService(deps: TicketServiceDeps) {
           const assignee = input.assignedTo === undefined ? ticket.assignedTo : input.assignedTo;
           await checkGroup(actor.orgId, group, assignee, group !== (ticket.assignmentGroup ?? null), errors);
         }
+        const caller = input.caller === undefined ? undefined : await resolveCaller(actor, input.caller, errors);
         if (errors.length) throw invalidInput(`The update is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
         const next: TicketRecord = { ...ticket };
         const assign = next as unknown as Record<string, unknown>;
         for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
-        // A caller given as text is its own display name.
-        if (input.caller !== undefined) next.callerName = input.caller;
+        if (caller) {
+          // The reference replaces a string caller and its separate name.
+          next.caller = caller;
+          delete next.callerName;
+        }
         next.priority = priorityOf(next.impact, next.urgency);
         if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
 
-        const changes = EDITABLE.filter((field) => !sameValue(ticket[field], next[field])).map((field) => ({ field, from: ticket[field] ?? null, to: next[field] ?? null }));
+        // A caller compares (and is recorded) as a reference, also where a string was stored.
+        const valueOf = (t: TicketRecord, field: (typeof EDITABLE)[number]) => (field === "caller" ? callerOf(t) : t[field]);
+        const changes = EDITABLE.filter((field) => !sameValue(valueOf(ticket, field), valueOf(next, field))).map((field) => ({
+          field,
+          from: valueOf(ticket, field) ?? null,
+          to: valueOf(next, field) ?? null,
+        }));
         if (!changes.length) return undefined;
         return { ticket: next, entries: [{ action: "updated", changes }] };
       });

@@ -92,12 +92,41 @@ const AgentId = idSchema("must be an agent id");
 const GroupId = idSchema("must be an assignment group id");
 const IsoTime = z.iso.datetime({ offset: true });
 
+/**
+ * The caller (ServiceNow `caller_id`): who reported or requested it, as a reference. A person is a
+ * name (or email) with an optional id of the requester's own (an HR number, `key:<id>`); an agent is
+ * an agent of the organization, named from the agent registry. A plain string is a person's name.
+ */
+export const CALLER_KINDS = ["person", "agent"] as const;
+export type CallerKind = (typeof CALLER_KINDS)[number];
+const PersonCaller = z.strictObject({
+  kind: z.literal("person"),
+  id: text(120).min(1, "must not be empty").optional().meta({ description: "An id of the person's, if any (employee number, email, key:<id>)" }),
+  name: text(120).min(1, "must not be empty").meta({ description: "The person's name or email" }),
+});
+const AgentCaller = z.strictObject({
+  kind: z.literal("agent"),
+  id: AgentId.meta({ description: "An agent of the organization" }),
+  name: text(120).optional().meta({ description: "Ignored: the agent's name is taken from the agent" }),
+});
+export const CallerInput = z
+  .union([text(120).min(1, "must not be empty"), z.discriminatedUnion("kind", [PersonCaller, AgentCaller])])
+  .meta({
+    id: "CallerInput",
+    description: "Who reported or requested it: a person's name (a string), {kind: person, name, id?} or {kind: agent, id}; default: the caller of this API",
+  });
+export const CallerRef = z
+  .object({ kind: z.enum(CALLER_KINDS), id: z.string().optional(), name: z.string() })
+  .meta({ id: "CallerRef", description: "Who reported or requested it: a person (name, optional id) or an agent (its id and name)" });
+export type CallerRef = z.infer<typeof CallerRef>;
+export type CallerInputValue = z.infer<typeof CallerInput>;
+
 export const CreateTicketBody = z
   .strictObject({
     type: z.enum(TICKET_TYPES),
     title: text(160).min(1, "must not be empty").meta({ description: "Short description" }),
     description: text(20_000).default(""),
-    caller: text(120).optional().meta({ description: "Who reported or requested it; default: the caller of this API (key:<id>)" }),
+    caller: CallerInput.optional(),
     category: text(80).optional(),
     affectedService: text(120).optional().meta({ description: "The affected business service or configuration item" }),
     impact: Level.default(3).meta({ description: "1 = widespread (many users or a business service), 3 = one user" }),
@@ -117,7 +146,7 @@ export const UpdateTicketBody = z
   .strictObject({
     title: text(160).min(1, "must not be empty").optional(),
     description: text(20_000).optional(),
-    caller: text(120).optional(),
+    caller: CallerInput.optional(),
     category: text(80).nullable().optional(),
     affectedService: text(120).nullable().optional(),
     impact: Level.optional(),
@@ -239,8 +268,8 @@ export const Ticket = z
     type: z.enum(TICKET_TYPES),
     title: z.string(),
     description: z.string(),
-    caller: z.string(),
-    callerName: z.string().meta({ description: "The caller's display name (the key's or agent's name when the caller is the one who opened it)" }),
+    caller: CallerRef,
+    callerName: z.string().meta({ description: "The caller's display name (caller.name)" }),
     category: z.string().nullable(),
     affectedService: z.string().nullable(),
     impact: z.number().int(),

@@ -95,7 +95,7 @@ describe("ITSM tools on the ticket service", () => {
     expect(result).toMatchObject({ type: "incident", priority: 1, priority_label: "Critical", state: "new", affected_service: "Payroll" });
     expect(result.number).toMatch(/^INC\d{7}$/);
     expect(result.sla).toEqual({ breached: false, at_risk: false, time_to_breach_minutes: 30 });
-    expect(stored).toMatchObject({ createdBy: `agent:${INCIDENT_MANAGER}`, caller: `agent:${INCIDENT_MANAGER}` });
+    expect(stored).toMatchObject({ createdBy: `agent:${INCIDENT_MANAGER}`, caller: { kind: "agent", id: INCIDENT_MANAGER } });
     expect(stored.history[0]).toMatchObject({ action: "created", actor: `agent:${INCIDENT_MANAGER}` });
   });
 

@@ -211,6 +211,8 @@ function Comment({ ticket, onDone }: { ticket: Ticket; onDone: (message: string)
 function show(v: unknown): string {
   if (v === null || v === undefined || v === "") return "—";
   if (typeof v === "boolean") return v ? "Yes" : "No";
+  // A reference (the caller) by its name.
+  if (typeof v === "object" && typeof (v as { name?: unknown }).name === "string") return (v as { name: string }).name;
   if (typeof v !== "string") return JSON.stringify(v);
   return /^[a-z_]+$/.test(v) ? label(v) : v;
 }
@@ -267,7 +269,7 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                   <dt>Type</dt><dd>${label(t.type)}${t.changeType ? ` (${t.changeType})` : ""}</dd>
                   <dt>Priority</dt><dd><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span> (impact ${t.impact}, urgency ${t.urgency})</dd>
                   <dt>Assigned to</dt><dd>${agentName(directory, t.assignedTo)}</dd>
-                  <dt>Caller</dt><dd><span class="actor" title=${t.caller}>${t.callerName ?? t.caller}</span></dd>
+                  <dt>Caller</dt><dd><span class="actor" title=${`${label(t.caller.kind)}${t.caller.id ? ` · ${t.caller.id}` : ""}`}>${t.caller.name}</span></dd>
                   <dt>Opened by</dt><dd><span class="actor" title=${t.createdBy}>${t.createdByName ?? t.createdBy}</span></dd>
                   <dt>Category</dt><dd>${t.category ?? "—"}</dd>
                   <dt>Service</dt><dd>${t.affectedService ?? "—"}</dd>
