@@ -174,7 +174,9 @@ const QUOTA_HINT_SHARE = 0.9;
 const QUOTA_HINTS_MAX = 10_000;
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const isConcurrentModification = (error: unknown): error is DomainError => isDomainError(error) && error.code === "concurrent_modification";
+/** A lost race worth re-deciding; an edit made on a version the caller named (`expectedVersion`) is not retried. */
+const isConcurrentModification = (error: unknown): error is DomainError =>
+  isDomainError(error) && error.code === "concurrent_modification" && !("expectedVersion" in error.details);
 
 /**
  * ITSM tickets: creation under the monthly quota, ITIL workflows, SLA clocks, links, comments, and the
@@ -465,6 +467,7 @@ export function createTicketService(deps: TicketServiceDeps) {
       const errors: FieldError[] = [];
       checkTypeFields(input.type, input, errors);
       checkPlannedWindow(input.plannedStart, input.plannedEnd, errors);
+      if (input.knownError === true && !input.workaround) errors.push({ field: "workaround", message: "a known error needs a workaround" });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
       const now = clock.now();
@@ -525,7 +528,7 @@ export function createTicketService(deps: TicketServiceDeps) {
               plannedEnd: input.plannedEnd ?? null,
             }
           : {}),
-        ...(input.type === "problem" ? { knownError: false, workaround: input.workaround ?? null, rootCause: input.rootCause ?? null } : {}),
+        ...(input.type === "problem" ? { knownError: input.knownError ?? false, workaround: input.workaround ?? null, rootCause: input.rootCause ?? null } : {}),
         links: [],
         slaClocks: startClocks(input.type, priority, org.tier, now),
         breachAnnounced: [],
@@ -614,8 +617,16 @@ export function createTicketService(deps: TicketServiceDeps) {
 
     /** Changes fields (not the state: that is `transition`). Priority follows impact and urgency. */
     async update(actor: TicketActor, ref: string, input: UpdateTicketInput): Promise<Ticket> {
+      const { version: expectedVersion, ...fields } = input;
       const { before, write, now } = await mutate(actor, ref, async (ticket) => {
         refuseIfFinal(ticket, "update");
+        if (expectedVersion !== undefined && expectedVersion !== ticket.version) {
+          throw conflict(`${ticket.number} was changed since version ${expectedVersion} (it is at ${ticket.version}); read it again and redo the edit.`, "concurrent_modification", {
+            number: ticket.number,
+            expectedVersion,
+            version: ticket.version,
+          });
+        }
         const errors: FieldError[] = [];
         checkTypeFields(ticket.type, input, errors);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType && ticket.state !== "new") {
@@ -638,7 +649,7 @@ export function createTicketService(deps: TicketServiceDeps) {
 
         const next: TicketRecord = { ...ticket };
         const assign = next as unknown as Record<string, unknown>;
-        for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
+        for (const [field, value] of Object.entries(fields)) if (value !== undefined) assign[field] = value;
         if (caller) {
           // The reference replaces a string caller and its separate name.
           next.caller = caller;

@@ -139,6 +139,7 @@ export const CreateTicketBody = z
     plannedEnd: IsoTime.optional().meta({ description: "Changes only" }),
     rootCause: text(4000).optional().meta({ description: "Problems only" }),
     workaround: text(4000).optional().meta({ description: "Problems only" }),
+    knownError: z.boolean().optional().meta({ description: "Problems only: opens it as a known error (needs a workaround)" }),
   })
   .meta({ id: "CreateTicket" });
 
@@ -162,8 +163,14 @@ export const UpdateTicketBody = z
     knownError: z.boolean().optional().meta({ description: "Problems only: marks a known error (needs a workaround)" }),
     workaround: text(4000).nullable().optional(),
     rootCause: text(4000).nullable().optional(),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "The version the edit was made on: 409 `concurrent_modification` (with the current `version`) when the ticket changed since; without it the edit applies to the latest version" }),
   })
-  .refine((body) => Object.keys(body).length > 0, { message: "at least one field must be given" })
+  .refine((body) => Object.keys(body).some((key) => key !== "version"), { message: "at least one field must be given" })
   .meta({ id: "UpdateTicket" });
 
 export const TransitionBody = z

@@ -6,8 +6,10 @@ import type { Platform } from "../../local/platform";
 import { call, createTenant, startTestPlatform } from "../support/platform";
 
 /*
- * The caller of a ticket as a reference (person or agent) instead of free text, and tickets stored
- * with a string caller before that, read as a person. Real platform, DynamoDB Local.
+ * What the console's ticket forms need of the API (issue 14): the caller as a reference (person or
+ * agent) instead of free text, tickets stored with a string caller read as a person, a problem opened
+ * as a known error, and an edit made on a version refused once the ticket changed. Real platform,
+ * DynamoDB Local.
  */
 
 let platform: Platform;
@@ -110,5 +112,38 @@ describe("the caller as a reference", () => {
     expect(same.body.version).toBe(b.version);
     const changed = await call(platform, `/tickets/${b.id}`, { method: "PATCH", key: t.key, body: { caller: { kind: "person", id: "E-7", name: "Walter Skinner" } } });
     expect(changed.body.caller).toEqual({ kind: "person", id: "E-7", name: "Walter Skinner" });
+  });
+});
+
+describe("creating and editing as the console does", () => {
+  it("opens a problem as a known error with its workaround, and refuses a known error without one", async () => {
+    const t = await createTenant(platform);
+
+    const known = await open(t, { type: "problem", title: "Spooler leak", rootCause: "Buffers kept", workaround: "Restart nightly", knownError: true });
+    const bare = await open(t, { type: "problem", title: "Spooler leak", knownError: true });
+    const incident = await open(t, { knownError: true, workaround: "x" });
+
+    expect(known.status, known.text).toBe(201);
+    expect(known.body).toMatchObject({ knownError: true, workaround: "Restart nightly", rootCause: "Buffers kept" });
+    expect(bare.status).toBe(400);
+    expect(bare.body).toMatchObject({ code: "validation_failed", errors: [{ field: "workaround" }] });
+    expect(incident.status).toBe(400);
+    expect(incident.body.errors.map((e: { field: string }) => e.field)).toContain("knownError");
+  });
+
+  it("applies an edit made on the current version, and refuses one made on an older version with 409 concurrent_modification", async () => {
+    const t = await createTenant(platform);
+    const ticket = (await open(t, {})).body;
+
+    const first = await call(platform, `/tickets/${ticket.number}`, { method: "PATCH", key: t.key, body: { urgency: 1, version: ticket.version } });
+    const stale = await call(platform, `/tickets/${ticket.number}`, { method: "PATCH", key: t.key, body: { title: "Mine", version: ticket.version } });
+    const versionOnly = await call(platform, `/tickets/${ticket.number}`, { method: "PATCH", key: t.key, body: { version: first.body.version } });
+
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toMatchObject({ urgency: 1, version: ticket.version + 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ code: "concurrent_modification", expectedVersion: ticket.version, version: ticket.version + 1 });
+    expect((await call(platform, `/tickets/${ticket.number}`, { key: t.key })).body.title).toBe("Laptop broken");
+    expect(versionOnly.status).toBe(400);
   });
 });
