@@ -55,6 +55,20 @@ const options = (form: ReturnType<Page["locator"]>, label: string) => form.getBy
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 /** Opens the new-ticket form; its fields are looked up inside it (the filters have labels like Type too). */
+/** The list filters whose chosen text does not fit their closed select (with the assignment group, one more filter). */
+const truncatedFilters = (page: Page) =>
+  page.locator(".filters select").evaluateAll((selects: HTMLSelectElement[]) =>
+    selects.flatMap((select) => {
+      const style = getComputedStyle(select);
+      const context = document.createElement("canvas").getContext("2d")!;
+      context.font = style.font;
+      const text = context.measureText(select.selectedOptions[0]!.text).width;
+      // The closed select shows its text between the paddings, left of the arrow (about 20 px).
+      const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+      return text > room ? [select.selectedOptions[0]!.text] : [];
+    }),
+  );
+
 async function newTicketForm(page: Page) {
   await page.goto(`${platform.url}/#/tickets`);
   await page.getByRole("button", { name: "New ticket" }).click();
@@ -91,6 +105,7 @@ describe.each([
     expect(everyone).toEqual(["Unassigned", "Ada", "Lee", "Sky", "Sol"]);
     expect(members).toEqual(["Unassigned", "Lee", "Sol"]);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await truncatedFilters(page)).toEqual([]);
     expect(await seriousViolations(page)).toEqual([]);
     await screenshot(page, `ticket-new-${name}`);
 
