@@ -253,6 +253,16 @@ export const entities = {
     audit: "noise",
     why: "the ticket's number, which the recorded ticket holds",
   }),
+  assignmentGroup: define({
+    name: "assignmentGroup",
+    description: "an assignment group: a named team of agents that tickets are assigned to",
+    scope: "tenant",
+    keys: { item: keys.assignmentGroup, prefix: keys.assignmentGroupPrefix },
+    shape: { pk: TENANT, sk: /^AGROUP#/ },
+    // `orgId` is the tenant's; `updatedBy` stays: who changed the group is part of it.
+    tableOnly: ["pk", "sk", "entity", "orgId"],
+    audit: "recorded",
+  }),
   wsToken: define({
     name: "wsToken",
     description: "a short-lived WebSocket token",

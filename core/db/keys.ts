@@ -114,6 +114,12 @@ export const keys = {
   ticketNumber: (orgId: string, number: string): Key => ({ pk: tenant(orgId), sk: `TICKETNO#${number}` }),
   /** The per-organization, per-type number sequence (`INC`, `REQ`, `CHG`, `PRB`). */
   ticketNumberCounter: (orgId: string, prefix: string): Key => ({ pk: tenant(orgId), sk: `COUNTER#ticket-number#${prefix}` }),
+  /**
+   * An assignment group (a team of agents tickets are assigned to), sorted by id (ULID = creation).
+   * `AGROUP#` is no prefix of another sort key. Its queue is read from the open-tickets index above.
+   */
+  assignmentGroup: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `AGROUP#${id}` }),
+  assignmentGroupPrefix: "AGROUP#",
   /** Ticket settings of an organization (change authority). */
   ticketSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#tickets" }),
 

@@ -1,8 +1,9 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { conflict } from "../errors";
+import { conflict, invalidInput } from "../errors";
 import { DEFAULT_AUTO_CLOSE_DAYS, NUMBER_PREFIX, type HistoryEntry, type TicketSettings } from "../tickets/ticket.schema";
 import type { TicketQuery, TicketRecord, TicketSettingsStore, TicketStore, TicketWrite } from "../tickets/ports";
 import { FINAL_STATES, isFinal } from "../tickets/state-machines";
+import { queueMoveItems } from "./assignment-group.repository";
 import { isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
 import { pageSize } from "./item";
@@ -21,9 +22,11 @@ const DEFAULT_HISTORY_MAX = 1000;
 
 type Item = Record<string, unknown>;
 
-/** Text the `q` filter searches: number, title, the start of the description, category, service, caller. */
-const searchTextOf = (t: TicketRecord): string =>
-  [t.number, t.title, t.description.slice(0, 2000), t.category ?? "", t.affectedService ?? "", t.caller].join(" ").toLowerCase();
+/** Text the `q` filter searches: number, title, the start of the description, category, service, caller (name and id). */
+const searchTextOf = (t: TicketRecord): string => {
+  const caller = typeof t.caller === "string" ? [t.caller, t.callerName ?? ""] : [t.caller.name, t.caller.id ?? ""];
+  return [t.number, t.title, t.description.slice(0, 2000), t.category ?? "", t.affectedService ?? "", ...caller].join(" ").toLowerCase();
+};
 
 function fromItem(item: Item | undefined): TicketRecord | undefined {
   if (!item) return undefined;
@@ -101,9 +104,11 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
           },
         ],
         ...history.map((entry) => ["history", historyPut(ticket.orgId, ticket.id, entry)] as const),
+        ...queueMoveItems(table, ticket.orgId, ticket.assignmentGroup ? { join: ticket.assignmentGroup } : undefined),
       ]);
       if (result.ok) return "created";
       if (result.failed === "ticketQuota") return "quota_exceeded";
+      if (result.failed === "assignmentGroup") throw groupGone(ticket.assignmentGroup!);
       throw conflict(`Ticket ${ticket.number} already exists.`, "ticket_exists");
     },
 
@@ -153,7 +158,7 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
     },
 
     async save(writes: TicketWrite[]) {
-      const parts = writes.flatMap(({ ticket, expectedVersion, history }) => {
+      const parts = writes.flatMap(({ ticket, expectedVersion, history, queue }) => {
         const item = attributes(ticket);
         const names: Record<string, string> = {};
         const values: Record<string, unknown> = { ":expected": expectedVersion };
@@ -184,10 +189,18 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
             ExpressionAttributeValues: values,
           },
         };
-        return [["ticket", versioned] as const, ...history.map((entry) => ["history", historyPut(ticket.orgId, ticket.id, entry)] as const)];
+        return [
+          ["ticket", versioned] as const,
+          ...history.map((entry) => ["history", historyPut(ticket.orgId, ticket.id, entry)] as const),
+          ...queueMoveItems(table, ticket.orgId, queue),
+        ];
       });
       // A version (or a history seq) taken meanwhile: the service reads again and retries.
       const result = await transactWrite(client, parts);
+      // The group was deleted between the service's check and this write (the ticket condition held).
+      if (!result.ok && result.conditions.includes("assignmentGroup") && !result.conditions.includes("ticket")) {
+        throw groupGone(writes.find((w) => w.queue?.join)?.queue?.join ?? "");
+      }
       if (!result.ok) throw conflict("The ticket was changed by someone else meanwhile; read it again and retry.", "concurrent_modification");
     },
 
@@ -262,6 +275,9 @@ export function createTicketStore({ client, table, cursors = processCursors }: R
   };
 }
 
+const groupGone = (id: string) =>
+  invalidInput(`There is no assignment group '${id}' in this organization.`, [{ field: "assignmentGroup", message: `no assignment group '${id}' in this organization` }]);
+
 /** The FilterExpression of the plain (stored-attribute) filters of a query. */
 function filterOf(query: TicketQuery): { expression?: string; names: Record<string, string>; values: Record<string, unknown> } {
   const parts: string[] = [];
@@ -283,6 +299,7 @@ function filterOf(query: TicketQuery): { expression?: string; names: Record<stri
     values[":null"] = "NULL";
     parts.push("attribute_type(#assignedTo, :null)");
   } else if (query.assignee) equals("assignedTo", query.assignee);
+  if (query.assignmentGroup) equals("assignmentGroup", query.assignmentGroup);
   if (query.active === false) {
     names["#state"] = "state";
     FINAL_STATES.forEach((state, i) => (values[`:final${i}`] = state));

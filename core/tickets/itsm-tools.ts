@@ -31,6 +31,7 @@ const Ref = z
   .regex(/^(?:[0-9a-hjkmnp-tv-zA-HJKMNP-TV-Z]{26}|(?:INC|REQ|CHG|PRB|inc|req|chg|prb)[0-9]{7,})$/)
   .describe("The ticket's number (e.g. INC0001001) or id");
 const AgentId = z.string().toLowerCase().regex(/^[0-9a-hjkmnp-tv-z]{26}$/).describe("An agent id");
+const GroupId = z.string().toLowerCase().regex(/^[0-9a-hjkmnp-tv-z]{26}$/).describe("An assignment group id (a team of agents)");
 const Level = (what: string) => z.number().int().min(1).max(3).describe(what);
 const IMPACT = "1 = widespread (many users or a whole business service), 2 = a department or group, 3 = one user";
 const URGENCY = "1 = work has stopped / no workaround, 2 = work impaired, 3 = can wait";
@@ -45,7 +46,8 @@ const CreateArgs = z.strictObject({
   affected_service: z.string().max(120).optional().describe("The affected business service, e.g. 'Payroll'"),
   impact: Level(IMPACT).optional().describe(`${IMPACT} (default 3)`),
   urgency: Level(URGENCY).optional().describe(`${URGENCY} (default 3)`),
-  assigned_to: AgentId.optional().describe("The agent to assign it to"),
+  assigned_to: AgentId.optional().describe("The agent to assign it to (a member of assignment_group when both are given)"),
+  assignment_group: GroupId.optional().describe("The assignment group (team) to assign it to"),
   change_type: z.enum(CHANGE_TYPES).optional().describe("Changes only: normal (assessed and authorized), standard (pre-authorized), emergency (authorized, not assessed)"),
   risk: z.enum(CHANGE_RISKS).optional().describe("Changes only"),
   planned_start: Time.optional().describe("Changes only"),
@@ -63,7 +65,8 @@ const UpdateArgs = z.strictObject({
   affected_service: z.string().max(120).nullable().optional(),
   impact: Level(IMPACT).optional().describe(`${IMPACT}; the priority is recomputed`),
   urgency: Level(URGENCY).optional().describe(`${URGENCY}; the priority is recomputed`),
-  assigned_to: AgentId.nullable().optional().describe("An agent id, or null to unassign"),
+  assigned_to: AgentId.nullable().optional().describe("An agent id, or null to unassign; must be a member of the ticket's assignment group"),
+  assignment_group: GroupId.nullable().optional().describe("An assignment group id, or null for none"),
   resolution_code: z.string().max(40).nullable().optional().describe("Incident: solved_permanently, solved_workaround, solved_remotely, resolved_by_problem, resolved_by_change, not_reproducible, too_costly, duplicate, canceled_by_caller; problem: fix_applied, risk_accepted, duplicate, canceled; change: successful, successful_with_issues, unsuccessful"),
   resolution_notes: z.string().max(4000).nullable().optional(),
   change_type: z.enum(CHANGE_TYPES).optional().describe("Changes only, while new"),
@@ -103,6 +106,7 @@ const SearchArgs = z.strictObject({
   state: z.enum(TICKET_STATES).optional(),
   priority: z.number().int().min(1).max(5).optional().describe("1 Critical .. 5 Planning"),
   assigned_to: z.union([AgentId, z.literal("none")]).optional().describe("An agent id, or 'none' for unassigned"),
+  assignment_group: GroupId.optional().describe("The group's queue: its open tickets (unless active is false)"),
   category: z.string().max(80).optional(),
   affected_service: z.string().max(120).optional(),
   active: z.boolean().optional().describe("true: open tickets only; false: closed, canceled or rejected only"),
@@ -132,6 +136,7 @@ export function ticketSummary(t: Ticket) {
     impact: t.impact,
     urgency: t.urgency,
     assigned_to: t.assignedTo,
+    assignment_group: t.assignmentGroup,
     category: t.category,
     affected_service: t.affectedService,
     ...(t.holdReason ? { hold_reason: t.holdReason } : {}),
@@ -219,6 +224,7 @@ export function createItsmTools({ tickets }: ItsmToolsDeps): AgentTool[] {
             impact: a.impact,
             urgency: a.urgency,
             assignedTo: a.assigned_to,
+            assignmentGroup: a.assignment_group,
             changeType: a.change_type,
             risk: a.risk,
             plannedStart: a.planned_start,
@@ -244,6 +250,7 @@ export function createItsmTools({ tickets }: ItsmToolsDeps): AgentTool[] {
           impact: a.impact,
           urgency: a.urgency,
           assignedTo: a.assigned_to,
+          assignmentGroup: a.assignment_group,
           resolutionCode: a.resolution_code,
           resolutionNotes: a.resolution_notes,
           changeType: a.change_type,
@@ -281,6 +288,7 @@ export function createItsmTools({ tickets }: ItsmToolsDeps): AgentTool[] {
           state: a.state,
           priority: a.priority,
           assignee: a.assigned_to,
+          assignmentGroup: a.assignment_group,
           category: a.category,
           service: a.affected_service,
           active: flag(a.active),

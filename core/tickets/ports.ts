@@ -2,6 +2,7 @@ import type { Page, PageRequest } from "../tenants/ports";
 import type { SlaClocks, SlaMark } from "./sla";
 import type {
   Approval,
+  CallerRef,
   ApprovalState,
   ChangeRisk,
   ChangeType,
@@ -31,8 +32,12 @@ export interface TicketRecord {
   type: TicketType;
   title: string;
   description: string;
-  caller: string;
-  /** The caller's display name: the actor's name when the caller defaulted to the actor, else the caller text. */
+  /**
+   * The caller as a reference. Tickets written before references hold a string (the opener's actor
+   * id, or free text) with `callerName` next to it; the service reads those as a person.
+   */
+  caller: CallerRef | string;
+  /** Only on tickets whose caller is a string: its display name. */
   callerName?: string;
   category: string | null;
   affectedService: string | null;
@@ -42,6 +47,8 @@ export interface TicketRecord {
   state: TicketState;
   holdReason: HoldReason | null;
   assignedTo: string | null;
+  /** The assignment group (an id of core/tickets/assignment-group.schema.ts); absent on tickets written before groups. */
+  assignmentGroup?: string | null;
   resolutionCode: string | null;
   resolutionNotes: string | null;
   // changes
@@ -77,11 +84,22 @@ export interface TicketRecord {
   version: number;
 }
 
+/**
+ * A ticket's move between group queues: the group whose open tickets it leaves, the one it joins. The
+ * store counts each group's open tickets in the same transaction as the ticket (a group with open
+ * tickets cannot be deleted), and the join is conditional on the group existing.
+ */
+export interface QueueMove {
+  leave?: string;
+  join?: string;
+}
+
 /** One ticket's write: its new state and the history entries that explain it, expected at `expectedVersion`. */
 export interface TicketWrite {
   ticket: TicketRecord;
   expectedVersion: number;
   history: HistoryEntry[];
+  queue?: QueueMove;
 }
 
 /** Filters the store can apply; `accept` is for what only the domain can compute (SLA breach at `now`). */
@@ -91,6 +109,8 @@ export interface TicketQuery {
   priority?: number;
   /** An agent id, or "none" for unassigned. */
   assignee?: string;
+  /** An assignment group id. */
+  assignmentGroup?: string;
   category?: string;
   service?: string;
   knownError?: boolean;
@@ -142,6 +162,8 @@ export interface TicketSettingsStore {
 /** What the ticket domain needs to know about an agent (adapter: the agent registry, when it exists). */
 export interface AgentInfo {
   id: string;
+  /** The agent's display name. */
+  name?: string;
   roleId: string;
   /** 1 = CEO ... 5 = specialist. */
   level: number;
@@ -159,6 +181,37 @@ export interface AgentDirectory {
  */
 export interface ChangeAuthority {
   mayAuthorize(actor: TicketActor): Promise<boolean>;
+}
+
+/** An assignment group as stored (core/db/assignment-group.repository.ts). */
+export interface AssignmentGroupRecord {
+  id: string;
+  name: string;
+  description: string;
+  members: string[];
+  manager: string | null;
+  /** Open tickets in the group's queue: kept by the ticket store's transactions, never by the group's own writes. */
+  openTickets: number;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  version: number;
+}
+
+/** The outcome of a conditional write of a group. */
+export type GroupWriteOutcome = "ok" | "missing" | "concurrent_modification" | "in_use";
+
+/** Persistence of assignment groups. */
+export interface AssignmentGroupStore {
+  create(orgId: string, group: AssignmentGroupRecord): Promise<void>;
+  get(orgId: string, id: string): Promise<AssignmentGroupRecord | undefined>;
+  /** By id (creation order). */
+  list(orgId: string, page: PageRequest): Promise<Page<AssignmentGroupRecord>>;
+  /** Writes the group's own fields at `expectedVersion` + 1 (never `openTickets`). */
+  save(orgId: string, group: AssignmentGroupRecord, expectedVersion: number): Promise<GroupWriteOutcome>;
+  /** Deletes the group unless it has open tickets (`in_use`). */
+  remove(orgId: string, id: string): Promise<GroupWriteOutcome>;
 }
 
 export type { Page, PageRequest };

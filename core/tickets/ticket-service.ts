@@ -9,6 +9,7 @@ import type { OrganizationStore } from "../tenants/ports";
 import { DEFAULT_TICKET_SETTINGS, createChangeAuthority } from "./change-authority";
 import type {
   AgentDirectory,
+  AssignmentGroupStore,
   ChangeAuthority,
   Page,
   PageRequest,
@@ -26,6 +27,8 @@ import { GUARD_CHECKS, type NewEntry, RESOLUTION_CODES } from "./transition-guar
 import {
   NUMBER_PREFIX,
   TICKET_NUMBER_PATTERN,
+  type CallerInputValue,
+  type CallerRef,
   type CommentInput,
   type CreateTicketInput,
   type HistoryEntry,
@@ -47,6 +50,8 @@ export interface TicketServiceDeps {
   events?: EventPublisher;
   /** Checks assignees and tells agents' roles and levels; without it any agent id is accepted. */
   agents?: AgentDirectory;
+  /** Assignment groups: a ticket's group must exist, and an assignee set with one must be a member. */
+  groups?: Pick<AssignmentGroupStore, "get">;
   /** Who may authorize changes; default: the organization's settings (change-authority.ts). */
   authority?: ChangeAuthority;
   clock?: Clock;
@@ -70,6 +75,20 @@ export const agentActorOf = (context: ToolContext): TicketActor => ({
 
 /** The display name recorded next to an actor id. */
 const nameOf = (actor: TicketActor): string => actor.name ?? actor.actor;
+
+/**
+ * A ticket's caller as a reference. Tickets written before references hold a string: the opener's
+ * actor id (with its name in `callerName`) or free text; both read as a person of that name.
+ */
+export function callerOf(ticket: Pick<TicketRecord, "caller" | "callerName">): CallerRef {
+  if (typeof ticket.caller !== "string") {
+    // In a fixed key order: DynamoDB does not keep a map's order, and changes are compared as JSON.
+    const { kind, id, name } = ticket.caller;
+    return id === undefined ? { kind, name } : { kind, id, name };
+  }
+  const name = ticket.callerName ?? ticket.caller;
+  return name === ticket.caller ? { kind: "person", name } : { kind: "person", id: ticket.caller, name };
+}
 
 /** The data of `ticket.breached` (and of the sweep's `ticket.at_risk`): what a subscriber needs to act. */
 export function breachEventData(ticket: TicketRecord, clockName: ClockName): Record<string, unknown> {
@@ -117,6 +136,7 @@ const EDITABLE = [
   "urgency",
   "priority",
   "assignedTo",
+  "assignmentGroup",
   "resolutionCode",
   "resolutionNotes",
   "changeType",
@@ -154,7 +174,9 @@ const QUOTA_HINT_SHARE = 0.9;
 const QUOTA_HINTS_MAX = 10_000;
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const isConcurrentModification = (error: unknown): error is DomainError => isDomainError(error) && error.code === "concurrent_modification";
+/** A lost race worth re-deciding; an edit made on a version the caller named (`expectedVersion`) is not retried. */
+const isConcurrentModification = (error: unknown): error is DomainError =>
+  isDomainError(error) && error.code === "concurrent_modification" && !("expectedVersion" in error.details);
 
 /**
  * ITSM tickets: creation under the monthly quota, ITIL workflows, SLA clocks, links, comments, and the
@@ -163,7 +185,7 @@ const isConcurrentModification = (error: unknown): error is DomainError => isDom
  * concurrent transitions are each checked against the state they actually apply to.
  */
 export function createTicketService(deps: TicketServiceDeps) {
-  const { store, orgs, settings, agents, clock = systemClock } = deps;
+  const { store, orgs, settings, agents, groups, clock = systemClock } = deps;
   const events = deps.events ?? noEvents;
   const authority = deps.authority ?? createChangeAuthority({ settings, ...(agents ? { agents } : {}) });
 
@@ -222,6 +244,7 @@ export function createTicketService(deps: TicketServiceDeps) {
       return now;
     };
     const assignee = first("assignedTo", ticket.assignedTo);
+    const group = first("assignmentGroup", ticket.assignmentGroup ?? null);
     return {
       seq: 1,
       at: ticket.createdAt,
@@ -232,13 +255,51 @@ export function createTicketService(deps: TicketServiceDeps) {
         { field: "state", from: null, to: "new" },
         { field: "priority", from: null, to: first("priority", ticket.priority) },
         ...(assignee ? [{ field: "assignedTo", from: null, to: assignee }] : []),
+        ...(group ? [{ field: "assignmentGroup", from: null, to: group }] : []),
       ],
     } as HistoryEntry;
+  }
+
+  /**
+   * The caller reference to store: the acting key's person or agent when none is given, a string as a
+   * person's name, an agent checked against the organization and named from it (400 on `caller.id`).
+   */
+  async function resolveCaller(actor: TicketActor, input: CallerInputValue | undefined, errors: FieldError[]): Promise<CallerRef> {
+    if (input === undefined) {
+      return actor.kind === "agent" ? { kind: "agent", id: actor.agentId, name: nameOf(actor) } : { kind: "person", id: actor.actor, name: nameOf(actor) };
+    }
+    if (typeof input === "string") return { kind: "person", name: input };
+    if (input.kind === "person") return { kind: "person", ...(input.id ? { id: input.id } : {}), name: input.name };
+    if (!agents) return { kind: "agent", id: input.id, name: input.name || input.id };
+    const agent = await agents.find(actor.orgId, input.id);
+    if (!agent) errors.push({ field: "caller.id", message: `no agent '${input.id}' in this organization` });
+    return { kind: "agent", id: input.id, name: agent?.name ?? input.id };
   }
 
   async function checkAssignee(orgId: string, agentId: string | null | undefined, errors: FieldError[]) {
     if (!agentId || !agents) return;
     if (!(await agents.find(orgId, agentId))) errors.push({ field: "assignedTo", message: `no agent '${agentId}' in this organization` });
+  }
+
+  /**
+   * The group a ticket ends up with must exist, and its assignee (if any) must be one of the group's
+   * members: as in ServiceNow, "assigned to" is chosen from the assignment group. Missing group: 400
+   * `validation_failed` on `assignmentGroup`; assignee outside the group: 400 `assignee_not_in_group`.
+   */
+  async function checkGroup(orgId: string, groupId: string | null, assignee: string | null, checkExists: boolean, errors: FieldError[]): Promise<void> {
+    if (!groupId || !groups) return;
+    const group = await groups.get(orgId, groupId);
+    if (!group) {
+      if (checkExists) errors.push({ field: "assignmentGroup", message: `no assignment group '${groupId}' in this organization` });
+      return;
+    }
+    if (assignee && !group.members.includes(assignee)) {
+      throw invalidInput(
+        `The assignee ${assignee} is not a member of the assignment group '${group.name}'; assign a member, or change the group too.`,
+        [{ field: "assignedTo", message: `not a member of assignment group '${group.name}'` }],
+        "assignee_not_in_group",
+      );
+    }
   }
 
   function checkTypeFields(type: TicketType, input: Record<string, unknown>, errors: FieldError[]) {
@@ -266,10 +327,13 @@ export function createTicketService(deps: TicketServiceDeps) {
 
   function view(ticket: TicketRecord, now: Date): Ticket {
     const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
+    const caller = callerOf(ticket);
     return {
       ...fields,
+      caller,
+      callerName: caller.name,
       // Tickets written before names were stored show the ids instead.
-      callerName: ticket.callerName ?? ticket.caller,
+      assignmentGroup: ticket.assignmentGroup ?? null,
       createdByName: ticket.createdByName ?? ticket.createdBy,
       updatedByName: ticket.updatedByName ?? ticket.updatedBy,
       priorityLabel: priorityLabel(ticket.priority),
@@ -286,10 +350,13 @@ export function createTicketService(deps: TicketServiceDeps) {
   function stamp(before: TicketRecord, after: TicketRecord, entries: NewEntry[], actor: TicketActor, now: Date): TicketWrite {
     const at = now.toISOString();
     const history = entries.map((entry, i) => ({ ...entry, seq: before.version + i + 1, at, actor: actor.actor, actorName: nameOf(actor) }));
+    const queued = (t: TicketRecord) => (!isFinal(t.state) && t.assignmentGroup ? t.assignmentGroup : undefined);
+    const [leave, join] = [queued(before), queued(after)];
     return {
       ticket: { ...after, updatedAt: at, updatedBy: actor.actor, updatedByName: nameOf(actor), version: before.version + entries.length },
       expectedVersion: before.version,
       history,
+      ...(leave !== join ? { queue: { ...(leave ? { leave } : {}), ...(join ? { join } : {}) } } : {}),
     };
   }
 
@@ -400,17 +467,20 @@ export function createTicketService(deps: TicketServiceDeps) {
       const errors: FieldError[] = [];
       checkTypeFields(input.type, input, errors);
       checkPlannedWindow(input.plannedStart, input.plannedEnd, errors);
+      if (input.knownError === true && !input.workaround) errors.push({ field: "workaround", message: "a known error needs a workaround" });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
       const now = clock.now();
       const period = periodOf(now);
       const knownOrg = known?.id === actor.orgId ? known : undefined;
-      const hinted = knownOrg && !input.assignedTo ? knownFarFromLimit(actor.orgId, period, knownOrg.quotas.ticketsPerMonth, now.getTime()) : undefined;
+      const hinted = knownOrg && !input.assignedTo && !input.assignmentGroup ? knownFarFromLimit(actor.orgId, period, knownOrg.quotas.ticketsPerMonth, now.getTime()) : undefined;
       const [org, used] = await Promise.all([
         knownOrg ?? organization(actor.orgId),
         hinted ?? store.countInPeriod(actor.orgId, period),
         checkAssignee(actor.orgId, input.assignedTo, errors),
+        checkGroup(actor.orgId, input.assignmentGroup ?? null, input.assignedTo ?? null, true, errors),
       ]);
+      const caller = await resolveCaller(actor, input.caller, errors);
       if (hinted === undefined) rememberQuota(actor.orgId, { period, used, at: now.getTime() });
       if (errors.length) throw invalidInput(`The ticket is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
       const limit = org.quotas.ticketsPerMonth;
@@ -436,8 +506,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         type: input.type,
         title: input.title,
         description: input.description,
-        caller: input.caller ?? actor.actor,
-        callerName: input.caller ?? nameOf(actor),
+        caller,
         category: input.category ?? null,
         affectedService: input.affectedService ?? null,
         impact: input.impact,
@@ -446,6 +515,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         state: "new",
         holdReason: null,
         assignedTo: input.assignedTo ?? null,
+        assignmentGroup: input.assignmentGroup ?? null,
         resolutionCode: null,
         resolutionNotes: null,
         ...(input.type === "change"
@@ -458,7 +528,7 @@ export function createTicketService(deps: TicketServiceDeps) {
               plannedEnd: input.plannedEnd ?? null,
             }
           : {}),
-        ...(input.type === "problem" ? { knownError: false, workaround: input.workaround ?? null, rootCause: input.rootCause ?? null } : {}),
+        ...(input.type === "problem" ? { knownError: input.knownError ?? false, workaround: input.workaround ?? null, rootCause: input.rootCause ?? null } : {}),
         links: [],
         slaClocks: startClocks(input.type, priority, org.tier, now),
         breachAnnounced: [],
@@ -491,6 +561,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         priority,
         state: ticket.state,
         assignedTo: ticket.assignedTo,
+        assignmentGroup: ticket.assignmentGroup,
         actor: actor.actor,
       }, audience);
       return view(ticket, now);
@@ -517,12 +588,14 @@ export function createTicketService(deps: TicketServiceDeps) {
       let active = filters.active === undefined ? undefined : filters.active === "true";
       // Only open tickets have running clocks, and an open state implies an open ticket: both can be
       // served by the (smaller) open-tickets index.
-      if (active === undefined && (atRisk === true || (filters.state !== undefined && !isFinal(filters.state)))) active = true;
+      // A group's queue is its open tickets, read from the open-tickets index (filtered by group).
+      if (active === undefined && (atRisk === true || filters.assignmentGroup !== undefined || (filters.state !== undefined && !isFinal(filters.state)))) active = true;
       const query: TicketQuery = {
         ...(filters.type ? { type: filters.type } : {}),
         ...(filters.state ? { state: filters.state } : {}),
         ...(filters.priority !== undefined ? { priority: filters.priority } : {}),
         ...(filters.assignee ? { assignee: filters.assignee } : {}),
+        ...(filters.assignmentGroup ? { assignmentGroup: filters.assignmentGroup } : {}),
         ...(filters.category ? { category: filters.category } : {}),
         ...(filters.service ? { service: filters.service } : {}),
         ...(filters.known_error ? { knownError: filters.known_error === "true" } : {}),
@@ -544,8 +617,16 @@ export function createTicketService(deps: TicketServiceDeps) {
 
     /** Changes fields (not the state: that is `transition`). Priority follows impact and urgency. */
     async update(actor: TicketActor, ref: string, input: UpdateTicketInput): Promise<Ticket> {
+      const { version: expectedVersion, ...fields } = input;
       const { before, write, now } = await mutate(actor, ref, async (ticket) => {
         refuseIfFinal(ticket, "update");
+        if (expectedVersion !== undefined && expectedVersion !== ticket.version) {
+          throw conflict(`${ticket.number} was changed since version ${expectedVersion} (it is at ${ticket.version}); read it again and redo the edit.`, "concurrent_modification", {
+            number: ticket.number,
+            expectedVersion,
+            version: ticket.version,
+          });
+        }
         const errors: FieldError[] = [];
         checkTypeFields(ticket.type, input, errors);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType && ticket.state !== "new") {
@@ -558,18 +639,33 @@ export function createTicketService(deps: TicketServiceDeps) {
         if (input.knownError === true && !(input.workaround ?? ticket.workaround)) errors.push({ field: "workaround", message: "a known error needs a workaround" });
         checkPlannedWindow(input.plannedStart === undefined ? ticket.plannedStart : input.plannedStart, input.plannedEnd === undefined ? ticket.plannedEnd : input.plannedEnd, errors);
         if (input.assignedTo !== ticket.assignedTo) await checkAssignee(actor.orgId, input.assignedTo, errors);
+        if (input.assignedTo !== undefined || input.assignmentGroup !== undefined) {
+          const group = input.assignmentGroup === undefined ? (ticket.assignmentGroup ?? null) : input.assignmentGroup;
+          const assignee = input.assignedTo === undefined ? ticket.assignedTo : input.assignedTo;
+          await checkGroup(actor.orgId, group, assignee, group !== (ticket.assignmentGroup ?? null), errors);
+        }
+        const caller = input.caller === undefined ? undefined : await resolveCaller(actor, input.caller, errors);
         if (errors.length) throw invalidInput(`The update is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 
         const next: TicketRecord = { ...ticket };
         const assign = next as unknown as Record<string, unknown>;
-        for (const [field, value] of Object.entries(input)) if (value !== undefined) assign[field] = value;
-        // A caller given as text is its own display name.
-        if (input.caller !== undefined) next.callerName = input.caller;
+        for (const [field, value] of Object.entries(fields)) if (value !== undefined) assign[field] = value;
+        if (caller) {
+          // The reference replaces a string caller and its separate name.
+          next.caller = caller;
+          delete next.callerName;
+        }
         next.priority = priorityOf(next.impact, next.urgency);
         if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
 
-        const changes = EDITABLE.filter((field) => !sameValue(ticket[field], next[field])).map((field) => ({ field, from: ticket[field] ?? null, to: next[field] ?? null }));
+        // A caller compares (and is recorded) as a reference, also where a string was stored.
+        const valueOf = (t: TicketRecord, field: (typeof EDITABLE)[number]) => (field === "caller" ? callerOf(t) : t[field]);
+        const changes = EDITABLE.filter((field) => !sameValue(valueOf(ticket, field), valueOf(next, field))).map((field) => ({
+          field,
+          from: valueOf(ticket, field) ?? null,
+          to: valueOf(next, field) ?? null,
+        }));
         if (!changes.length) return undefined;
         return { ticket: next, entries: [{ action: "updated", changes }] };
       });

@@ -89,25 +89,57 @@ export const TicketRef = z
 const Level = z.number().int().min(1).max(3);
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 const AgentId = idSchema("must be an agent id");
+const GroupId = idSchema("must be an assignment group id");
 const IsoTime = z.iso.datetime({ offset: true });
+
+/**
+ * The caller (ServiceNow `caller_id`): who reported or requested it, as a reference. A person is a
+ * name (or email) with an optional id of the requester's own (an HR number, `key:<id>`); an agent is
+ * an agent of the organization, named from the agent registry. A plain string is a person's name.
+ */
+export const CALLER_KINDS = ["person", "agent"] as const;
+export type CallerKind = (typeof CALLER_KINDS)[number];
+const PersonCaller = z.strictObject({
+  kind: z.literal("person"),
+  id: text(120).min(1, "must not be empty").optional().meta({ description: "An id of the person's, if any (employee number, email, key:<id>)" }),
+  name: text(120).min(1, "must not be empty").meta({ description: "The person's name or email" }),
+});
+const AgentCaller = z.strictObject({
+  kind: z.literal("agent"),
+  id: AgentId.meta({ description: "An agent of the organization" }),
+  name: text(120).optional().meta({ description: "Ignored: the agent's name is taken from the agent" }),
+});
+export const CallerInput = z
+  .union([text(120).min(1, "must not be empty"), z.discriminatedUnion("kind", [PersonCaller, AgentCaller])])
+  .meta({
+    id: "CallerInput",
+    description: "Who reported or requested it: a person's name (a string), {kind: person, name, id?} or {kind: agent, id}; default: the caller of this API",
+  });
+export const CallerRef = z
+  .object({ kind: z.enum(CALLER_KINDS), id: z.string().optional(), name: z.string() })
+  .meta({ id: "CallerRef", description: "Who reported or requested it: a person (name, optional id) or an agent (its id and name)" });
+export type CallerRef = z.infer<typeof CallerRef>;
+export type CallerInputValue = z.infer<typeof CallerInput>;
 
 export const CreateTicketBody = z
   .strictObject({
     type: z.enum(TICKET_TYPES),
     title: text(160).min(1, "must not be empty").meta({ description: "Short description" }),
     description: text(20_000).default(""),
-    caller: text(120).optional().meta({ description: "Who reported or requested it; default: the caller of this API (key:<id>)" }),
+    caller: CallerInput.optional(),
     category: text(80).optional(),
     affectedService: text(120).optional().meta({ description: "The affected business service or configuration item" }),
     impact: Level.default(3).meta({ description: "1 = widespread (many users or a business service), 3 = one user" }),
     urgency: Level.default(3).meta({ description: "1 = work has stopped, 3 = can wait" }),
-    assignedTo: AgentId.optional().meta({ description: "The agent assigned to it" }),
+    assignedTo: AgentId.optional().meta({ description: "The agent assigned to it (a member of assignmentGroup when both are given)" }),
+    assignmentGroup: GroupId.optional().meta({ description: "The assignment group (team) it is assigned to" }),
     changeType: z.enum(CHANGE_TYPES).optional().meta({ description: "Changes only (default normal)" }),
     risk: z.enum(CHANGE_RISKS).optional().meta({ description: "Changes only (default moderate)" }),
     plannedStart: IsoTime.optional().meta({ description: "Changes only" }),
     plannedEnd: IsoTime.optional().meta({ description: "Changes only" }),
     rootCause: text(4000).optional().meta({ description: "Problems only" }),
     workaround: text(4000).optional().meta({ description: "Problems only" }),
+    knownError: z.boolean().optional().meta({ description: "Problems only: opens it as a known error (needs a workaround)" }),
   })
   .meta({ id: "CreateTicket" });
 
@@ -115,12 +147,13 @@ export const UpdateTicketBody = z
   .strictObject({
     title: text(160).min(1, "must not be empty").optional(),
     description: text(20_000).optional(),
-    caller: text(120).optional(),
+    caller: CallerInput.optional(),
     category: text(80).nullable().optional(),
     affectedService: text(120).nullable().optional(),
     impact: Level.optional(),
     urgency: Level.optional(),
-    assignedTo: AgentId.nullable().optional().meta({ description: "An agent id, or null to unassign" }),
+    assignedTo: AgentId.nullable().optional().meta({ description: "An agent id, or null to unassign; must be a member of the ticket's assignment group" }),
+    assignmentGroup: GroupId.nullable().optional().meta({ description: "An assignment group id, or null for none" }),
     resolutionCode: text(40).nullable().optional().meta({ description: "Checked against the type's codes" }),
     resolutionNotes: text(4000).nullable().optional(),
     changeType: z.enum(CHANGE_TYPES).optional().meta({ description: "Changes only, while new" }),
@@ -130,8 +163,14 @@ export const UpdateTicketBody = z
     knownError: z.boolean().optional().meta({ description: "Problems only: marks a known error (needs a workaround)" }),
     workaround: text(4000).nullable().optional(),
     rootCause: text(4000).nullable().optional(),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "The version the edit was made on: 409 `concurrent_modification` (with the current `version`) when the ticket changed since; without it the edit applies to the latest version" }),
   })
-  .refine((body) => Object.keys(body).length > 0, { message: "at least one field must be given" })
+  .refine((body) => Object.keys(body).some((key) => key !== "version"), { message: "at least one field must be given" })
   .meta({ id: "UpdateTicket" });
 
 export const TransitionBody = z
@@ -169,6 +208,7 @@ export const TicketFilters = z.object({
   state: z.enum(TICKET_STATES).optional(),
   priority: z.coerce.number().int().min(1).max(5).optional(),
   assignee: z.union([AgentId, z.literal("none")]).optional().meta({ description: "An agent id, or none for unassigned" }),
+  assignmentGroup: GroupId.optional().meta({ description: "The group's queue: its open tickets (unless active=false is given)" }),
   category: z.string().max(80).optional(),
   service: z.string().max(120).optional().meta({ description: "Affected service" }),
   active: Flag.optional().meta({ description: "true: not closed, canceled or rejected" }),
@@ -235,8 +275,8 @@ export const Ticket = z
     type: z.enum(TICKET_TYPES),
     title: z.string(),
     description: z.string(),
-    caller: z.string(),
-    callerName: z.string().meta({ description: "The caller's display name (the key's or agent's name when the caller is the one who opened it)" }),
+    caller: CallerRef,
+    callerName: z.string().meta({ description: "The caller's display name (caller.name)" }),
     category: z.string().nullable(),
     affectedService: z.string().nullable(),
     impact: z.number().int(),
@@ -246,6 +286,7 @@ export const Ticket = z
     state: z.enum(TICKET_STATES),
     holdReason: z.enum(HOLD_REASONS).nullable(),
     assignedTo: z.string().nullable(),
+    assignmentGroup: z.string().nullable().meta({ description: "The assignment group's id" }),
     resolutionCode: z.string().nullable(),
     resolutionNotes: z.string().nullable(),
     changeType: z.enum(CHANGE_TYPES).optional(),

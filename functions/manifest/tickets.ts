@@ -11,8 +11,9 @@ import {
   TransitionBody,
   UpdateTicketBody,
 } from "../../core/tickets/ticket.schema";
+import { AssignmentGroup, CreateAssignmentGroupBody, UpdateAssignmentGroupBody } from "../../core/tickets/assignment-group.schema";
 import { httpRoute, type ScheduledFunctionSpec } from "../manifest.types";
-import { Page, PageQuery } from "./common";
+import { IdParams, Page, PageQuery } from "./common";
 
 /** A ticket in a path: its id or its number. Anything else cannot exist (404). */
 const TicketParams = z.object({ id: TicketRef });
@@ -26,7 +27,8 @@ export const ticketRoutes = {
     path: "/api/v1/tickets",
     handler: "functions/http/tickets.list",
     auth: "key",
-    summary: "List tickets, newest first, filtered by type, state, priority, assignee, SLA breached or at risk; cursor pagination (a page can be short and still have a cursor)",
+    summary:
+      "List tickets, newest first, filtered by type, state, priority, assignee, assignment group (its queue: open tickets), SLA breached or at risk; cursor pagination (a page can be short and still have a cursor)",
     tags: ["tickets"],
     query: PageQuery.extend(TicketFilters.shape),
     response: { status: 200, description: "A page of tickets", schema: Page(Ticket, "TicketPage") },
@@ -37,7 +39,8 @@ export const ticketRoutes = {
     path: "/api/v1/tickets",
     handler: "functions/http/tickets.create",
     auth: "key",
-    summary: "Open an incident, service request, change or problem; priority from impact and urgency; counts against the monthly ticket quota (429 when used up)",
+    summary:
+      "Open an incident, service request, change or problem; priority from impact and urgency; counts against the monthly ticket quota (429 when used up); an assignee outside the assignment group is 400 assignee_not_in_group",
     tags: ["tickets"],
     body: CreateTicketBody,
     response: { status: 201, description: "The new ticket, with its number (INC0001001)", schema: Ticket },
@@ -59,7 +62,8 @@ export const ticketRoutes = {
     path: "/api/v1/tickets/{id}",
     handler: "functions/http/tickets.update",
     auth: "key",
-    summary: "Change a ticket's fields (not its state); impact and urgency recompute the priority; 409 ticket_closed once it is closed, canceled or rejected",
+    summary:
+      "Change a ticket's fields (not its state); impact and urgency recompute the priority; 409 ticket_closed once it is closed, canceled or rejected; an assignee outside the ticket's assignment group is 400 assignee_not_in_group",
     tags: ["tickets"],
     params: TicketParams,
     body: UpdateTicketBody,
@@ -113,6 +117,66 @@ export const ticketRoutes = {
       { status: 409, description: "`already_linked`, `too_many_links`, or the tickets kept changing (`concurrent_modification`)" },
     ],
     permissions: [...WRITE],
+  }),
+  listAssignmentGroups: httpRoute({
+    method: "GET",
+    path: "/api/v1/assignment-groups",
+    handler: "functions/http/assignment-groups.list",
+    auth: "key",
+    summary: "The organization's assignment groups (teams of agents tickets are assigned to), oldest first; cursor pagination",
+    tags: ["tickets"],
+    query: PageQuery,
+    response: { status: 200, description: "A page of assignment groups", schema: Page(AssignmentGroup, "AssignmentGroupPage") },
+    permissions: ["table:read"],
+  }),
+  createAssignmentGroup: httpRoute({
+    method: "POST",
+    path: "/api/v1/assignment-groups",
+    handler: "functions/http/assignment-groups.create",
+    auth: "key",
+    summary: "Create an assignment group: a name, a description, member agents and an optional manager agent",
+    tags: ["tickets"],
+    body: CreateAssignmentGroupBody,
+    response: { status: 201, description: "The new group", schema: AssignmentGroup },
+    permissions: ["table:write"],
+  }),
+  getAssignmentGroup: httpRoute({
+    method: "GET",
+    path: "/api/v1/assignment-groups/{id}",
+    handler: "functions/http/assignment-groups.get",
+    auth: "key",
+    summary: "An assignment group, with its members' names and its count of open tickets (its queue: GET /tickets?assignmentGroup={id})",
+    tags: ["tickets"],
+    params: IdParams,
+    response: { status: 200, description: "The group", schema: AssignmentGroup },
+    permissions: ["table:read"],
+  }),
+  updateAssignmentGroup: httpRoute({
+    method: "PATCH",
+    path: "/api/v1/assignment-groups/{id}",
+    handler: "functions/http/assignment-groups.update",
+    auth: "key",
+    summary: "Change an assignment group's name, description, members or manager; with `version`, only if it is still at that version",
+    tags: ["tickets"],
+    params: IdParams,
+    body: UpdateAssignmentGroupBody,
+    response: { status: 200, description: "The group", schema: AssignmentGroup },
+    errors: [
+      { status: 409, description: "The group is no longer at the version given, or kept changing (`concurrent_modification`)" },
+    ],
+    permissions: ["table:write"],
+  }),
+  deleteAssignmentGroup: httpRoute({
+    method: "DELETE",
+    path: "/api/v1/assignment-groups/{id}",
+    handler: "functions/http/assignment-groups.remove",
+    auth: "key",
+    summary: "Delete an assignment group that has no open tickets",
+    tags: ["tickets"],
+    params: IdParams,
+    response: { status: 204, description: "Deleted" },
+    errors: [{ status: 409, description: "The group still has open tickets (`assignment_group_in_use`, with `openTickets`)" }],
+    permissions: ["table:write"],
   }),
   getTicketSettings: httpRoute({
     method: "GET",

@@ -44,7 +44,7 @@ describe("tickets", () => {
     await page.getByRole("button", { name: "New ticket" }).click();
     const form = page.getByRole("form", { name: "New ticket" });
     await form.getByLabel("Type").selectOption("incident");
-    await form.getByLabel("Title").fill("Payroll is down");
+    await form.getByLabel("Short description").fill("Payroll is down");
     await form.getByLabel("Impact").selectOption("1");
     await form.getByLabel("Urgency").selectOption("2");
     await form.getByLabel("Assigned to").selectOption({ label: "Iris" });

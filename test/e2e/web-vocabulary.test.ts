@@ -15,6 +15,7 @@ describe("dashboard ticket vocabulary", () => {
     expect(web.PROBLEM_RESOLUTION_CODES).toEqual(core.PROBLEM_RESOLUTION_CODES);
     expect(web.CHANGE_CLOSE_CODES).toEqual(core.CHANGE_CLOSE_CODES);
     expect(web.CHANGE_TYPES).toEqual(core.CHANGE_TYPES);
+    expect(web.CHANGE_RISKS).toEqual(core.CHANGE_RISKS);
     expect(web.PRIORITY_LABELS).toEqual(core.PRIORITY_LABELS);
   });
 });

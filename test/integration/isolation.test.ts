@@ -32,6 +32,8 @@ beforeAll(async () => {
   B_IDS.inboxAgent = worker.body.id;
   const ticket = await call(platform, "/tickets", { method: "POST", key: b.key, body: { type: "incident", title: "B only" } });
   B_IDS.tickets = ticket.body.id;
+  const group = await call(platform, "/assignment-groups", { method: "POST", key: b.key, body: { name: "B only" } });
+  B_IDS["assignment-groups"] = group.body.id;
   // No model is configured here: the offline responder answers, and the completion still has its cost record.
   const completion = await call(platform, "/chat/completions", { method: "POST", key: b.key, body: { model: "auto", messages: [{ role: "user", content: "b only" }] } });
   B_IDS.completions = completion.body.id;
@@ -63,6 +65,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/agents/{id}/messages": { kind: "broadcast", body: "hijack" },
   "PATCH /api/v1/agents/{id}/messages/{messageId}": { status: "done" },
   "PATCH /api/v1/tickets/{id}": { title: "Hijacked" },
+  "PATCH /api/v1/assignment-groups/{id}": { name: "Hijacked" },
   "POST /api/v1/tickets/{id}/transitions": { to: "canceled" },
   "POST /api/v1/tickets/{id}/comments": { text: "hijack" },
   "POST /api/v1/tickets/{id}/links": { ticket: "01jzzzzzzzzzzzzzzzzzzzzzzz" },

@@ -62,7 +62,7 @@ describe("ITSM agents work tickets through their tools", () => {
     const incident = incidents.body.items[0];
     expect(incident).toMatchObject({ priority: 1, affectedService: "payroll", state: "new" });
     // The agent is named, next to its id, without a lookup on read.
-    expect(incident).toMatchObject({ createdBy: `agent:${agent}`, createdByName: "ITSM agent", caller: "employee", callerName: "employee" });
+    expect(incident).toMatchObject({ createdBy: `agent:${agent}`, createdByName: "ITSM agent", caller: { kind: "person", name: "employee" }, callerName: "employee" });
     expect(incident.number).toMatch(/^INC\d{7}$/);
     expect(inbox.body.items[0]).toMatchObject({ kind: "escalate", from: agent, to: manager });
     expect(inbox.body.items[0].body).toContain(incident.number);

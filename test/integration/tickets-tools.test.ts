@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentTool, ToolContext } from "../../core/agents/tools";
 import type { DomainError } from "../../core/errors";
+import { createAssignmentGroupStore } from "../../core/db/assignment-group.repository";
+import { createAssignmentGroupService } from "../../core/tickets/assignment-group-service";
 import { createItsmTools } from "../../core/tickets/itsm-tools";
 import type { TicketService } from "../../core/tickets/ticket-service";
 import type { Platform } from "../../local/platform";
@@ -95,7 +97,7 @@ describe("ITSM tools on the ticket service", () => {
     expect(result).toMatchObject({ type: "incident", priority: 1, priority_label: "Critical", state: "new", affected_service: "Payroll" });
     expect(result.number).toMatch(/^INC\d{7}$/);
     expect(result.sla).toEqual({ breached: false, at_risk: false, time_to_breach_minutes: 30 });
-    expect(stored).toMatchObject({ createdBy: `agent:${INCIDENT_MANAGER}`, caller: `agent:${INCIDENT_MANAGER}` });
+    expect(stored).toMatchObject({ createdBy: `agent:${INCIDENT_MANAGER}`, caller: { kind: "agent", id: INCIDENT_MANAGER } });
     expect(stored.history[0]).toMatchObject({ action: "created", actor: `agent:${INCIDENT_MANAGER}` });
   });
 
@@ -186,6 +188,19 @@ describe("ITSM tools on the ticket service", () => {
     const result = await run("create_ticket", JSON.stringify({ type: "service_request", title: "New monitor", impact: 3, urgency: 2 }));
 
     expect(result).toMatchObject({ number: expect.stringMatching(/^REQ\d{7}$/), priority: 4 });
+  });
+
+  it("assigns to an assignment group and one of its members, lists the group's queue, and refuses a non-member", async () => {
+    const groups = createAssignmentGroupService({ store: createAssignmentGroupStore({ client: harness.client, table: platform.tableName }) });
+    const desk = await groups.create(person(), { name: "Major incidents", description: "", members: [INCIDENT_MANAGER] });
+
+    const created = await run("create_ticket", { type: "incident", title: "Mail is down", assignment_group: desk.id.toUpperCase(), assigned_to: INCIDENT_MANAGER });
+    const outsider = await failure(run("update_ticket", { ticket: created.number, assigned_to: PROBLEM_MANAGER }));
+    const queue = await run("search_tickets", { assignment_group: desk.id });
+
+    expect(created).toMatchObject({ assignment_group: desk.id, assigned_to: INCIDENT_MANAGER });
+    expect(outsider).toMatchObject({ code: "assignee_not_in_group" });
+    expect(queue.tickets.map((t: { number: string }) => t.number)).toEqual([created.number]);
   });
 
   it("acts only inside the calling agent's organization", async () => {

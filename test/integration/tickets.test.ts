@@ -47,7 +47,7 @@ describe("tickets over HTTP", () => {
       priority: 2,
       priorityLabel: "High",
       state: "new",
-      caller: `key:${tenant.keyId}`,
+      caller: { kind: "person", id: `key:${tenant.keyId}`, name: "test" },
       createdBy: `key:${tenant.keyId}`,
       affectedService: "Payroll",
       version: 1,
@@ -239,7 +239,7 @@ describe("tickets over HTTP", () => {
     expect(created.body).toMatchObject({
       createdBy: `key:${key.body.id}`,
       createdByName: "helpdesk-bot",
-      caller: `key:${key.body.id}`,
+      caller: { kind: "person", id: `key:${key.body.id}`, name: "helpdesk-bot" },
       callerName: "helpdesk-bot",
       updatedByName: "helpdesk-bot",
     });
@@ -249,7 +249,7 @@ describe("tickets over HTTP", () => {
     ]);
     expect(read.body).toMatchObject({ createdByName: "helpdesk-bot", updatedBy: `key:${acme.keyId}`, updatedByName: "test" });
     expect(listed.body.items[0]).toMatchObject({ id: created.body.id, createdByName: "helpdesk-bot" });
-    expect(explicitCaller.body).toMatchObject({ caller: "Dana Scully", callerName: "Dana Scully", createdByName: "helpdesk-bot" });
+    expect(explicitCaller.body).toMatchObject({ caller: { kind: "person", name: "Dana Scully" }, callerName: "Dana Scully", createdByName: "helpdesk-bot" });
   });
 
   it("accepts ids in upper case (ULIDs are case-insensitive) and answers with the stored lowercase ids", async () => {

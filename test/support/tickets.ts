@@ -1,3 +1,4 @@
+import { createAssignmentGroupStore } from "../../core/db/assignment-group.repository";
 import { createDocumentClient } from "../../core/db/client";
 import { createOrganizationStore } from "../../core/db/organization.repository";
 import { createTicketSettingsStore, createTicketStore } from "../../core/db/ticket.repository";
@@ -41,6 +42,7 @@ export function ticketServiceFor(platform: Platform, options: { clock?: Clock; a
     settings: createTicketSettingsStore(repo),
     events: recorder,
     agents: { find: async (_orgId, agentId) => agentList.find((a) => a.id === agentId) },
+    groups: createAssignmentGroupStore(repo),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   return { service, events: recorder.events, client, close: () => client.destroy() };

@@ -32,6 +32,7 @@ const SAMPLE_KEYS: Record<keyof typeof entities, Key> = {
   ticket: keys.ticket("org_1", "tkt_1"),
   ticketHistory: keys.ticketHistory("org_1", "tkt_1", 3),
   ticketNumber: keys.ticketNumber("org_1", "INC0001001"),
+  assignmentGroup: keys.assignmentGroup("org_1", "01J0000000000000000000000"),
   wsToken: keys.wsToken("org_1", "tok_1"),
   connection: keys.connection("org_1", "conn="),
   rateWindow: keys.rateWindow("org_1", "key#key_1"),

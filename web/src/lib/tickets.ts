@@ -1,4 +1,5 @@
 import type { Ticket } from "../../../core/tickets/ticket.schema";
+import type { AssignmentGroup } from "../../../core/tickets/assignment-group.schema";
 import { allowedTransitions, guardOf, isFinal, workflowOf, type Guard } from "../../../core/tickets/state-machines";
 
 export type { Ticket };
@@ -65,4 +66,23 @@ export function slaStatus(ticket: Ticket): { tone: "bad" | "warn" | "good" | "ne
   if (clocks.some((c) => c.status === "running")) return { tone: "good", text: "On track" };
   if (clocks.some((c) => c.status === "paused")) return { tone: "info", text: "Paused" };
   return { tone: "good", text: "Met" };
+}
+
+export const CHANGE_RISKS = ["very_high", "high", "moderate", "low"] as const;
+
+/** An assignment group as the API returns it (core/tickets/assignment-group.schema.ts). */
+export type { AssignmentGroup };
+
+/** The agents a ticket of that group can be assigned to: the group's members, or everyone without a group. */
+export function assignableAgents<A extends { id: string }>(agents: readonly A[], group: AssignmentGroup | undefined): A[] {
+  return group ? agents.filter((a) => group.members.includes(a.id)) : [...agents];
+}
+
+/** A `datetime-local` value as an ISO instant, and back (in the browser's time zone). */
+export const fromLocalInput = (value: string): string | null => (value ? new Date(value).toISOString() : null);
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }

@@ -6,7 +6,9 @@ import { dateTime, duration, label } from "../lib/format";
 import { html } from "../lib/html";
 import { useAction, useDebounced, useEvents, useResource } from "../lib/hooks";
 import { href, navigate } from "../lib/router";
-import { CHANGE_TYPES, isClosed, needsOf, nextStates, PRIORITY_LABELS, slaStatus, TICKET_STATES, TICKET_TYPES, type Ticket } from "../lib/tickets";
+import { loadGroups } from "../lib/groups";
+import { isClosed, needsOf, nextStates, PRIORITY_LABELS, slaStatus, TICKET_STATES, TICKET_TYPES, type AssignmentGroup, type Ticket } from "../lib/tickets";
+import { CreateTicket, EditTicket } from "./tickets-forms";
 
 const value = (e: Event) => (e.target as HTMLInputElement).value;
 
@@ -15,11 +17,16 @@ interface Filters {
   state: string;
   priority: string;
   assignee: string;
+  group: string;
   sla: string;
   active: string;
   q: string;
 }
-const NO_FILTERS: Filters = { type: "", state: "", priority: "", assignee: "", sla: "", active: "true", q: "" };
+const NO_FILTERS: Filters = { type: "", state: "", priority: "", assignee: "", group: "", sla: "", active: "true", q: "" };
+
+/** A group's name, or a shortened id for a group that is gone. */
+const groupName = (groups: AssignmentGroup[], id: string | null | undefined): string =>
+  id ? (groups.find((g) => g.id === id)?.name ?? `${id.slice(0, 8)}…`) : "—";
 
 function SlaBadge({ ticket }: { ticket: Ticket }) {
   const status = slaStatus(ticket);
@@ -27,44 +34,7 @@ function SlaBadge({ ticket }: { ticket: Ticket }) {
   return html`<span class="sla"><${Badge} tone=${status.tone}>${status.text}<//>${left !== null && left > 0 && !ticket.sla.breached ? html`<span class="muted"> ${duration(left)} left</span>` : null}</span>`;
 }
 
-function CreateTicket({ directory, onCreated }: { directory: Directory; onCreated: (t: Ticket) => void }) {
-  const [form, setForm] = useState({ type: "incident", title: "", description: "", impact: "3", urgency: "3", assignedTo: "", category: "", affectedService: "", changeType: "normal" });
-  const set = (field: keyof typeof form) => (e: Event) => setForm({ ...form, [field]: value(e) });
-  const create = useAction(async () => {
-    const body: Record<string, unknown> = {
-      type: form.type,
-      title: form.title,
-      description: form.description,
-      impact: Number(form.impact),
-      urgency: Number(form.urgency),
-      ...(form.assignedTo ? { assignedTo: form.assignedTo } : {}),
-      ...(form.category ? { category: form.category } : {}),
-      ...(form.affectedService ? { affectedService: form.affectedService } : {}),
-      ...(form.type === "change" ? { changeType: form.changeType } : {}),
-    };
-    onCreated(await api<Ticket>("/tickets", { method: "POST", body }));
-  });
-  const level = (id: string, text: string, field: "impact" | "urgency", help: string[]) =>
-    html`<div class="field"><label for=${id}>${text}</label><select id=${id} value=${form[field]} onChange=${set(field)}>${help.map((h, i) => html`<option value=${String(i + 1)}>${i + 1} · ${h}</option>`)}</select></div>`;
-  return html`<form id="new-ticket" class="card form" aria-labelledby="new-ticket-title" onSubmit=${(e: Event) => (e.preventDefault(), void create.run())}>
-    <h2 id="new-ticket-title">New ticket</h2>
-    <div class="grid3">
-      <div class="field"><label for="t-type">Type</label><select id="t-type" value=${form.type} onChange=${set("type")}>${TICKET_TYPES.map((t) => html`<option value=${t}>${label(t)}</option>`)}</select></div>
-      <div class="field span2"><label for="t-title">Title</label><input id="t-title" required maxlength="160" value=${form.title} onInput=${set("title")} /></div>
-      ${level("t-impact", "Impact", "impact", ["Widespread", "Some users", "One user"])}
-      ${level("t-urgency", "Urgency", "urgency", ["Work has stopped", "Work is slowed", "Can wait"])}
-      <div class="field"><label for="t-assignee">Assigned to</label><select id="t-assignee" value=${form.assignedTo} onChange=${set("assignedTo")}><option value="">Unassigned</option>${directory.agents.map((a) => html`<option value=${a.id}>${a.name}</option>`)}</select></div>
-      <div class="field"><label for="t-category">Category</label><input id="t-category" maxlength="80" value=${form.category} onInput=${set("category")} /></div>
-      <div class="field"><label for="t-service">Affected service</label><input id="t-service" maxlength="120" value=${form.affectedService} onInput=${set("affectedService")} /></div>
-      ${form.type === "change" ? html`<div class="field"><label for="t-change-type">Change type</label><select id="t-change-type" value=${form.changeType} onChange=${set("changeType")}>${CHANGE_TYPES.map((t) => html`<option value=${t}>${label(t)}</option>`)}</select></div>` : null}
-    </div>
-    <div class="field"><label for="t-description">Description</label><textarea id="t-description" rows="3" value=${form.description} onInput=${set("description")}></textarea></div>
-    ${create.error ? html`<p class="form-error" role="alert">${describeError(create.error)}</p>` : null}
-    <button type="submit" disabled=${create.busy || !form.title.trim()}>${create.busy ? "Creating…" : "Create ticket"}</button>
-  </form>`;
-}
-
-function TicketList({ directory }: { directory: Directory }) {
+function TicketList({ directory, groups }: { directory: Directory; groups: AssignmentGroup[] }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [extra, setExtra] = useState<{ items: Ticket[]; cursor?: string } | null>(null);
   const [creating, setCreating] = useState(false);
@@ -73,6 +43,7 @@ function TicketList({ directory }: { directory: Directory }) {
     state: filters.state,
     priority: filters.priority,
     assignee: filters.assignee,
+    assignmentGroup: filters.group,
     active: filters.active,
     q: filters.q.trim(),
     breached: filters.sla === "breached" ? "true" : undefined,
@@ -96,13 +67,14 @@ function TicketList({ directory }: { directory: Directory }) {
     <${PageHeader} title="Tickets">
       <button type="button" aria-expanded=${creating} aria-controls="new-ticket" onClick=${() => setCreating(!creating)}>${creating ? "Close form" : "New ticket"}</button>
     <//>
-    ${creating ? html`<${CreateTicket} directory=${directory} onCreated=${(t: Ticket) => navigate("tickets", t.number)} />` : null}
+    ${creating ? html`<${CreateTicket} directory=${directory} groups=${groups} onCreated=${(t: Ticket) => navigate("tickets", t.number)} />` : null}
     <form class="card filters" role="search" aria-label="Filter tickets" onSubmit=${(e: Event) => e.preventDefault()}>
       <div class="field"><label for="f-q">Search</label><input id="f-q" type="search" value=${filters.q} placeholder="Number, title, service…" onInput=${set("q")} /></div>
       <div class="field"><label for="f-type">Type</label><select id="f-type" value=${filters.type} onChange=${set("type")}><option value="">All types</option>${TICKET_TYPES.map((t) => html`<option value=${t}>${label(t)}</option>`)}</select></div>
       <div class="field"><label for="f-state">State</label><select id="f-state" value=${filters.state} onChange=${set("state")}><option value="">Any state</option>${TICKET_STATES.map((s) => html`<option value=${s}>${label(s)}</option>`)}</select></div>
       <div class="field"><label for="f-priority">Priority</label><select id="f-priority" value=${filters.priority} onChange=${set("priority")}><option value="">Any priority</option>${[1, 2, 3, 4, 5].map((p) => html`<option value=${String(p)}>${p} ${PRIORITY_LABELS[p]}</option>`)}</select></div>
       <div class="field"><label for="f-assignee">Assignee</label><select id="f-assignee" value=${filters.assignee} onChange=${set("assignee")}><option value="">Anyone</option><option value="none">Unassigned</option>${directory.agents.map((a) => html`<option value=${a.id}>${a.name}</option>`)}</select></div>
+      ${groups.length ? html`<div class="field"><label for="f-group">Assignment group</label><select id="f-group" value=${filters.group} onChange=${set("group")}><option value="">Any group</option>${groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}</select></div>` : null}
       <div class="field"><label for="f-sla">SLA</label><select id="f-sla" value=${filters.sla} onChange=${set("sla")}><option value="">Any SLA status</option><option value="breached">Breached</option><option value="at_risk">At risk</option></select></div>
       <div class="field"><label for="f-active">Open or closed</label><select id="f-active" value=${filters.active} onChange=${set("active")}><option value="true">Open only</option><option value="false">Ended only</option><option value="">Both</option></select></div>
       ${filtered ? html`<div class="field end"><button type="button" class="secondary" onClick=${() => setFilters(NO_FILTERS)}>Clear filters</button></div>` : null}
@@ -211,13 +183,16 @@ function Comment({ ticket, onDone }: { ticket: Ticket; onDone: (message: string)
 function show(v: unknown): string {
   if (v === null || v === undefined || v === "") return "—";
   if (typeof v === "boolean") return v ? "Yes" : "No";
+  // A reference (the caller) by its name.
+  if (typeof v === "object" && typeof (v as { name?: unknown }).name === "string") return (v as { name: string }).name;
   if (typeof v !== "string") return JSON.stringify(v);
   return /^[a-z_]+$/.test(v) ? label(v) : v;
 }
 
-function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
+function TicketDetail({ id, directory, groups }: { id: string; directory: Directory; groups: AssignmentGroup[] }) {
   const ticket = useResource((signal) => api<Ticket>(`/tickets/${encodeURIComponent(id)}`, { signal }), [id]);
   const [notice, setNotice] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
   const refresh = useDebounced(ticket.reload, 300);
   useEvents(["ticket."], (event) => {
     const data = event.data as { ticket?: { id?: string }; id?: string };
@@ -230,8 +205,20 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
     ${!t && ticket.loading ? html`<${Loading} label="Loading the ticket…" />` : null}
     ${t
       ? html`
-          <${PageHeader} title=${`${t.number} · ${t.title}`} />
+          <${PageHeader} title=${`${t.number} · ${t.title}`}>
+            ${isClosed(t) ? null : html`<button type="button" aria-expanded=${editing} aria-controls="edit-ticket" onClick=${() => setEditing(!editing)}>${editing ? "Close editor" : "Edit"}</button>`}
+          <//>
           <${Notice} message=${notice} />
+          ${editing && !isClosed(t)
+            ? html`<${EditTicket}
+                ticket=${t}
+                directory=${directory}
+                groups=${groups}
+                onSaved=${(updated: Ticket, message: string) => (ticket.set((current) => ({ ...updated, history: current?.history })), setEditing(false), setNotice(message), ticket.reload())}
+                onConflict=${(message: string) => (setEditing(false), setNotice(message), ticket.reload())}
+                onCancel=${() => setEditing(false)}
+              />`
+            : null}
           <div class="split wide-left">
             <div>
               <section class="card" aria-labelledby="state-title">
@@ -246,7 +233,7 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                       <p><strong>${label(h.action)}</strong> <span class="muted">by <span class="actor" title=${h.actor}>${h.actorName ?? h.actor}</span> · ${dateTime(h.at)}</span>${h.visibility === "work_note" ? html` <${Badge} tone="info">work note<//>` : null}</p>
                       ${h.link
                         ? html`<ul class="changes"><li>${label(h.link.kind)} <a href=${href("tickets", h.link.number)}>${h.link.number}</a></li></ul>`
-                        : h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>`
+                        : h.changes.length ? html`<ul class="changes">${h.changes.map((c) => html`<li>${label(c.field)}: ${c.field === "assignedTo" ? `${agentName(directory, c.from as string)} → ${agentName(directory, c.to as string)}` : c.field === "assignmentGroup" ? `${groupName(groups, c.from as string)} → ${groupName(groups, c.to as string)}` : `${show(c.from)} → ${show(c.to)}`}</li>`)}</ul>`
                           : null}
                       ${h.reason ? html`<p>Reason: ${label(h.reason)}</p>` : null}
                       ${h.note ? html`<p class="note">${h.note}</p>` : null}
@@ -266,8 +253,9 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
                 <dl class="facts">
                   <dt>Type</dt><dd>${label(t.type)}${t.changeType ? ` (${t.changeType})` : ""}</dd>
                   <dt>Priority</dt><dd><span class=${`prio p${t.priority}`}>${t.priority} ${t.priorityLabel}</span> (impact ${t.impact}, urgency ${t.urgency})</dd>
+                  <dt>Assignment group</dt><dd>${groupName(groups, t.assignmentGroup)}</dd>
                   <dt>Assigned to</dt><dd>${agentName(directory, t.assignedTo)}</dd>
-                  <dt>Caller</dt><dd><span class="actor" title=${t.caller}>${t.callerName ?? t.caller}</span></dd>
+                  <dt>Caller</dt><dd><span class="actor" title=${t.caller.id ?? label(t.caller.kind)}>${t.caller.name}</span>${t.caller.kind === "agent" ? html` <span class="muted">(agent)</span>` : null}</dd>
                   <dt>Opened by</dt><dd><span class="actor" title=${t.createdBy}>${t.createdByName ?? t.createdBy}</span></dd>
                   <dt>Category</dt><dd>${t.category ?? "—"}</dd>
                   <dt>Service</dt><dd>${t.affectedService ?? "—"}</dd>
@@ -297,8 +285,14 @@ function TicketDetail({ id, directory }: { id: string; directory: Directory }) {
 }
 
 export default function TicketsView({ route }: { route: string[] }) {
-  const directory = useResource((signal) => loadDirectory(signal), []);
-  if (directory.error) return html`<${ErrorNote} error=${directory.error} retry=${directory.reload} title="The agents could not be loaded." />`;
-  if (!directory.data) return html`<${Loading} />`;
-  return route[1] ? html`<${TicketDetail} key=${route[1]} id=${route[1]} directory=${directory.data} />` : html`<${TicketList} directory=${directory.data} />`;
+  const lookups = useResource(async (signal) => {
+    const [directory, groups] = await Promise.all([loadDirectory(signal), loadGroups(signal)]);
+    return { directory, groups };
+  }, []);
+  if (lookups.error) return html`<${ErrorNote} error=${lookups.error} retry=${lookups.reload} title="The agents and assignment groups could not be loaded." />`;
+  if (!lookups.data) return html`<${Loading} />`;
+  const { directory, groups } = lookups.data;
+  return route[1]
+    ? html`<${TicketDetail} key=${route[1]} id=${route[1]} directory=${directory} groups=${groups} />`
+    : html`<${TicketList} directory=${directory} groups=${groups} />`;
 }
