@@ -5,7 +5,7 @@
  * choice of its hyperparameters) has seen:
  *
  * 1. rows are split into `folds` outer folds by a hash of the prompt (duplicates stay together);
- * 2. for each outer fold, the candidate configurations (label kind x learning rate) are compared by
+ * 2. for each outer fold, the candidate configurations (learning rate x source balance) are compared by
  *    inner cross-validation on the other folds only; the winner is refitted on those folds and
  *    scores the held-out fold (out-of-fold, "OOF", scores);
  * 3. the shipped model uses the candidate with the best mean outer-fold APGR, refitted on all rows.
@@ -15,21 +15,26 @@
  */
 import { DENSE_COUNT, DENSE_FEATURES, FEATURE_VERSION, type FeatureConfig } from "../features";
 import { WEIGHTS_FORMAT, type CalibrationPoint, type RoutingWeights } from "../classifier";
-import { foldOf, type Benchmark, type RoutingDataset, type RoutingRow } from "./dataset";
+import { assertTrainable, foldOf, TRAINABLE_SOURCES, type Benchmark, type RoutingDataset, type RoutingRow } from "./dataset";
 import { evaluateRouter, type RouterEvaluation } from "./metrics";
 import { buildMatrix, fitLogistic, rowLogit, type FeatureMatrix, type LinearModel } from "./model";
 
 /**
- * What the model learns to predict.
- * - `delta`: soft target (strong - weak + 1) / 2, so the expected gain of calling the LLM, which is
- *   what ranking for Q(p) needs (a prompt both models get right gains nothing).
- * - `gain`: 1 only when the strong model is right and the weak one wrong.
+ * One hyper-parameter configuration. The target is always the soft label (strong - weak + 1) / 2,
+ * the expected gain of calling the LLM (what ranking for Q(p) needs; for the open-chat sources it is
+ * the mean judge label). The hard "strong right and weak wrong" label of version 1 lost on every
+ * fold and has no meaning for judged shares, so it left the grid.
  */
-export type LabelKind = "delta" | "gain";
+/** Target shift per source: none, the open-chat sources onto the benchmarks' mean, or all onto 0.5. */
+export type CentreMode = "none" | "open" | "all";
 
 export interface Candidate {
-  label: LabelKind;
   learningRate: number;
+  /**
+   * How far the open-chat source (Arena-Hard, 497 prompts) is up-weighted toward parity with the
+   * largest source, MMLU's 14k rows (0 = as is, 1 = the same total weight).
+   */
+  balance: number;
 }
 
 export interface TrainOptions {
@@ -39,12 +44,11 @@ export interface TrainOptions {
   seed: number;
   epochs: number;
   l2: number;
-  /**
-   * How far GSM8K rows are up-weighted toward parity with MMLU (0 = as is, 1 = both benchmarks weigh
-   * the same): GSM8K has 1.3k rows against 14k and would otherwise barely shape the shared weights.
-   */
+  /** The same for GSM8K (1.3k rows), fixed: version 1's value, chosen on MMLU/GSM8K. */
   gsm8kBalance: number;
   candidates: Candidate[];
+  /** Which sources' targets are shifted to a common mean (see `targetsFor`). */
+  centreTargets: CentreMode;
   /** Hand-set logit priors, in units of the training-logit standard deviation (see README). */
   conversationPriors: { logTurns: number; logContextChars: number; contextHasCode: number };
   /** Reproducible date for the metadata (SOURCE_DATE_EPOCH convention), or null. */
@@ -59,20 +63,20 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 7,
   epochs: 5,
   l2: 1e-4,
-  gsm8kBalance: 0.5,
   candidates: [
-    { label: "delta", learningRate: 0.0025 },
-    { label: "delta", learningRate: 0.005 },
-    { label: "delta", learningRate: 0.01 },
-    { label: "gain", learningRate: 0.01 },
-    { label: "gain", learningRate: 0.02 },
+    { learningRate: 0.005, balance: 0.1 },
+    { learningRate: 0.005, balance: 0.25 },
+    { learningRate: 0.005, balance: 0.5 },
   ],
+  centreTargets: "open",
+  gsm8kBalance: 0.5,
   conversationPriors: { logTurns: 0.25, logContextChars: 0.25, contextHasCode: 0.15 },
   sourceDateEpoch: null,
   log: () => {},
 };
 
-export const BENCHMARKS: readonly Benchmark[] = ["mmlu", "gsm8k"];
+/** The sources the router is trained and cross-validated on (licence permitting), in report order. */
+export const BENCHMARKS: readonly Benchmark[] = TRAINABLE_SOURCES;
 
 /** Result of the nested cross-validation. */
 export interface CrossValidation {
@@ -86,15 +90,50 @@ export interface CrossValidation {
   candidateApgr: number[];
 }
 
-function targetsFor(rows: readonly RoutingRow[], label: LabelKind): Float64Array {
-  return Float64Array.from(rows, (r) => (label === "delta" ? (r.strong - r.weak + 1) / 2 : r.strong && !r.weak ? 1 : 0));
+/**
+ * Soft target per row: (strong - weak + 1) / 2, the expected gain of calling the LLM. With `centre`
+ * "open", each open-chat source's targets are shifted so their mean equals the mean target of the
+ * benchmark rows (MMLU + GSM8K); "all" moves every source's mean to 0.5 (clamped to [0, 1]). The
+ * sources measure quality on different scales (accuracy, a judge's preference share by another
+ * judge), so only the ranking within a source is comparable; without the shift the shared weights
+ * spend themselves on telling Arena-Hard from the benchmarks. The shift is one constant per source,
+ * so it carries no information about any row's rank.
+ */
+export function targetsFor(rows: readonly RoutingRow[], centre: CentreMode = "open"): Float64Array {
+  const raw = Float64Array.from(rows, (r) => (r.strong - r.weak + 1) / 2);
+  const sum = new Map<Benchmark, { total: number; n: number }>();
+  rows.forEach((r, i) => {
+    const s = sum.get(r.benchmark) ?? { total: 0, n: 0 };
+    s.total += raw[i]!;
+    s.n++;
+    sum.set(r.benchmark, s);
+  });
+  let benchTotal = 0;
+  let benchN = 0;
+  for (const b of ["mmlu", "gsm8k"] as const) {
+    benchTotal += sum.get(b)?.total ?? 0;
+    benchN += sum.get(b)?.n ?? 0;
+  }
+  const open = benchN > 0 ? benchTotal / benchN : 0.5;
+  return raw.map((t, i) => {
+    const b = rows[i]!.benchmark;
+    const s = sum.get(b)!;
+    const mean = s.total / s.n;
+    const shifted = centre === "all" ? t - mean + 0.5 : centre === "open" && b !== "mmlu" && b !== "gsm8k" ? t - mean + open : t;
+    return Math.min(1, Math.max(0, shifted));
+  });
 }
 
-function sampleWeights(rows: readonly RoutingRow[], balance: number): Float64Array {
-  const nMmlu = rows.filter((r) => r.benchmark === "mmlu").length;
-  const nGsm = rows.length - nMmlu;
-  const up = nGsm > 0 && nMmlu > 0 ? 1 + balance * (nMmlu / nGsm - 1) : 1;
-  return Float64Array.from(rows, (r) => (r.benchmark === "gsm8k" ? up : 1));
+/**
+ * Per-row loss weight: rows of a source with n rows weigh `1 + b * (nMax / n - 1)`, where nMax is the
+ * largest source's count and b is `gsm8kBalance` for GSM8K, `balance` for the other sources (so b = 1
+ * makes a source weigh as much as the largest one in the loss).
+ */
+export function sampleWeights(rows: readonly RoutingRow[], balance: number, gsm8kBalance = balance): Float64Array {
+  const counts = new Map<Benchmark, number>();
+  for (const r of rows) counts.set(r.benchmark, (counts.get(r.benchmark) ?? 0) + 1);
+  const nMax = Math.max(...counts.values());
+  return Float64Array.from(rows, (r) => 1 + (r.benchmark === "gsm8k" ? gsm8kBalance : balance) * (nMax / counts.get(r.benchmark)! - 1));
 }
 
 /** Per-row weights that make each benchmark present in `subset` weigh the same in a mix. */
@@ -183,13 +222,14 @@ function applyScoreMap(map: { logits: number[]; scores: number[] }, z: number): 
 interface Context {
   rows: readonly RoutingRow[];
   matrix: FeatureMatrix;
-  weightsByRow: Float64Array;
-  targets: Map<LabelKind, Float64Array>;
+  /** Loss weights per row, one array per balance value of the grid. */
+  weightsByBalance: Map<number, Float64Array>;
+  targets: Float64Array;
   options: TrainOptions;
 }
 
 function fit(ctx: Context, subset: Int32Array, candidate: Candidate): LinearModel {
-  return fitLogistic(ctx.matrix, subset, ctx.targets.get(candidate.label)!, ctx.weightsByRow, {
+  return fitLogistic(ctx.matrix, subset, ctx.targets, ctx.weightsByBalance.get(candidate.balance)!, {
     l2: ctx.options.l2,
     epochs: ctx.options.epochs,
     learningRate: candidate.learningRate,
@@ -239,29 +279,42 @@ function argmax(xs: readonly number[]): number {
 }
 
 function describe(c: Candidate): string {
-  return `${c.label}@lr${c.learningRate}`;
+  return `lr${c.learningRate}/balance${c.balance}`;
 }
 
 function createContext(dataset: RoutingDataset, options: TrainOptions): Context {
   const rows = dataset.rows;
+  // Licences decide what may be fitted: this throws before a single weight is touched.
+  assertTrainable(rows);
   return {
     rows,
     matrix: buildMatrix(
       rows.map((r) => r.prompt),
       options.features,
     ),
-    weightsByRow: sampleWeights(rows, options.gsm8kBalance),
-    targets: new Map(
-      (["delta", "gain"] as const).map((label) => [label, targetsFor(rows, label)] as const),
-    ),
+    weightsByBalance: new Map(options.candidates.map((c) => [c.balance, sampleWeights(rows, c.balance, options.gsm8kBalance)] as const)),
+    targets: targetsFor(rows, options.centreTargets),
     options,
+  };
+}
+
+/**
+ * Outer and inner fold of every row, from a hash of its `promptId`: all rows of a prompt share both
+ * folds (and the judgments behind an aggregated open-chat row follow their row's prompt).
+ */
+export function assignFolds(
+  rows: readonly Pick<RoutingRow, "promptId">[],
+  options: Pick<TrainOptions, "folds" | "innerFolds" | "seed">,
+): { folds: Int32Array; inner: Int32Array } {
+  return {
+    folds: Int32Array.from(rows, (r) => foldOf(r.promptId, options.folds, options.seed)),
+    inner: Int32Array.from(rows, (r) => foldOf(r.promptId, options.innerFolds, options.seed + 1)),
   };
 }
 
 function runCrossValidation(ctx: Context): CrossValidation {
   const { rows, options } = ctx;
-  const folds = Int32Array.from(rows, (r) => foldOf(r.prompt, options.folds, options.seed));
-  const inner = Int32Array.from(rows, (r) => foldOf(r.prompt, options.innerFolds, options.seed + 1));
+  const { folds, inner } = assignFolds(rows, options);
   const scores = new Float64Array(rows.length);
   const selected: Candidate[] = [];
   const candidateApgr = options.candidates.map(() => 0);
@@ -309,6 +362,32 @@ function runCrossValidation(ctx: Context): CrossValidation {
  */
 export function crossValidate(dataset: RoutingDataset, options: TrainOptions = DEFAULT_TRAIN_OPTIONS): CrossValidation {
   return runCrossValidation(createContext(dataset, options));
+}
+
+/**
+ * Cross-source run: trains on `train` only (the candidate picked by inner cross-validation on it,
+ * so the test source influences nothing) and scores the `test` rows. Used to measure a router on a
+ * source it never saw (train without a source, test on it).
+ */
+export function trainAndScore(
+  train: RoutingDataset,
+  test: readonly Pick<RoutingRow, "prompt">[],
+  options: TrainOptions = DEFAULT_TRAIN_OPTIONS,
+): { candidate: Candidate; scores: Float64Array } {
+  const ctx = createContext(train, options);
+  const { inner } = assignFolds(train.rows, options);
+  const all = Int32Array.from(train.rows.keys());
+  const apgrs = compareCandidates(ctx, all, (r) => inner[r]!, options.innerFolds);
+  const candidate = options.candidates[argmax(apgrs)]!;
+  const model = fit(ctx, all, candidate);
+  const map = buildScoreMap(logitsOf(ctx, all, model), mixWeights(train.rows, all));
+  const testMatrix = buildMatrix(
+    test.map((r) => r.prompt),
+    options.features,
+  );
+  const scores = Float64Array.from(test, (_, r) => applyScoreMap(map, rowLogit(testMatrix, r, model)));
+  options.log(`cross-source: trained on ${train.rows.length} rows with ${describe(candidate)}; scored ${test.length} rows`);
+  return { candidate, scores };
 }
 
 /** Held-out evaluation per benchmark: OOF scores on rows not marked `routellm_contaminated`. */
@@ -450,12 +529,16 @@ export function trainRouter(dataset: RoutingDataset, options: TrainOptions = DEF
     calibration: {
       basis:
         `out-of-fold scores of ${options.folds}-fold nested cross-validation on non-contaminated rows; ` +
-        "MMLU and GSM8K weigh half each; pgr = share of the GPT-4 vs Mixtral accuracy gap recovered",
+        "MMLU, GSM8K and Arena-Hard weigh a third each; pgr = share of the strong-vs-weak quality gap recovered " +
+        "(accuracy on MMLU/GSM8K, mean judge preference on Arena-Hard)",
       points: calibrationCurve(rows, cv.scores),
     },
     training: {
       data: {
-        source: "lm-sys/RouteLLM evals (GPT-4-1106-preview vs Mixtral-8x7B-Instruct), see shared/data/routing/README.md",
+        source:
+          "lm-sys/RouteLLM evals (MMLU, GSM8K: GPT-4-1106-preview vs Mixtral-8x7B-Instruct) and Arena-Hard-Auto v0.1 " +
+          "(GPT-4-0314 vs ten weak model / judge pairs, mean label per prompt), see shared/data/routing/README.md; " +
+          "AlpacaEval (CC BY-NC) is never trained on",
         sha256: dataset.sha256,
         rows: counts,
       },
@@ -463,7 +546,8 @@ export function trainRouter(dataset: RoutingDataset, options: TrainOptions = DEF
       seed: options.seed,
       folds: options.folds,
       innerFolds: options.innerFolds,
-      optimizer: `AdaGrad SGD, ${options.epochs} epochs, L2 ${options.l2}, cross-entropy`,
+      optimizer: `AdaGrad SGD, ${options.epochs} epochs, L2 ${options.l2}, cross-entropy on soft labels`,
+      centreTargets: options.centreTargets,
       gsm8kBalance: options.gsm8kBalance,
       candidates: options.candidates.map((c, i) => ({ ...c, outerFoldApgr: round(cv.candidateApgr[i]!, 4) })),
       selectedPerFold: cv.selected,
