@@ -302,9 +302,20 @@ const NUMBER_WORDS: readonly (readonly [string, number])[] = [
   ["a", 1], ["an", 1], ["one", 1], ["two", 2], ["three", 3], ["four", 4], ["five", 5], ["six", 6],
   ["seven", 7], ["eight", 8], ["nine", 9], ["ten", 10], ["twenty", 20], ["fifty", 50], ["hundred", 100],
 ];
-const NUMBER_WORD_OF = new Map<number, number>(NUMBER_WORDS.map(([word, n]) => [hashWord(word), n]));
 
-const LENGTH_UNIT_OF = new Map<number, number>(LENGTH_UNITS.map(([word, perUnit]) => [hashWord(word), perUnit]));
+// One lookup per word on the hot path: the same map also carries, above the family bits, the index
+// + 1 of a number word (bits 20-23) and of a length unit (bits 24-28).
+const FAMILY_BITS = (1 << 20) - 1;
+NUMBER_WORDS.forEach(([word], i) => {
+  const h = hashWord(word);
+  KEYWORD_FAMILY_OF.set(h, (KEYWORD_FAMILY_OF.get(h) ?? 0) | ((i + 1) << 20));
+});
+LENGTH_UNITS.forEach(([word], i) => {
+  const h = hashWord(word);
+  KEYWORD_FAMILY_OF.set(h, (KEYWORD_FAMILY_OF.get(h) ?? 0) | ((i + 1) << 24));
+});
+const NUMBER_WORD_VALUES = Float64Array.from([0, ...NUMBER_WORDS.map(([, n]) => n)]);
+const LENGTH_UNIT_WORDS = Float64Array.from([0, ...LENGTH_UNITS.map(([, perUnit]) => perUnit)]);
 
 // Two-word constraints: "do not", "don't" (the apostrophe splits it into "don" + "t"), "at least", "at most".
 const H_DO = hashWord("do");
@@ -511,20 +522,21 @@ export function extractFeatures(input: RoutingInput, config: FeatureConfig, out?
         words++;
         wordChars += len;
         if (len >= 10) longWords++;
-        const mask = KEYWORD_FAMILY_OF.get(th);
-        if (mask !== undefined) {
+        const entry = KEYWORD_FAMILY_OF.get(th) ?? 0;
+        const mask = entry & FAMILY_BITS;
+        if (mask !== 0) {
           for (let f = 0; f < FAMILY_COUNT; f++) if ((mask & (1 << f)) !== 0) family[f]! += 1;
           if (words <= 3) leadMask |= mask;
         }
         if ((th === H_NOT && prev === H_DO) || (th === H_T && prev === H_DON) || ((th === H_LEAST || th === H_MOST) && prev === H_AT)) {
           conContentPairs++;
         } else if ((th === H_MORE || th === H_LESS) && prev === H_NO) conContentPairs++;
-        const perUnit = pendingCount > 0 ? LENGTH_UNIT_OF.get(th) : undefined;
-        if (perUnit !== undefined) {
+        const unit = entry >>> 24;
+        if (unit !== 0 && pendingCount > 0) {
           lengthSpecs++;
-          requestedWords += pendingCount * perUnit;
+          requestedWords += pendingCount * LENGTH_UNIT_WORDS[unit]!;
           pendingCount = 0;
-        } else pendingCount = NUMBER_WORD_OF.get(th) ?? 0;
+        } else pendingCount = NUMBER_WORD_VALUES[(entry >>> 20) & 15]!;
       } else {
         numbers++;
         if (numDigits >= 4) bigNumbers++;
