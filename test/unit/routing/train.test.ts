@@ -46,6 +46,16 @@ function writeSyntheticData(dir: string): void {
   }).flat();
   mkdirSync(join(dir, "open"), { recursive: true });
   writeFileSync(join(dir, "open/arenahard_v01.jsonl.gz"), gzipSync(`${open.join("\n")}\n`));
+  // AlpacaEval-shaped evaluation file: the same planted signal, other prompts.
+  const alpaca = Array.from({ length: 40 }, (_, i) => {
+    const hard = i % 4 === 0;
+    const prompt = `Describe ${topics[(i + 3) % topics.length]} case ${i}${hard ? " with the zebra" : ""}.`;
+    return ["weak-c", "weak-d"].map((weak) => {
+      const label = hard ? 0.9 : 0.5;
+      return JSON.stringify({ prompt_id: `alpaca:${i}`, prompt, weak_model: weak, judge: "judge; synthetic", strong_score: label, weak_score: 1 - label });
+    });
+  }).flat();
+  writeFileSync(join(dir, "open/alpacaeval2.jsonl.gz"), gzipSync(`${alpaca.join("\n")}\n`));
 }
 
 function train(dataDir: string, out: string) {
@@ -99,6 +109,29 @@ describe("route:train", () => {
     expect(c.score("Question 999 about rivers and the zebra?\nA. a\nB. b\nAnswer:")).toBeGreaterThan(
       c.score("Question 999 about rivers?\nA. a\nB. b\nAnswer:"),
     );
+  });
+
+  it("route:eval prints the within-source, cross-source and AlpacaEval tables with same-run baselines", () => {
+    // Act
+    const env: NodeJS.ProcessEnv = { ...process.env, AGENTORG_ROUTING_DATA: work };
+    const result = spawnSync(tsx, ["core/routing/train/evaluate.ts"], { cwd: root, env, encoding: "utf8", timeout: 120_000 });
+
+    // Assert
+    expect(result.status, result.stderr).toBe(0);
+    const out = result.stdout;
+    expect(out).toContain("### Within each source");
+    expect(out).toContain("### Across sources (trained without the tested source)");
+    expect(out).toContain("### AlpacaEval 2 (CC BY-NC: never trained on), the shipped router");
+    expect(out).toMatch(/\| router APGR \| CPT\(50%\) \| CPT\(80%\) \| random \| length \| oracle \|/);
+    // Pooled and per (weak model, judge) pair for each open-chat source.
+    expect(out).toMatch(/\| AlpacaEval 2 \| pooled \(mean label per prompt\) \| 40 \|/);
+    expect(out).toMatch(/\| AlpacaEval 2 \| weak-c, judge \| 40 \|/);
+    expect(out).toMatch(/\| Arena-Hard v0\.1 \| weak-b, judge \| 60 \|/);
+    // The contaminated MMLU row stays out of every MMLU figure.
+    expect(out).toMatch(/\| MMLU \| all non-contaminated \| 159 \|/);
+    // The planted signal carries over to the never-trained-on source.
+    const pooled = /\| AlpacaEval 2 \| pooled \(mean label per prompt\) \| 40 \| [^|]+\| \*\*([0-9.]+)\*\*/.exec(out);
+    expect(Number(pooled?.[1])).toBeGreaterThan(0.7);
   });
 
   it("fails with a clear message when the data directory is missing", () => {
