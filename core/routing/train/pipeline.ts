@@ -4,8 +4,9 @@
  * Evaluation is nested cross-validation, so no reported number comes from a row the model (or the
  * choice of its hyperparameters) has seen:
  *
- * 1. rows are split into `folds` outer folds by a hash of the prompt (duplicates stay together);
- * 2. for each outer fold, the candidate configurations (learning rate x source balance) are compared by
+ * 1. rows are split into `folds` outer folds by a hash of the row's `promptId` (duplicate MMLU
+ *    questions, and every judgment of an open-chat prompt, stay together);
+ * 2. for each outer fold, the candidate configurations (learning rate x Arena-Hard balance) are compared by
  *    inner cross-validation on the other folds only; the winner is refitted on those folds and
  *    scores the held-out fold (out-of-fold, "OOF", scores);
  * 3. the shipped model uses the candidate with the best mean outer-fold APGR, refitted on all rows.
@@ -412,7 +413,7 @@ export function heldOutEvaluation(
 }
 
 /**
- * Calibration curve on the OOF scores of non-contaminated rows, each benchmark weighing half:
+ * Calibration curve on the OOF scores of non-contaminated rows, each source weighing the same:
  * for thresholds 0, 0.05, ..., 1 the LLM share and the PGR of the mix, plus each benchmark's own.
  */
 export function calibrationCurve(rows: readonly RoutingRow[], scores: ArrayLike<number>, steps = 20): CalibrationPoint[] {
