@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClassifier } from "../classifier";
 import { dataDir, loadDataset, loadEvaluationSource, REPO_ROOT, type Benchmark, type RoutingDataset } from "./dataset";
-import { BENCHMARKS, serializeWeights, trainAndScore, trainRouter, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from "./pipeline";
+import { BENCHMARKS, describe, serializeWeights, trainAndScore, trainRouter, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from "./pipeline";
 import { compare, comparePerPair, type Comparison } from "./report";
 
 /** RouteLLM paper (arXiv 2406.18665), GPT-4-1106 vs Mixtral, as listed in the data README. */
@@ -101,7 +101,7 @@ function main(): void {
     const full = new Float64Array(dataset.rows.length);
     idx.forEach((i, k) => (full[i] = scores[k]!));
     report(held, dataset, idx, full, out);
-    out.push(`|  | ↑ trained on ${BENCHMARKS.filter((b) => b !== held).map((b) => NAMES[b]).join(" + ")} (inner CV picked lr ${candidate.learningRate}, balance ${candidate.balance}) | | | | | | | | |`);
+    out.push(`|  | ↑ trained on ${BENCHMARKS.filter((b) => b !== held).map((b) => NAMES[b]).join(" + ")} (inner CV picked ${describe(candidate)}) | | | | | | | | |`);
   }
 
   // 3. AlpacaEval, never trained on: the shipped router (the weights route:train writes).

@@ -6,10 +6,11 @@
  *
  * 1. rows are split into `folds` outer folds by a hash of the row's `promptId` (duplicate MMLU
  *    questions, and every judgment of an open-chat prompt, stay together);
- * 2. for each outer fold, the candidate configurations (learning rate x Arena-Hard balance) are compared by
- *    inner cross-validation on the other folds only; the winner is refitted on those folds and
+ * 2. for each outer fold, the candidate configurations (Arena-Hard in the fit or not and its weight,
+ *    version-2 feature groups used or not) are compared by inner cross-validation on the other folds
+ *    only, per source, and chosen by `options.selection`; the winner is refitted on those folds and
  *    scores the held-out fold (out-of-fold, "OOF", scores);
- * 3. the shipped model uses the candidate with the best mean outer-fold APGR, refitted on all rows.
+ * 3. the shipped model uses the candidate the same rule picks on the outer-fold APGR, refitted on all rows.
  *
  * Everything is seeded and single-threaded: the same data, options and code give a byte-identical
  * weights.json.
@@ -33,10 +34,42 @@ export interface Candidate {
   learningRate: number;
   /**
    * How far the open-chat source (Arena-Hard, 497 prompts) is up-weighted toward parity with the
-   * largest source, MMLU's 14k rows (0 = as is, 1 = the same total weight).
+   * largest source, MMLU's 14k rows (0 = as is, 1 = the same total weight); null leaves its rows
+   * out of the fit altogether (version 1's setting).
    */
-  balance: number;
+  balance: number | null;
+  /** Version-2 dense feature groups left out of the fit (their weights stay 0); none when absent. */
+  without?: readonly FeatureGroup[];
 }
+
+/**
+ * The dense features version 2 added, by group, so a candidate can leave a group out (ablation by
+ * group, judged on inner folds like any other hyper-parameter).
+ */
+export const FEATURE_GROUPS = {
+  keywords: ["kw_story", "kw_extract", "kw_rewrite", "kw_advice", "kw_tech"],
+  task: ["task_code", "task_math", "task_reasoning", "task_creative", "task_extraction", "task_rewriting", "task_advice"],
+  constraints: ["constraints_content", "constraints_format", "constraints_length", "constraint_kinds"],
+  outputLength: ["output_long", "output_short", "log_requested_words"],
+  language: ["english_share", "script_cjk", "script_other"],
+  lengthByKind: ["log_chars_math", "log_chars_open"],
+} as const satisfies Record<string, readonly (typeof DENSE_FEATURES)[number][]>;
+
+/** A group of version-2 dense features (see `FEATURE_GROUPS`). */
+export type FeatureGroup = keyof typeof FEATURE_GROUPS;
+
+/** Every version-2 group: a candidate without them all has version 1's dense features. */
+export const V2_GROUPS = Object.keys(FEATURE_GROUPS) as FeatureGroup[];
+
+/**
+ * How a candidate is chosen from its per-source cross-validated APGR:
+ * - "mean": the best mean over the sources;
+ * - "guarded": the reference candidate (the first of the grid) sets a floor for MMLU and GSM8K,
+ *   and among the candidates at or above it on both, the best Arena-Hard APGR wins (the reference
+ *   itself when no other one qualifies). The issue's rule (the benchmarks no lower than before) as
+ *   a constraint measured on the same folds as everything else.
+ */
+export type Selection = "mean" | "guarded";
 
 export interface TrainOptions {
   features: FeatureConfig;
@@ -48,6 +81,8 @@ export interface TrainOptions {
   /** The same for GSM8K (1.3k rows), fixed: version 1's value, chosen on MMLU/GSM8K. */
   gsm8kBalance: number;
   candidates: Candidate[];
+  /** How a candidate is chosen (inner folds per outer fold; outer folds for the shipped model). */
+  selection: Selection;
   /** Which sources' targets are shifted to a common mean (see `targetsFor`). */
   centreTargets: CentreMode;
   /** Hand-set logit priors, in units of the training-logit standard deviation (see README). */
@@ -64,11 +99,18 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   seed: 7,
   epochs: 5,
   l2: 1e-4,
+  // The first candidate is version 1's configuration (MMLU + GSM8K only, its 34 dense features): the
+  // "guarded" selection keeps it unless another one is at least as good on MMLU and GSM8K on the
+  // same folds, and then takes the best Arena-Hard among those.
   candidates: [
-    { learningRate: 0.005, balance: 0.1 },
-    { learningRate: 0.005, balance: 0.25 },
-    { learningRate: 0.005, balance: 0.5 },
+    { learningRate: 0.005, balance: null, without: V2_GROUPS },
+    { learningRate: 0.005, balance: 0, without: V2_GROUPS },
+    { learningRate: 0.005, balance: 0.02, without: V2_GROUPS },
+    { learningRate: 0.005, balance: 0 },
+    { learningRate: 0.005, balance: 0.02 },
+    { learningRate: 0.005, balance: 0.05 },
   ],
+  selection: "guarded",
   centreTargets: "open",
   gsm8kBalance: 0.5,
   conversationPriors: { logTurns: 0.25, logContextChars: 0.25, contextHasCode: 0.15 },
@@ -87,9 +129,14 @@ export interface CrossValidation {
   scores: Float64Array;
   /** Candidate chosen by inner CV for each outer fold. */
   selected: Candidate[];
-  /** Mean outer-fold APGR of each candidate (mean over benchmarks), for the final choice. */
+  /** Mean outer-fold APGR of each candidate (mean over benchmarks). */
   candidateApgr: number[];
+  /** Mean outer-fold APGR of each candidate per benchmark, for the final choice. */
+  candidateBySource: SourceApgr[];
 }
+
+/** APGR per benchmark (NaN where a subset has too few rows of it or no quality gap). */
+export type SourceApgr = Record<Benchmark, number>;
 
 /**
  * Soft target per row: (strong - weak + 1) / 2, the expected gain of calling the LLM. With `centre`
@@ -147,10 +194,15 @@ function mixWeights(rows: readonly RoutingRow[], subset: ArrayLike<number>): Flo
   return Float64Array.from({ length: subset.length }, (_, k) => 1 / counts.size / counts.get(rows[subset[k]!]!.benchmark)!);
 }
 
-/** Mean APGR over the benchmarks that have enough rows and a quality gap in `subset`. */
-function meanApgr(rows: readonly RoutingRow[], subset: ArrayLike<number>, scores: ArrayLike<number>): number {
-  let sum = 0;
-  let count = 0;
+/** Mean of the finite values of a per-benchmark record (NaN when none is). */
+function meanOf(a: SourceApgr): number {
+  const xs = BENCHMARKS.map((b) => a[b]).filter((x) => Number.isFinite(x));
+  return xs.length > 0 ? xs.reduce((x, y) => x + y, 0) / xs.length : Number.NaN;
+}
+
+/** APGR per benchmark with enough rows and a quality gap in `subset`. */
+function sourceApgr(rows: readonly RoutingRow[], subset: ArrayLike<number>, scores: ArrayLike<number>): SourceApgr {
+  const out = { mmlu: Number.NaN, gsm8k: Number.NaN, arenahard: Number.NaN, alpacaeval: Number.NaN };
   for (const b of BENCHMARKS) {
     const s: number[] = [];
     const st: number[] = [];
@@ -163,13 +215,23 @@ function meanApgr(rows: readonly RoutingRow[], subset: ArrayLike<number>, scores
       wk.push(r.weak);
     }
     if (s.length < 10) continue;
-    const e = evaluateRouter(s, st, wk);
-    if (Number.isFinite(e.apgr)) {
-      sum += e.apgr;
-      count++;
-    }
+    out[b] = evaluateRouter(s, st, wk).apgr;
   }
-  return count > 0 ? sum / count : Number.NaN;
+  return out;
+}
+
+/**
+ * Index of the chosen candidate given each one's per-benchmark APGR (see `Selection`). NaN never
+ * wins; ties keep the first. A benchmark the reference has no figure for sets no floor, and without
+ * any Arena-Hard figure (a run trained without it) "guarded" falls back to the mean.
+ */
+export function chooseCandidate(apgrs: readonly SourceApgr[], selection: Selection): number {
+  if (selection === "mean" || apgrs.length === 0) return argmax(apgrs.map(meanOf));
+  const ref = apgrs[0]!;
+  const qualifies = (a: SourceApgr): boolean =>
+    (["mmlu", "gsm8k"] as const).every((b) => !Number.isFinite(ref[b]) || a[b] >= ref[b]);
+  const byArena = apgrs.some((a) => Number.isFinite(a.arenahard));
+  return argmax(apgrs.map((a) => (qualifies(a) ? (byArena ? a.arenahard : meanOf(a)) : Number.NaN)));
 }
 
 /**
@@ -223,14 +285,43 @@ function applyScoreMap(map: { logits: number[]; scores: number[] }, z: number): 
 interface Context {
   rows: readonly RoutingRow[];
   matrix: FeatureMatrix;
+  /** The matrix without some dense feature groups, per `without` key (built on first use). */
+  masked: Map<string, FeatureMatrix>;
   /** Loss weights per row, one array per balance value of the grid. */
   weightsByBalance: Map<number, Float64Array>;
   targets: Float64Array;
   options: TrainOptions;
 }
 
+/** The feature matrix a candidate sees: dense slots of its left-out groups removed. */
+function matrixFor(ctx: Context, candidate: Candidate): FeatureMatrix {
+  const without = candidate.without ?? [];
+  if (without.length === 0) return ctx.matrix;
+  const key = [...without].sort().join(",");
+  const cached = ctx.masked.get(key);
+  if (cached) return cached;
+  const drop = new Set<number>(without.flatMap((g) => FEATURE_GROUPS[g].map((name) => DENSE_FEATURES.indexOf(name))));
+  const m = ctx.matrix;
+  const offsets = new Int32Array(m.rows + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let r = 0; r < m.rows; r++) {
+    for (let k = m.offsets[r]!; k < m.offsets[r + 1]!; k++) {
+      if (drop.has(m.indices[k]!)) continue;
+      idx.push(m.indices[k]!);
+      val.push(m.values[k]!);
+    }
+    offsets[r + 1] = idx.length;
+  }
+  const masked: FeatureMatrix = { rows: m.rows, dim: m.dim, offsets, indices: Int32Array.from(idx), values: Float64Array.from(val) };
+  ctx.masked.set(key, masked);
+  return masked;
+}
+
 function fit(ctx: Context, subset: Int32Array, candidate: Candidate): LinearModel {
-  return fitLogistic(ctx.matrix, subset, ctx.targets, ctx.weightsByBalance.get(candidate.balance)!, {
+  // balance null: the open-chat rows are left out of the fit (they are still scored and measured).
+  const rows = candidate.balance === null ? subset.filter((r) => ctx.rows[r]!.benchmark === "mmlu" || ctx.rows[r]!.benchmark === "gsm8k") : subset;
+  return fitLogistic(matrixFor(ctx, candidate), rows, ctx.targets, ctx.weightsByBalance.get(candidate.balance ?? 0)!, {
     l2: ctx.options.l2,
     epochs: ctx.options.epochs,
     learningRate: candidate.learningRate,
@@ -239,31 +330,46 @@ function fit(ctx: Context, subset: Int32Array, candidate: Candidate): LinearMode
 }
 
 function logitsOf(ctx: Context, subset: Int32Array, model: LinearModel): Float64Array {
+  // A left-out group's weights are 0, so the full matrix gives the same logits.
   return Float64Array.from(subset, (r) => rowLogit(ctx.matrix, r, model));
 }
 
-/** Mean APGR of each candidate over a k-fold split of `subset` given by `foldOfRow`. */
-function compareCandidates(ctx: Context, subset: Int32Array, foldOfRow: (row: number) => number, k: number): number[] {
+/** Mean APGR per benchmark of each candidate over a k-fold split of `subset` given by `foldOfRow`. */
+function compareCandidates(ctx: Context, subset: Int32Array, foldOfRow: (row: number) => number, k: number): SourceApgr[] {
   const byFold = Array.from({ length: k }, () => ({ train: [] as number[], test: [] as number[] }));
   for (const r of subset) {
     const f = foldOfRow(r);
     byFold.forEach((split, g) => (g === f ? split.test : split.train).push(r));
   }
   return ctx.options.candidates.map((candidate) => {
-    let sum = 0;
-    let n = 0;
+    const acc = new SourceMean();
     for (const { train, test } of byFold) {
       if (train.length === 0 || test.length === 0) continue;
       const model = fit(ctx, Int32Array.from(train), candidate);
       const testIdx = Int32Array.from(test);
-      const a = meanApgr(ctx.rows, testIdx, logitsOf(ctx, testIdx, model));
-      if (Number.isFinite(a)) {
-        sum += a;
-        n++;
-      }
+      acc.add(sourceApgr(ctx.rows, testIdx, logitsOf(ctx, testIdx, model)));
     }
-    return n > 0 ? sum / n : Number.NaN;
+    return acc.mean();
   });
+}
+
+/** Running mean per benchmark over folds, skipping folds where a benchmark has no figure. */
+class SourceMean {
+  private readonly sum = new Map<Benchmark, { total: number; n: number }>();
+  add(a: SourceApgr): void {
+    for (const b of BENCHMARKS) {
+      if (!Number.isFinite(a[b])) continue;
+      const s = this.sum.get(b) ?? { total: 0, n: 0 };
+      s.total += a[b];
+      s.n++;
+      this.sum.set(b, s);
+    }
+  }
+  mean(): SourceApgr {
+    const out = { mmlu: Number.NaN, gsm8k: Number.NaN, arenahard: Number.NaN, alpacaeval: Number.NaN };
+    for (const [b, s] of this.sum) out[b] = s.total / s.n;
+    return out;
+  }
 }
 
 /** Index of the largest value; NaN (no measurable benchmark) never wins, ties keep the first. */
@@ -279,8 +385,15 @@ function argmax(xs: readonly number[]): number {
   return best;
 }
 
-function describe(c: Candidate): string {
-  return `lr${c.learningRate}/balance${c.balance}`;
+/** Short name of a candidate for logs and reports, e.g. "lr0.005/balance0.02/v1-dense". */
+export function describe(c: Candidate): string {
+  const without = c.without ?? [];
+  const groups = without.length === 0 ? "" : without.length === V2_GROUPS.length ? "/v1-dense" : `/without-${without.join("+")}`;
+  return `lr${c.learningRate}/${c.balance === null ? "no-arenahard" : `balance${c.balance}`}${groups}`;
+}
+
+function fmt(a: SourceApgr): string {
+  return BENCHMARKS.map((b) => a[b].toFixed(3)).join("/");
 }
 
 function createContext(dataset: RoutingDataset, options: TrainOptions): Context {
@@ -293,7 +406,8 @@ function createContext(dataset: RoutingDataset, options: TrainOptions): Context 
       rows.map((r) => r.prompt),
       options.features,
     ),
-    weightsByBalance: new Map(options.candidates.map((c) => [c.balance, sampleWeights(rows, c.balance, options.gsm8kBalance)] as const)),
+    masked: new Map(),
+    weightsByBalance: new Map(options.candidates.map((c) => [c.balance ?? 0, sampleWeights(rows, c.balance ?? 0, options.gsm8kBalance)] as const)),
     targets: targetsFor(rows, options.centreTargets),
     options,
   };
@@ -318,26 +432,22 @@ function runCrossValidation(ctx: Context): CrossValidation {
   const { folds, inner } = assignFolds(rows, options);
   const scores = new Float64Array(rows.length);
   const selected: Candidate[] = [];
-  const candidateApgr = options.candidates.map(() => 0);
-  const candidateFolds = options.candidates.map(() => 0);
+  const candidateOuter = options.candidates.map(() => new SourceMean());
   for (let f = 0; f < options.folds; f++) {
     const train = Int32Array.from(rows.keys()).filter((r) => folds[r] !== f);
     const test = Int32Array.from(rows.keys()).filter((r) => folds[r] === f);
     if (train.length === 0 || test.length === 0) throw new RangeError(`fold ${f} is empty: too few rows for ${options.folds} folds`);
     const innerApgr = compareCandidates(ctx, train, (r) => inner[r]!, options.innerFolds);
-    const choice = options.candidates[argmax(innerApgr)]!;
+    const choice = options.candidates[chooseCandidate(innerApgr, options.selection)]!;
     selected.push(choice);
     // Every candidate also scores this outer fold: that comparison picks the shipped model's
     // configuration (step 3), never this fold's own model.
-    let foldApgr = Number.NaN;
+    let foldApgr: SourceApgr | undefined;
     options.candidates.forEach((candidate, c) => {
       const model = fit(ctx, train, candidate);
       const testLogits = logitsOf(ctx, test, model);
-      const a = meanApgr(rows, test, testLogits);
-      if (Number.isFinite(a)) {
-        candidateApgr[c]! += a;
-        candidateFolds[c]!++;
-      }
+      const a = sourceApgr(rows, test, testLogits);
+      candidateOuter[c]!.add(a);
       if (candidate === choice) {
         const map = buildScoreMap(logitsOf(ctx, train, model), mixWeights(rows, train));
         test.forEach((r, k) => (scores[r] = applyScoreMap(map, testLogits[k]!)));
@@ -346,15 +456,11 @@ function runCrossValidation(ctx: Context): CrossValidation {
     });
     options.log(
       `fold ${f + 1}/${options.folds}: ${train.length} train / ${test.length} held out; inner CV picked ${describe(choice)} ` +
-        `(inner APGR ${innerApgr.map((a) => a.toFixed(3)).join(" ")}); held-out mean APGR ${foldApgr.toFixed(3)}`,
+        `(inner APGR ${BENCHMARKS.join("/")}: ${innerApgr.map(fmt).join(" ")}); held-out ${fmt(foldApgr!)}`,
     );
   }
-  return {
-    folds,
-    scores,
-    selected,
-    candidateApgr: candidateApgr.map((s, c) => (candidateFolds[c]! > 0 ? s / candidateFolds[c]! : Number.NaN)),
-  };
+  const candidateBySource = candidateOuter.map((m) => m.mean());
+  return { folds, scores, selected, candidateApgr: candidateBySource.map(meanOf), candidateBySource };
 }
 
 /**
@@ -379,7 +485,7 @@ export function trainAndScore(
   const { inner } = assignFolds(train.rows, options);
   const all = Int32Array.from(train.rows.keys());
   const apgrs = compareCandidates(ctx, all, (r) => inner[r]!, options.innerFolds);
-  const candidate = options.candidates[argmax(apgrs)]!;
+  const candidate = options.candidates[chooseCandidate(apgrs, options.selection)]!;
   const model = fit(ctx, all, candidate);
   const map = buildScoreMap(logitsOf(ctx, all, model), mixWeights(train.rows, all));
   const testMatrix = buildMatrix(
@@ -493,9 +599,9 @@ export function trainRouter(dataset: RoutingDataset, options: TrainOptions = DEF
   options.log(`extracting features of ${rows.length} prompts (${options.features.buckets} buckets, bigrams ${options.features.bigrams})`);
   const ctx = createContext(dataset, options);
   const cv = runCrossValidation(ctx);
-  const best = options.candidates[argmax(cv.candidateApgr)]!;
+  const best = options.candidates[chooseCandidate(cv.candidateBySource, options.selection)]!;
   options.log(
-    `outer-fold APGR per candidate: ${options.candidates.map((c, i) => `${describe(c)} ${cv.candidateApgr[i]!.toFixed(3)}`).join(", ")}`,
+    `outer-fold APGR per candidate (${BENCHMARKS.join("/")}): ${options.candidates.map((c, i) => `${describe(c)} ${fmt(cv.candidateBySource[i]!)}`).join(", ")}`,
   );
   options.log(`final model: ${describe(best)} on all ${rows.length} rows`);
 
@@ -550,7 +656,12 @@ export function trainRouter(dataset: RoutingDataset, options: TrainOptions = DEF
       optimizer: `AdaGrad SGD, ${options.epochs} epochs, L2 ${options.l2}, cross-entropy on soft labels`,
       centreTargets: options.centreTargets,
       gsm8kBalance: options.gsm8kBalance,
-      candidates: options.candidates.map((c, i) => ({ ...c, outerFoldApgr: round(cv.candidateApgr[i]!, 4) })),
+      selection: options.selection,
+      candidates: options.candidates.map((c, i) => ({
+        ...c,
+        outerFoldApgr: round(cv.candidateApgr[i]!, 4),
+        outerFoldApgrBySource: Object.fromEntries(BENCHMARKS.map((b) => [b, round(cv.candidateBySource[i]![b], 4)])),
+      })),
       selectedPerFold: cv.selected,
       final: best,
       denseFeatures: DENSE_COUNT,
