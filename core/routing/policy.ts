@@ -9,16 +9,16 @@
  * 3. the industry default, `INDUSTRY_THRESHOLDS`.
  *
  * Scores are on the classifier's percentile scale (0.6 = harder than ~60% of the training mix), so
- * with the shipped curve the defaults mean, measured on held-out folds of the MMLU + GSM8K mix (each
- * weighing half; see core/routing/README.md):
+ * with the shipped curve the defaults mean, measured on held-out folds of the MMLU + GSM8K + Arena-Hard
+ * mix (each weighing a third; see core/routing/README.md, which also gives each source's PGR):
  *
  * | industry | threshold | LLM share | PGR |
  * |---|---|---|---|
- * | healthcare | 0.35 | ~66% | ~0.83 |
- * | finance | 0.40 | ~62% | ~0.82 |
- * | manufacturing, education, government, other | 0.50 | ~53% | ~0.77 |
- * | tech | 0.60 | ~42% | ~0.67 |
- * | retail | 0.65 | ~36% | ~0.60 |
+ * | healthcare | 0.35 | ~64% | ~0.68 |
+ * | finance | 0.40 | ~58% | ~0.61 |
+ * | manufacturing, education, government, other | 0.50 | ~49% | ~0.51 |
+ * | tech | 0.60 | ~40% | ~0.41 |
+ * | retail | 0.65 | ~35% | ~0.38 |
  */
 import { defaultWeights, type CalibrationCurve, type CalibrationPoint } from "./classifier";
 

@@ -1,101 +1,132 @@
 /**
- * `npm run route:eval`: held-out APGR / CPT(50%) / CPT(80%) of our router on MMLU and GSM8K next to
- * random routing and RouteLLM's published numbers.
+ * `npm run route:eval`: the router measured the way a sceptic would, every figure next to random
+ * routing, prompt-length routing and the oracle ceiling measured in the same run on the same rows.
  *
- * It reruns the same nested cross-validation as `route:train` (same folds, seed and candidates), so
- * every score comes from a model that never saw the row, and rows marked `routellm_contaminated`
- * are left out, as RouteLLM does.
+ * 1. Within each source: the out-of-fold scores of the nested cross-validation that `route:train`
+ *    runs (folds by prompt, hyper-parameters chosen on training folds only), per training source;
+ *    MMLU and GSM8K without `routellm_contaminated` rows, next to RouteLLM's published figures.
+ * 2. Across sources: for each training source, a router trained on the other permitted sources only
+ *    (hyper-parameters picked on them) and tested on it.
+ * 3. AlpacaEval (CC BY-NC, never trained on): the shipped router, and a router trained on MMLU and
+ *    GSM8K only for comparison. Nothing is ever chosen by looking at AlpacaEval.
+ *
+ * Open-chat sources are reported pooled (mean label per prompt) and per (weak model, judge) pair.
+ * Output: Markdown tables on stdout (BENCHMARKS.md quotes them); progress on stderr.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { dataDir, loadDataset, REPO_ROOT, type Benchmark } from "./dataset";
-import { evaluateRouter, randomBaseline } from "./metrics";
-import { crossValidate, DEFAULT_TRAIN_OPTIONS, heldOutEvaluation } from "./pipeline";
+import { createClassifier } from "../classifier";
+import { dataDir, loadDataset, loadEvaluationSource, REPO_ROOT, type Benchmark, type RoutingDataset } from "./dataset";
+import { BENCHMARKS, describe, serializeWeights, trainAndScore, trainRouter, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from "./pipeline";
+import { compare, comparePerPair, type Comparison } from "./report";
 
 /** RouteLLM paper (arXiv 2406.18665), GPT-4-1106 vs Mixtral, as listed in the data README. */
-const PUBLISHED: Record<Benchmark, { random: Row; best: Row }> = {
-  mmlu: {
-    random: { name: "RouteLLM random (published)", apgr: 0.5, cpt50: 0.5007, cpt80: 0.7993 },
-    best: { name: "RouteLLM best: SW ranking (published)", apgr: 0.603, cpt50: 0.354, cpt80: 0.7155 },
-  },
-  gsm8k: {
-    random: { name: "RouteLLM random (published)", apgr: 0.497, cpt50: 0.5, cpt80: 0.8008 },
-    best: { name: "RouteLLM best: causal LLM (published)", apgr: 0.622, cpt50: 0.3364, cpt80: 0.6326 },
-  },
+const PUBLISHED: Partial<Record<Benchmark, { name: string; apgr: number; cpt50: number; cpt80: number }>> = {
+  mmlu: { name: "RouteLLM best published (SW ranking)", apgr: 0.603, cpt50: 0.354, cpt80: 0.7155 },
+  gsm8k: { name: "RouteLLM best published (causal LLM)", apgr: 0.622, cpt50: 0.3364, cpt80: 0.6326 },
 };
 
-interface Row {
-  name: string;
-  rows?: number;
-  apgr: number;
-  cpt50: number;
-  cpt80: number;
+const NAMES: Record<Benchmark, string> = { mmlu: "MMLU", gsm8k: "GSM8K", arenahard: "Arena-Hard v0.1", alpacaeval: "AlpacaEval 2" };
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/** One Markdown table row per comparison: router APGR / CPT(50%) / CPT(80%), then the baselines. */
+function header(): string[] {
+  return [
+    "| source | rows (pair) | n | S / W | router APGR | CPT(50%) | CPT(80%) | random | length | oracle |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
 }
 
-const RANDOM_RUNS = 200;
+function line(source: string, what: string, c: Comparison): string {
+  const r = c.router;
+  what = what.replace(" | ", ", "); // a pair is "weak | judge"; a bar would split the Markdown cell
+  return (
+    `| ${source} | ${what} | ${r.rows} | ${c.strong.toFixed(3)} / ${c.weak.toFixed(3)} | **${r.apgr.toFixed(3)}** | ${pct(r.cpt50)} | ${pct(r.cpt80)} | ` +
+    `${c.random.apgr.toFixed(3)} | ${c.length.apgr.toFixed(3)} | ${c.oracle.apgr.toFixed(3)} |`
+  );
+}
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(2)}%`;
+/** Pooled and per-pair lines for one source's rows and scores. */
+function report(source: Benchmark, dataset: RoutingDataset, rowIdx: readonly number[], scores: ArrayLike<number>, out: string[]): Comparison {
+  const rows = rowIdx.map((i) => dataset.rows[i]!);
+  const s = rowIdx.map((i) => scores[i]!);
+  const pooled = compare(rows, s);
+  const open = source === "arenahard" || source === "alpacaeval";
+  out.push(line(NAMES[source], open ? "pooled (mean label per prompt)" : "all non-contaminated", pooled));
+  if (open) {
+    const judgments = dataset.judgments.filter((j) => j.benchmark === source);
+    for (const { pair, comparison } of comparePerPair(rows, s, judgments)) out.push(line(NAMES[source], pair, comparison));
+  }
+  return pooled;
+}
+
+function indicesOf(dataset: RoutingDataset, source: Benchmark): number[] {
+  return [...dataset.rows.keys()].filter((i) => dataset.rows[i]!.benchmark === source && !dataset.rows[i]!.contaminated);
 }
 
 function main(): void {
   const started = performance.now();
-  const log = (line: string): void => {
-    process.stderr.write(`[route:eval ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  const log = (text: string): void => {
+    process.stderr.write(`[route:eval ${((performance.now() - started) / 1000).toFixed(1)}s] ${text}\n`);
   };
-  const dataset = loadDataset(dataDir());
-  log(`${dataset.rows.length} rows from ${dataset.dir}; nested ${DEFAULT_TRAIN_OPTIONS.folds}-fold cross-validation`);
-  const cv = crossValidate(dataset, { ...DEFAULT_TRAIN_OPTIONS, log });
-  const ours = heldOutEvaluation(dataset.rows, cv.scores);
+  const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, log };
+  const dir = dataDir();
+  const dataset = loadDataset(dir);
+  const alpaca = loadEvaluationSource(dir, "alpacaeval");
+  log(`${dataset.rows.length} training rows, ${alpaca.rows.length} AlpacaEval prompts (evaluation only) from ${dir}`);
 
-  const table: string[][] = [["benchmark", "router", "rows", "APGR", "CPT(50%)", "CPT(80%)"]];
-  for (const benchmark of ["mmlu", "gsm8k"] as const) {
-    const e = ours[benchmark];
-    if (!e) continue;
-    const idx = [...dataset.rows.keys()].filter((i) => dataset.rows[i]!.benchmark === benchmark && !dataset.rows[i]!.contaminated);
-    const strong = idx.map((i) => dataset.rows[i]!.strong);
-    const weak = idx.map((i) => dataset.rows[i]!.weak);
-    const random = randomBaseline(strong, weak, RANDOM_RUNS, 1);
-    // The oracle knows each outcome: the ceiling any router could reach on this data.
-    const oracle = evaluateRouter(
-      idx.map((i) => dataset.rows[i]!.strong - dataset.rows[i]!.weak),
-      strong,
-      weak,
-    );
-    const rows: Row[] = [
-      { name: "agentorg text features (held-out folds)", rows: e.rows, apgr: e.apgr, cpt50: e.cpt50, cpt80: e.cpt80 },
-      { name: `random (mean of ${RANDOM_RUNS} seeds)`, rows: e.rows, ...random },
-      PUBLISHED[benchmark].random,
-      PUBLISHED[benchmark].best,
-      { name: "oracle (knows outcomes; ceiling)", rows: e.rows, apgr: oracle.apgr, cpt50: oracle.cpt50, cpt80: oracle.cpt80 },
-    ];
-    for (const r of rows) {
-      table.push([benchmark.toUpperCase(), r.name, r.rows === undefined ? "-" : String(r.rows), r.apgr.toFixed(3), pct(r.cpt50), pct(r.cpt80)]);
-    }
+  // 1. Within each source: the same nested cross-validation and final model as route:train.
+  const { weights, cv } = trainRouter(dataset, options);
+  const out: string[] = [];
+  out.push("### Within each source (out-of-fold scores of the nested cross-validation)", "", ...header());
+  for (const source of BENCHMARKS) report(source, dataset, indicesOf(dataset, source), cv.scores, out);
+  out.push("", "RouteLLM published (GPT-4-1106 vs Mixtral, never trained on these questions):", "");
+  for (const source of ["mmlu", "gsm8k"] as const) {
+    const p = PUBLISHED[source]!;
+    out.push(`- ${NAMES[source]}: ${p.name} APGR ${p.apgr.toFixed(3)}, CPT(50%) ${pct(p.cpt50)}, CPT(80%) ${pct(p.cpt80)}`);
   }
 
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  const line = (row: string[]): string =>
-    row.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ");
-  const out = [line(table[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...table.slice(1).map(line)];
+  // 2. Across sources: train without a source, test on it.
+  out.push("", "### Across sources (trained without the tested source)", "", ...header());
+  for (const held of BENCHMARKS) {
+    const train: RoutingDataset = { ...dataset, rows: dataset.rows.filter((r) => r.benchmark !== held) };
+    const idx = indicesOf(dataset, held);
+    log(`cross-source: training without ${held}`);
+    const { candidate, scores } = trainAndScore(
+      train,
+      idx.map((i) => dataset.rows[i]!),
+      options,
+    );
+    const full = new Float64Array(dataset.rows.length);
+    idx.forEach((i, k) => (full[i] = scores[k]!));
+    report(held, dataset, idx, full, out);
+    out.push(`|  | ↑ trained on ${BENCHMARKS.filter((b) => b !== held).map((b) => NAMES[b]).join(" + ")} (inner CV picked ${describe(candidate)}) | | | | | | | | |`);
+  }
+
+  // 3. AlpacaEval, never trained on: the shipped router (the weights route:train writes).
+  const shipped = createClassifier(weights);
+  const alpacaIdx = [...alpaca.rows.keys()];
+  out.push("", "### AlpacaEval 2 (CC BY-NC: never trained on), the shipped router", "", ...header());
+  report("alpacaeval", alpaca, alpacaIdx, Float64Array.from(alpaca.rows, (r) => shipped.score(r.prompt)), out);
+  log("AlpacaEval: a router trained on MMLU + GSM8K only, for comparison");
+  const benchOnly: RoutingDataset = { ...dataset, rows: dataset.rows.filter((r) => r.benchmark !== "arenahard") };
+  const { scores: benchScores } = trainAndScore(benchOnly, alpaca.rows, options);
+  out.push("", "### AlpacaEval 2, a router trained on MMLU + GSM8K only (same features)", "", ...header());
+  report("alpacaeval", alpaca, alpacaIdx, benchScores, out);
+
   process.stdout.write(`${out.join("\n")}\n`);
   process.stdout.write(
-    "\nCPT(x) = share of calls sent to the LLM to recover x of the quality gap (lower is better). " +
-      "Rows marked routellm_contaminated are excluded.\n",
+    "\nAPGR: area under the share of the quality gap recovered over 11 decile points (RouteLLM's evaluate.py). " +
+      "CPT(x): share of calls sent to the strong model to recover x of the gap (lower is better). random: mean of 200 " +
+      "seeded scorings; length: longer prompt -> strong; oracle: routes by the row's own outcome (a ceiling, above 1 " +
+      "where the weak model wins some rows). S / W: mean quality of the strong / weak model.\n",
   );
 
-  // weights.json stores the same held-out numbers; a mismatch means it was trained on other data or code.
+  // weights.json should be exactly what this run trained; otherwise the figures are not the shipped router's.
   try {
-    const shipped = JSON.parse(readFileSync(join(REPO_ROOT, "core/routing/weights.json"), "utf8")) as {
-      training?: { data?: { sha256?: string } };
-      evaluation?: Record<string, { apgr: number }>;
-    };
-    const same = shipped.training?.data?.sha256 === dataset.sha256;
-    const drift = (["mmlu", "gsm8k"] as const).some((b) => {
-      const stored = shipped.evaluation?.[b]?.apgr;
-      return stored !== undefined && ours[b] !== undefined && Math.abs(stored - ours[b].apgr) > 5e-4;
-    });
-    if (!same || drift) log("note: core/routing/weights.json was trained on other data or code; run npm run route:train");
+    const file = readFileSync(join(REPO_ROOT, "core/routing/weights.json"), "utf8");
+    if (file !== serializeWeights({ ...weights })) log("note: core/routing/weights.json differs from this run's model; run npm run route:train");
   } catch {
     log("note: core/routing/weights.json is missing or unreadable");
   }

@@ -5,6 +5,8 @@ import {
   DENSE_FEATURES,
   extractFeatures,
   featureDimension,
+  taskTypeOf,
+  TASK_TYPES,
   type FeatureConfig,
   type FeatureVector,
 } from "../../../core/routing/features";
@@ -146,5 +148,106 @@ describe("extractFeatures", () => {
     // Assert
     expect(Array.from(b.indices.subarray(0, b.length))).toEqual(snapshot.indices);
     expect(Array.from(b.values.subarray(0, b.length))).toEqual(snapshot.values);
+  });
+});
+
+describe("open-chat features (version 2)", () => {
+  const examples: Record<(typeof TASK_TYPES)[number], string[]> = {
+    code: [
+      "Write a Python function that reverses a linked list.",
+      "Why does this JavaScript throw an exception? ```const x = {a: 1}; x.b.c;```",
+    ],
+    math: ["Solve for x: 3x + 5 = 20.", "What is the probability of rolling two sixes with 2 dice?"],
+    rewriting: [
+      "Rewrite this paragraph in a more formal tone: hey guys, the meeting got moved to friday.",
+      "Proofread and correct the grammar of my cover note.",
+    ],
+    extraction: [
+      "Extract all the dates and names mentioned in the following text: John met Mary on 3 May.",
+      "Classify the sentiment of each review as positive or negative.",
+    ],
+    creative: ["Write a short poem about the sea.", "Tell me a story about a dragon who is afraid of fire."],
+    reasoning: ["Explain why the sky is blue.", "Compare the strategy of both armies and justify which was sounder."],
+    advice: ["What should I do to sleep better? Any tips?", "Can you recommend some ideas for a birthday present?"],
+  };
+
+  for (const type of TASK_TYPES) {
+    it(`detects the ${type} task type`, () => {
+      for (const prompt of examples[type]) {
+        // Act / Assert
+        expect(taskTypeOf(prompt), prompt).toBe(type);
+        expect(view(extractFeatures(prompt, config)).dense[`task_${type}`], prompt).toBe(1);
+      }
+    });
+  }
+
+  it("sets at most one task slot, none for small talk, and reads the last user message of a conversation", () => {
+    // Act
+    const hi = view(extractFeatures("hi there", config));
+    const chat = taskTypeOf([
+      { role: "user", content: "Write a short poem about the sea." },
+      { role: "assistant", content: "Waves..." },
+      { role: "user", content: "Now translate it into French and fix the grammar." },
+    ]);
+    const mixed = view(extractFeatures("Write a Python function and explain why it works, with tips.", config));
+
+    // Assert
+    expect(taskTypeOf("hi there")).toBe("none");
+    expect(Object.keys(hi.dense).filter((k) => k.startsWith("task_"))).toEqual([]);
+    expect(chat).toBe("rewriting");
+    expect(Object.keys(mixed.dense).filter((k) => k.startsWith("task_"))).toHaveLength(1);
+  });
+
+  it("counts constraints by kind and the answer length asked for", () => {
+    // Arrange
+    const constrained =
+      "Write a 500-word essay on climate change in markdown with exactly three headings; do not use bullet points.";
+    const plain = "Write an essay on climate change.";
+
+    // Act
+    const c = view(extractFeatures(constrained, config)).dense;
+    const p = view(extractFeatures(plain, config)).dense;
+    const short = view(extractFeatures("Answer in two sentences: what is DNS?", config)).dense;
+
+    // Assert: content ("exactly", "do not"), format ("markdown", "headings", "bullet"), length ("500-word")
+    expect(c.constraints_content).toBeCloseTo(Math.log1p(2) / 2, 12);
+    expect(c.constraints_format).toBeCloseTo(Math.log1p(3) / 2, 12);
+    expect(c.constraints_length).toBeCloseTo(Math.log1p(1) / 2, 12);
+    expect(c.constraint_kinds).toBe(1);
+    expect(c.log_requested_words).toBeCloseTo(Math.log1p(500) / 8, 12);
+    expect(c.output_long!).toBeGreaterThan(p.output_long!); // "essay" in both, 500 words only in one
+    expect(p.constraint_kinds).toBeUndefined();
+    expect(short.log_requested_words).toBeCloseTo(Math.log1p(40) / 8, 12); // two sentences ~ 40 words
+    expect(short.output_short).toBeGreaterThan(0);
+    expect(short.output_long).toBeUndefined();
+  });
+
+  it("tells English from other languages and scripts", () => {
+    // Act
+    const en = view(extractFeatures("What is the best way to learn a new language?", config)).dense;
+    const fr = view(extractFeatures("Quelle est la meilleure façon d'apprendre une langue?", config)).dense;
+    const ru = view(extractFeatures("Как лучше всего выучить новый язык?", config)).dense;
+    const ja = view(extractFeatures("新しい言語を学ぶ最良の方法は何ですか", config)).dense;
+
+    // Assert
+    expect(en.english_share).toBeGreaterThan(0.5);
+    expect(fr.english_share ?? 0).toBeLessThan(0.5);
+    expect(ru.script_other).toBeGreaterThan(1);
+    expect(ru.script_cjk).toBeUndefined();
+    expect(ja.script_cjk).toBeGreaterThan(1);
+  });
+
+  it("separates the length of a math word problem from the length of an open instruction", () => {
+    // Act
+    const math = view(extractFeatures(gsmPrompt, config)).dense;
+    const open = view(extractFeatures("Plan a three-day trip to Rome for a family with two children.", config)).dense;
+    const mc = view(extractFeatures("Who wrote Hamlet?\nA. Marlowe\nB. Shakespeare\nC. Jonson\nD. Kyd\nAnswer:", config)).dense;
+
+    // Assert
+    expect(math.log_chars_math).toBe(math.log_chars);
+    expect(math.log_chars_open).toBeUndefined();
+    expect(open.log_chars_open).toBe(open.log_chars);
+    expect(mc.log_chars_open).toBeUndefined();
+    expect(mc.log_chars_math).toBeUndefined();
   });
 });
