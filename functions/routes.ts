@@ -5,7 +5,7 @@ import { rateLimitRoutes } from "./manifest/rate-limits";
 import { fallback, platformRoutes } from "./manifest/platform";
 import { Ping, revocationConsumer, wsRouteKeys } from "./manifest/realtime";
 import { routingRoutes } from "./manifest/routing";
-import { slaSweep, ticketRoutes } from "./manifest/tickets";
+import { slaSweep, ticketRoutes, ticketTriageConsumer } from "./manifest/tickets";
 import { agentRoutes } from "./manifest/agents";
 import { reservationReconciler } from "./manifest/metering";
 
@@ -28,7 +28,7 @@ export const http = {
 export const ws = wsRouteKeys;
 
 /** Stream consumers fed by the table's stream (deployed: event source mappings; locally: local/stream-poller.ts). */
-export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer];
+export const streams: StreamConsumerSpec[] = [auditConsumer, revocationConsumer, ticketTriageConsumer];
 
 /** Functions run on a schedule (deployed: EventBridge Rules; locally: local/scheduler.ts timers). */
 export const scheduled: ScheduledFunctionSpec[] = [reservationReconciler, slaSweep];

@@ -11,7 +11,7 @@ import { Function as SstFunction, type Stack, type StackContext, use } from "sst
 import type { ScheduledFunctionSpec, StreamConsumerSpec } from "../functions/manifest.types";
 import { auditConsumer } from "../functions/manifest/audit";
 import { revocationConsumer } from "../functions/manifest/realtime";
-import { slaSweep } from "../functions/manifest/tickets";
+import { slaSweep, ticketTriageConsumer } from "../functions/manifest/tickets";
 import { scheduled as manifestScheduled, streams } from "../functions/routes";
 import { Alerts } from "./alerts";
 import { applyStackSuppressions, baseEnvironment, constructId, type GroupedFunction, manifestFunction, tableTarget } from "./defaults";
@@ -246,6 +246,7 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[], sche
 const CONSUMER_DOMAINS = new Map<StreamConsumerSpec, string>([
   [auditConsumer, "audit"],
   [revocationConsumer, "realtime"],
+  [ticketTriageConsumer, "tickets"],
 ]);
 
 /** The manifest domain of scheduled functions other than the routing domain's reservation reconciler. */

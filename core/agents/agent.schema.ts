@@ -4,6 +4,12 @@ import { HIERARCHY_TOOLS, ITSM_TOOLS } from "./roles";
 
 const TOOL_NAMES = [...HIERARCHY_TOOLS, ...ITSM_TOOLS] as const;
 const AgentRef = idSchema("must be an agent id");
+/** A tool call that waits for approval: a tool name, or `transition_ticket:<state>` for moves to that state. */
+const ApprovalRule = z
+  .string()
+  .max(100)
+  .refine((rule) => (TOOL_NAMES as readonly string[]).includes(rule.split(":")[0]!) && /^[a-z_]+(:[a-z_]+)?$/.test(rule), "must be a tool name, or transition_ticket:<state>")
+  .meta({ description: "A tool name (every call waits for approval), or transition_ticket:<state> (moves to that state wait)" });
 
 export const ModelPolicy = z
   .discriminatedUnion("routing", [
@@ -20,6 +26,7 @@ export const Role = z
     description: z.string(),
     systemPrompt: z.string(),
     tools: z.array(z.string()),
+    approvalRequired: z.array(z.string()).optional().meta({ description: "Tool calls that wait for a person's approval (GET /approvals)" }),
     modelPolicy: ModelPolicy,
     builtIn: z.boolean(),
     createdAt: z.string().optional(),
@@ -34,6 +41,7 @@ export const CreateRoleBody = z
     description: z.string().max(2000).default(""),
     systemPrompt: z.string().min(1).max(20_000),
     tools: z.array(z.enum(TOOL_NAMES)).max(20).default([]),
+    approvalRequired: z.array(ApprovalRule).max(20).optional(),
     modelPolicy: ModelPolicy.default({ routing: "auto" }),
   })
   .meta({ id: "CreateRole" });
@@ -45,6 +53,7 @@ export const UpdateRoleBody = z
     description: z.string().max(2000).optional(),
     systemPrompt: z.string().min(1).max(20_000).optional(),
     tools: z.array(z.enum(TOOL_NAMES)).max(20).optional(),
+    approvalRequired: z.array(ApprovalRule).max(20).optional(),
     modelPolicy: ModelPolicy.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, { message: "at least one field must be given" })

@@ -17,6 +17,11 @@ export interface Role {
   systemPrompt: string;
   /** Tool names agents of this role may call. */
   tools: string[];
+  /**
+   * Tool calls that wait for a person's approval (core/approvals): a tool name (every call of it), or
+   * `<tool>:<state>` for a transition_ticket call moving a ticket to that state.
+   */
+  approvalRequired?: string[];
   modelPolicy: ModelPolicy;
   builtIn: boolean;
   createdAt?: string;
@@ -95,11 +100,13 @@ const BUILT_IN: Omit<Role, "builtIn">[] = [
     id: "change-manager",
     name: "Change Manager",
     level: 5,
-    description: "Assesses change risk and routes normal changes to authorization.",
+    description: "Assesses change risk and routes normal changes to authorization; scheduling a change waits for a person's approval.",
     systemPrompt:
       "You are the Change Manager agent (ITIL 4 change enablement). Assess each change's risk, move normal changes to authorization, " +
-      "and never schedule a change that has not been authorized.",
+      "and never schedule a change that has not been authorized. Scheduling a change waits for a person's approval: when a tool answers pending_approval, say so and stop.",
     tools: ["create_ticket", "update_ticket", "transition_ticket", "link_tickets", "search_tickets", "add_comment", "escalate", "send_message"],
+    // Scheduling a change (authorize -> scheduled, which records the authorization) is a person's call.
+    approvalRequired: ["transition_ticket:scheduled"],
     modelPolicy: { routing: "auto" },
   },
   {

@@ -12,6 +12,8 @@ import { ancestors, type Tree } from "./hierarchy";
 import type { AgentRun, AgentStep, AgentStore, ConversationTurn, Memory } from "./ports";
 import { untilWritten } from "../shared/retry";
 import type { AgentTool, ToolContext } from "./tools";
+import type { ApprovalRecord } from "../approvals/ports";
+import type { Role } from "./roles";
 
 export interface RuntimeOptions {
   /** Model calls per agent turn, tool calls included: the loop always ends. */
@@ -41,6 +43,11 @@ export interface RuntimeDeps {
   store: AgentStore;
   /** Tools beyond the hierarchy's (the ITSM tools), built for one agent's context. */
   extraTools?: (context: ToolContext) => AgentTool[];
+  /**
+   * People in the loop (core/approvals): asked right before a tool runs; a call it holds does not run,
+   * and the model gets `{ status: "pending_approval", approvalId }` as the tool's result.
+   */
+  gate?: (context: ToolContext, call: { name: string; args: unknown; role: Role }) => Promise<{ pending: ApprovalRecord } | undefined>;
   options?: Partial<RuntimeOptions>;
 }
 
@@ -73,7 +80,7 @@ export function foldMemory(memory: Memory, keep: number): Memory {
  * function-calling loop (bounded) until the model answers. Delegated tasks run the subordinate's own
  * turn, whose result rolls back up as the tool's result and as a message to the delegator.
  */
-export function createAgentRuntime({ chat, agents, store, extraTools, options }: RuntimeDeps) {
+export function createAgentRuntime({ chat, agents, store, extraTools, gate, options }: RuntimeDeps) {
   const settings = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
 
   /**
@@ -240,7 +247,8 @@ export function createAgentRuntime({ chat, agents, store, extraTools, options }:
           } catch {
             throw new DomainError("invalid_input", "tool_arguments_invalid", "The tool arguments are not valid JSON.");
           }
-          output = await tool.execute(args, context);
+          const held = await gate?.(context, { name: tool.name, args, role });
+          output = held ? { status: "pending_approval", approvalId: held.pending.id, summary: held.pending.summary } : await tool.execute(args, context);
         } catch (error) {
           ok = false;
           if (!isDomainError(error)) throw error;

@@ -236,6 +236,14 @@ export const entities = {
     tableOnly: ["pk", "sk", "gsi1pk", "gsi1sk", "entity", "searchText"],
     audit: "recorded",
   }),
+  approval: define({
+    name: "approval",
+    description: "an approval request: an agent's tool call waiting for a person's decision, and the decision",
+    scope: "tenant",
+    keys: { item: keys.approval, prefix: keys.approvalPrefix },
+    shape: { pk: TENANT, sk: /^APPROVAL#/ },
+    audit: "recorded",
+  }),
   ticketHistory: define({
     name: "ticketHistory",
     description: "one entry of a ticket's history",

@@ -124,6 +124,13 @@ export const keys = {
   ticketSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#tickets" }),
 
   /**
+   * An approval request (core/approvals): an agent's tool call waiting for a person's decision. Ids
+   * are ULIDs, so `begins_with(sk, "APPROVAL#")` read backwards lists newest first.
+   */
+  approval: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `APPROVAL#${id}` }),
+  approvalPrefix: "APPROVAL#",
+
+  /**
    * The audit log (core/audit, docs/audit-operations.md). Entries and checkpoints are numbered by
    * `seq`, zero-padded to 12 digits so that the sort key order is the seq order. `AUDIT#` is not a
    * prefix of `AUDITCP#`, `AUDITSRC#` or `AUDITHEAD`, so one `begins_with` finds exactly the entries.

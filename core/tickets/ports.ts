@@ -80,6 +80,14 @@ export interface TicketRecord {
   respondedAt: string | null;
   resolvedAt: string | null;
   closedAt: string | null;
+  /**
+   * Fields the creator left out, whose stored value is the default (impact, urgency): triage may set
+   * them; a field set by anyone (the creator, a PATCH, triage) leaves the list. Not in the API view.
+   */
+  defaulted?: ("impact" | "urgency")[];
+  /** When the organization's ITSM agent triaged it, and which agent (core/tickets/triage.ts): set once. */
+  triagedAt?: string;
+  triagedBy?: string;
   /** The number of history entries; every save is conditional on it (optimistic concurrency). */
   version: number;
 }

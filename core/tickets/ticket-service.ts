@@ -326,7 +326,7 @@ export function createTicketService(deps: TicketServiceDeps) {
   }
 
   function view(ticket: TicketRecord, now: Date): Ticket {
-    const { orgId: _org, slaClocks, breachAnnounced: _announced, ...fields } = ticket;
+    const { orgId: _org, slaClocks, breachAnnounced: _announced, defaulted: _defaulted, ...fields } = ticket;
     const caller = callerOf(ticket);
     return {
       ...fields,
@@ -492,7 +492,10 @@ export function createTicketService(deps: TicketServiceDeps) {
         );
       if (used >= limit) throw refuse();
 
-      const priority = priorityOf(input.impact, input.urgency);
+      const impact = input.impact ?? 3;
+      const urgency = input.urgency ?? 3;
+      const defaulted = [...(input.impact === undefined ? ["impact" as const] : []), ...(input.urgency === undefined ? ["urgency" as const] : [])];
+      const priority = priorityOf(impact, urgency);
       const at = now.toISOString();
       // The subscribers of `ticket.created` are read alongside the number (not before the quota check: a
       // refused create should cost no more than it did).
@@ -509,8 +512,8 @@ export function createTicketService(deps: TicketServiceDeps) {
         caller,
         category: input.category ?? null,
         affectedService: input.affectedService ?? null,
-        impact: input.impact,
-        urgency: input.urgency,
+        impact,
+        urgency,
         priority,
         state: "new",
         holdReason: null,
@@ -541,6 +544,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         respondedAt: null,
         resolvedAt: null,
         closedAt: null,
+        ...(defaulted.length ? { defaulted } : {}),
         version: 1,
       };
       // No history item is written for the creation: the ticket says all of it (creationEntry).
@@ -655,6 +659,8 @@ export function createTicketService(deps: TicketServiceDeps) {
           next.caller = caller;
           delete next.callerName;
         }
+        // A level someone set is theirs: triage no longer fills it.
+        if (ticket.defaulted?.length) next.defaulted = ticket.defaulted.filter((field) => input[field] === undefined);
         next.priority = priorityOf(next.impact, next.urgency);
         if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
         if (input.changeType !== undefined && input.changeType !== ticket.changeType) next.approval = input.changeType === "standard" ? "not_required" : "not_requested";
@@ -730,13 +736,14 @@ export function createTicketService(deps: TicketServiceDeps) {
      * Links two tickets, both ways, in one transaction: incident <-> problem, incident or problem <->
      * change (the fix), service request -> request item. The kind follows from the two types.
      */
-    async link(actor: TicketActor, ref: string, otherRef: string): Promise<Ticket> {
+    async link(actor: TicketActor, ref: string, otherRef: string, { as }: { as?: "duplicate" } = {}): Promise<Ticket> {
       const outcome = await retrying(async () => {
         const a = await load(actor.orgId, ref);
         const b = await load(actor.orgId, otherRef);
         const now = clock.now();
         if (a.id === b.id) throw invalidInput("A ticket cannot be linked to itself.", [{ field: "ticket", message: "must be another ticket" }], "invalid_link");
-        const kinds = linkKinds(a.type, b.type);
+        // Duplicates are found by triage (same type); the API's links are the ones the types imply.
+        const kinds: [LinkKind, LinkKind] | undefined = as === "duplicate" ? (a.type === b.type ? ["duplicate_of", "duplicate"] : undefined) : linkKinds(a.type, b.type);
         if (!kinds) {
           throw invalidInput(
             `${article(a.type)} cannot be linked to ${article(b.type).toLowerCase()}: links are incident-problem, incident-change, problem-change and request-request item.`,
@@ -771,6 +778,46 @@ export function createTicketService(deps: TicketServiceDeps) {
         });
       }
       return present(outcome.ticket, outcome.now);
+    },
+
+    /**
+     * Triage by the organization's ITSM agent (core/tickets/triage.ts), once per ticket: `decide` sees
+     * the ticket as it is now (re-read on every attempt, so a field someone set meanwhile is not
+     * overwritten) and returns the fields to set and the work note that explains them. One
+     * conditional write: the fields, `triagedAt`/`triagedBy` and the work note. A ticket already
+     * triaged, or ended, is left alone (`applied: false`), so a redelivered trigger triages once.
+     */
+    async applyTriage(
+      actor: TicketActor,
+      ref: string,
+      decide: (ticket: TicketRecord) => { set: Partial<Pick<TicketRecord, "impact" | "urgency" | "category" | "assignedTo">>; note: string },
+    ): Promise<{ applied: boolean; ticket: TicketRecord }> {
+      const { before, write } = await mutate(actor, ref, async (ticket, now) => {
+        if (ticket.triagedAt || isFinal(ticket.state)) return undefined;
+        const { set, note } = decide(ticket);
+        const next: TicketRecord = { ...ticket, ...set, triagedAt: now.toISOString(), triagedBy: actor.actor };
+        if (ticket.defaulted?.length) next.defaulted = ticket.defaulted.filter((field) => set[field] === undefined);
+        next.priority = priorityOf(next.impact, next.urgency);
+        if (next.priority !== ticket.priority) next.slaClocks = retarget(ticket.slaClocks, next.priority as Priority, (await organization(actor.orgId)).tier);
+        const changes = EDITABLE.filter((field) => !sameValue(ticket[field], next[field])).map((field) => ({ field, from: ticket[field] ?? null, to: next[field] ?? null }));
+        const entries: NewEntry[] = [
+          ...(changes.length ? [{ action: "updated" as const, changes }] : []),
+          { action: "commented", changes: [], note, visibility: "work_note" },
+        ];
+        return { ticket: next, entries };
+      });
+      if (!write) return { applied: false, ticket: before };
+      await publish("ticket.updated", actor.orgId, {
+        id: write.ticket.id,
+        number: write.ticket.number,
+        type: write.ticket.type,
+        priority: write.ticket.priority,
+        changes: write.history.flatMap((h) => h.changes),
+        triaged: true,
+        actor: actor.actor,
+        actorName: nameOf(actor),
+      });
+      return { applied: true, ticket: write.ticket };
     },
 
     async getSettings(actor: TicketActor): Promise<TicketSettings> {

@@ -70,9 +70,10 @@ export type ApprovalState = (typeof APPROVAL_STATES)[number];
  * Link kinds, named by what the other ticket is to this one: an incident's `problem` is the problem
  * behind it (the problem lists it as an `incident`); a problem's or incident's `change` is the change
  * that fixes it (the change lists it as `problem` or `incident`); a service request's `request_item` is
- * a request item under it (which lists it as `parent_request`).
+ * a request item under it (which lists it as `parent_request`). A likely duplicate found by triage
+ * (core/tickets/triage.ts) lists the older ticket as `duplicate_of`, which lists it as `duplicate`.
  */
-export const LINK_KINDS = ["problem", "incident", "change", "request_item", "parent_request"] as const;
+export const LINK_KINDS = ["problem", "incident", "change", "request_item", "parent_request", "duplicate_of", "duplicate"] as const;
 export type LinkKind = (typeof LINK_KINDS)[number];
 
 export const PRIORITY_LABELS = { 1: "Critical", 2: "High", 3: "Moderate", 4: "Low", 5: "Planning" } as const;
@@ -129,8 +130,10 @@ export const CreateTicketBody = z
     caller: CallerInput.optional(),
     category: text(80).optional(),
     affectedService: text(120).optional().meta({ description: "The affected business service or configuration item" }),
-    impact: Level.default(3).meta({ description: "1 = widespread (many users or a business service), 3 = one user" }),
-    urgency: Level.default(3).meta({ description: "1 = work has stopped, 3 = can wait" }),
+    // Optional rather than defaulted here: the service applies the default (3) and remembers that it
+    // did, so triage (core/tickets/triage.ts) may fill what the caller left out and never what it set.
+    impact: Level.optional().meta({ default: 3, description: "1 = widespread (many users or a business service), 3 = one user; omitted: 3, and the ITSM agent's triage may set it" }),
+    urgency: Level.optional().meta({ default: 3, description: "1 = work has stopped, 3 = can wait; omitted: 3, and the ITSM agent's triage may set it" }),
     assignedTo: AgentId.optional().meta({ description: "The agent assigned to it (a member of assignmentGroup when both are given)" }),
     assignmentGroup: GroupId.optional().meta({ description: "The assignment group (team) it is assigned to" }),
     changeType: z.enum(CHANGE_TYPES).optional().meta({ description: "Changes only (default normal)" }),
@@ -309,6 +312,8 @@ export const Ticket = z
     respondedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
+    triagedAt: z.string().optional().meta({ description: "When the organization's ITSM agent triaged it (on creation; absent: not triaged)" }),
+    triagedBy: z.string().optional().meta({ description: "The agent that triaged it (agent:<id>)" }),
     version: z.number().int(),
     history: z.array(HistoryEntry).optional().meta({ description: "Every change, oldest first (single-ticket reads)" }),
   })

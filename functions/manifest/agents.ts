@@ -12,6 +12,7 @@ import {
   UpdateRoleBody,
 } from "../../core/agents/agent.schema";
 import { httpRoute } from "../manifest.types";
+import { approvalRoutes } from "./approvals";
 import { Id, IdParams, Page, PageQuery } from "./common";
 
 const RoleParams = z.object({ id: z.string().regex(/^[0-9a-z-]{1,64}$/) });
@@ -216,4 +217,6 @@ export const agentRoutes = {
     response: { status: 201, description: "The token", schema: z.object({ token: z.string(), expiresAt: z.string(), url: z.string().optional() }).meta({ id: "WsToken" }) },
     permissions: ["table:write"],
   }),
+  // Approvals of agents' tool calls (functions/manifest/approvals.ts): deployed with the agents.
+  ...approvalRoutes,
 } as const;

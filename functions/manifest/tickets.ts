@@ -12,7 +12,7 @@ import {
   UpdateTicketBody,
 } from "../../core/tickets/ticket.schema";
 import { AssignmentGroup, CreateAssignmentGroupBody, UpdateAssignmentGroupBody } from "../../core/tickets/assignment-group.schema";
-import { httpRoute, type ScheduledFunctionSpec } from "../manifest.types";
+import { httpRoute, type ScheduledFunctionSpec, type StreamConsumerSpec } from "../manifest.types";
 import { IdParams, Page, PageQuery } from "./common";
 
 /** A ticket in a path: its id or its number. Anything else cannot exist (404). */
@@ -215,3 +215,17 @@ export const slaSweep = {
   timeoutSeconds: 120,
   permissions: ["table:write", "connections:manage"],
 } as const satisfies ScheduledFunctionSpec;
+
+/**
+ * Triage on ticket creation (functions/stream/ticket-triage.ts, core/tickets/triage.ts): each ticket
+ * insert is triaged by the organization's ITSM agent for its type, if it has one. Inserts only (the
+ * triage's own write is a MODIFY, so it does not trigger itself); small batches, since each record
+ * costs a few reads and writes.
+ */
+export const ticketTriageConsumer: StreamConsumerSpec = {
+  name: "ticket-triage",
+  handler: "functions/stream/ticket-triage.handler",
+  filterPatterns: [{ eventName: ["INSERT"], dynamodb: { NewImage: { entity: { S: ["ticket"] } } } }],
+  batchSize: 10,
+  permissions: ["table:read", "table:write", "connections:manage"],
+};

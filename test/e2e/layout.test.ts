@@ -53,6 +53,7 @@ const ORG_PAGES: [string, string][] = [
   ["agents", "Agents"],
   ["chat", "Chat"],
   ["messages", "Messages"],
+  ["approvals", "Approvals"],
   ["tickets", "Tickets"],
   ["tickets/INC0001001", "INC0001001"],
   ["audit", "Audit log"],

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createApprovalStore } from "../../core/db/approval.repository";
+import { newId } from "../../core/ids";
 import type { Platform } from "../../local/platform";
 import { httpRoutes } from "../../functions/routes";
 import { call, createTenant, startTestPlatform } from "../support/platform";
@@ -37,6 +41,24 @@ beforeAll(async () => {
   // No model is configured here: the offline responder answers, and the completion still has its cost record.
   const completion = await call(platform, "/chat/completions", { method: "POST", key: b.key, body: { model: "auto", messages: [{ role: "user", content: "b only" }] } });
   B_IDS.completions = completion.body.id;
+  // An approval request of org B, stored as the runtime's gate stores one (no model is configured here
+  // to make an agent call a gated tool).
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: platform.dynamoDbEndpoint, region: "us-east-1" }));
+  const now = new Date();
+  B_IDS.approvals = newId();
+  await createApprovalStore({ client: db, table: platform.tableName }).create({
+    id: B_IDS.approvals,
+    orgId: b.org.id,
+    kind: "tool_call",
+    requestedBy: worker.body.id,
+    requestedByName: "B worker",
+    summary: "B worker wants to call escalate.",
+    action: { tool: "escalate", arguments: { summary: "b only" }, rule: "escalate" },
+    status: "pending",
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+  });
+  db.destroy();
 });
 
 /** A path of the manifest with org B's ids in it. */
@@ -68,6 +90,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   "PATCH /api/v1/assignment-groups/{id}": { name: "Hijacked" },
   "POST /api/v1/tickets/{id}/transitions": { to: "canceled" },
   "POST /api/v1/tickets/{id}/comments": { text: "hijack" },
+  "POST /api/v1/approvals/{id}/approve": {},
+  "POST /api/v1/approvals/{id}/reject": { reason: "hijack" },
   "POST /api/v1/tickets/{id}/links": { ticket: "01jzzzzzzzzzzzzzzzzzzzzzzz" },
   "POST /api/v1/chat/completions/{id}/feedback": { rating: "down", neededLargeModel: true },
 };
@@ -103,6 +127,7 @@ describe("tenant isolation", () => {
     expect(keysB.body.items).toHaveLength(1);
     expect(keysB.body.items[0].revokedAt).toBeUndefined();
     expect((await call(platform, "/routing/feedback", { key: b.key })).body.items).toEqual([]);
+    expect((await call(platform, `/approvals/${B_IDS.approvals}`, { key: b.key })).body.status).toBe("pending");
   });
 
   it("never lists another tenant", async () => {

@@ -71,7 +71,7 @@ describe("ITSM agents work tickets through their tools", () => {
     expect(seen[0]).toEqual(expect.arrayContaining(["create_ticket", "search_tickets", "escalate"]));
   });
 
-  it("Change Manager: routes a normal change to authorization and cannot schedule an unauthorized one", async () => {
+  it("Change Manager: routes a normal change to authorization; its attempt to schedule waits for a person's approval", async () => {
     const t = await createTenant(platform);
     const { agent } = await team(t, "change-manager");
     const change = await call(platform, "/tickets", { method: "POST", key: t.key, body: { type: "change", title: "Upgrade the database", changeType: "normal", risk: "high" } });
@@ -92,9 +92,9 @@ describe("ITSM agents work tickets through their tools", () => {
     expect(after.body.state).toBe("authorize");
     const history = after.body.history.map((h: { action: string }) => h.action);
     expect(history.filter((a: string) => a === "transitioned")).toHaveLength(2);
-    // The model saw the refusal of the first attempt as its tool result.
+    // Scheduling is held for approval (the change manager's approvalRequired): the model saw it pending.
     const firstAttempt = model.requests[1]!.body as { messages: { role: string; content: string }[] };
-    expect(JSON.parse(firstAttempt.messages.at(-1)!.content).error.code).toBe("invalid_transition");
+    expect(JSON.parse(firstAttempt.messages.at(-1)!.content)).toMatchObject({ status: "pending_approval", approvalId: expect.any(String) });
   });
 
   it("Problem Manager: groups related incidents under a problem and records the known error", async () => {

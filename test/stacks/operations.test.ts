@@ -162,7 +162,7 @@ describe("Monitoring", () => {
       }
       expect(new Set(covered).size, kind).toBe(expectedFunctions);
     }
-    // One group per manifest domain; agents (15 routes) and tickets (14 routes and the SLA sweep) need two alarms of each kind.
+    // One group per manifest domain; agents (15 routes) and tickets (its routes, the SLA sweep and the triage consumer) need two alarms of each kind.
     const groups = new Set(alarms().filter((a) => a.id.includes("FunctionErrors")).map((a) => a.id.replace(/\d*FunctionErrors.*/, "")));
     expect([...groups].sort()).toEqual(["Agents", "Audit", "Organizations", "Platform", "RateLimits", "Realtime", "Routing", "Tickets"]);
     const errors = alarms().find((a) => /^Tickets\d*FunctionErrors/.test(a.id))!;

@@ -30,6 +30,7 @@ const SAMPLE_KEYS: Record<keyof typeof entities, Key> = {
   inbox: keys.inbox("org_1", "agt_1"),
   counter: keys.counter("org_1", "agents"),
   ticket: keys.ticket("org_1", "tkt_1"),
+  approval: keys.approval("org_1", "apr_1"),
   ticketHistory: keys.ticketHistory("org_1", "tkt_1", 3),
   ticketNumber: keys.ticketNumber("org_1", "INC0001001"),
   assignmentGroup: keys.assignmentGroup("org_1", "01J0000000000000000000000"),
