@@ -14,7 +14,8 @@ export interface WorkServiceDeps {
   work: WorkStore;
   messages: MessageStore;
   agents: AgentService;
-  runtime: AgentRuntime;
+  /** Absent for the dead-letter consumer, which ends tasks without running agents (and loads no model client). */
+  runtime?: AgentRuntime;
   events: EventPublisher;
   clock?: Clock;
 }
@@ -178,6 +179,7 @@ export function createWorkService({ work, messages, agents, runtime, events, clo
         await announce(orgId, task.agentId, taskId);
 
         const principal: Principal = { kind: "org", orgId, keyId: "agent-worker", keyName: "agent worker" };
+        if (!runtime) throw new Error("This work service has no agent runtime: it only ends tasks.");
         let result: ChatTurnResult & { stopped?: "steps" | "cost" };
         try {
           result = await runtime.work(principal, task.agentId, await inputOf(orgId, task, message), {

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseTaskRef } from "../../core/agents/work";
 import { logger } from "../lib/logger";
-import { work } from "../lib/services/work";
+import { workEnding } from "../lib/services/work-board";
 
 /**
  * The work queue's dead-letter consumer (manifest: functions/manifest/work.ts): a task that failed
@@ -14,7 +14,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     const ref = parseTaskRef(record.body);
     if (!ref) continue;
     try {
-      const result = await work().deadLetter(ref, Number(record.attributes.ApproximateReceiveCount ?? 0));
+      const result = await workEnding().deadLetter(ref, Number(record.attributes.ApproximateReceiveCount ?? 0));
       logger.warn("task failed for good", { taskId: ref.taskId, orgId: ref.orgId, outcome: result.outcome });
     } catch (error) {
       logger.error("ending a dead-lettered task failed", { taskId: ref.taskId, orgId: ref.orgId, error: error as Error });

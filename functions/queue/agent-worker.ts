@@ -2,7 +2,8 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { parseTaskRef } from "../../core/agents/work";
 import { deadlineOf, type InvocationContext } from "../lib/invocation";
 import { logger } from "../lib/logger";
-import { work, workQueueClient } from "../lib/services/work";
+import { work } from "../lib/services/work";
+import { workQueueClient } from "../lib/services/work-queue";
 
 /** Backoff of a failed attempt: this many seconds times the receives so far (AGENTORG_WORK_RETRY_SECONDS). */
 const DEFAULT_RETRY_SECONDS = 30;

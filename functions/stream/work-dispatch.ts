@@ -3,7 +3,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { TaskRef } from "../../core/agents/work.schema";
 import { logger } from "../lib/logger";
-import { workQueueClient } from "../lib/services/work";
+import { workQueueClient } from "../lib/services/work-queue";
 
 /**
  * The work queue's outbox (manifest: functions/manifest/work.ts): each task inserted with its message
