@@ -106,10 +106,13 @@ export function createQueuePoller({ queues, consumers, resolveHandler, idleMs = 
   }
 
   async function loop(consumer: QueueConsumer): Promise<void> {
-    const handler = await handlerOf(consumer);
+    // Loaded at the first message, not at start: a platform that never queues anything never loads
+    // the worker's modules (the model client, the router's weights).
+    let handler: QueueHandler | undefined;
     const mine = new Set<Promise<void>>();
     while (running) {
-      if (mine.size < consumer.maxConcurrency) {
+      if (mine.size < consumer.maxConcurrency && queues.nextVisibleAt(consumer.queue) !== undefined) {
+        handler ??= await handlerOf(consumer);
         const batch = queues.receive(consumer.queue, consumer.batchSize);
         if (batch.length) {
           const job: Promise<void> = invoke(consumer, handler, batch).finally(() => {
