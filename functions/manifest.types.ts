@@ -13,8 +13,11 @@ export type AuthLevel = "public" | "operator" | "key";
  *
  * `table:rate-limits`: update its callers' rate-limit buckets (UpdateItem on `T#<orgId>#RL#...`
  * partitions only). Not declared by routes: `runtimePermissions` adds it to every rate-limited one.
+ *
+ * `queue:work`: send tasks to the agents' work queue (sqs:SendMessage on it; its URL in
+ * AGENTORG_WORK_QUEUE_URL).
  */
-export type Permission = "table:read" | "table:write" | "table:rate-limits" | "connections:manage" | "models:keys";
+export type Permission = "table:read" | "table:write" | "table:rate-limits" | "connections:manage" | "models:keys" | "queue:work";
 
 export interface HttpRouteSpec {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -81,6 +84,35 @@ export interface StreamConsumerSpec {
    * so it gets the consumer's permissions, plus the stream and the queue.
    */
   redrive?: { handler: string; everyMinutes: number };
+}
+
+/**
+ * A queue and the function that consumes it (deployed: an SQS queue with SSE and a redrive policy to
+ * its dead-letter queue, an SqsEventSource with ReportBatchItemFailures and a maximum concurrency;
+ * locally: local/sqs-endpoint.ts queues and local/queue-poller.ts). The handler gets Lambda's SQS
+ * event and answers `{ batchItemFailures }`: failed messages come back after the visibility timeout,
+ * and one received more than `maxReceiveCount` times goes to the dead-letter queue, whose own consumer
+ * (`deadLetter`) deals with it for good.
+ */
+export interface QueueConsumerSpec {
+  /** The queue's name (locally its name; deployed, SST derives the physical one). */
+  name: string;
+  handler: string;
+  /** Messages per invocation (SQS: at most 10 without a batching window). */
+  batchSize: number;
+  /** How long a received message stays invisible; at least the function's timeout (AWS requires it). */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message goes to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** The consumer's Lambda timeout (up to 900 s). */
+  timeoutSeconds: number;
+  /** Concurrent invocations at most (the event source mapping's maximum concurrency, 2 to 1000). */
+  maxConcurrency: number;
+  permissions: Permission[];
+  /** The environment variable that gives senders the queue's URL. */
+  urlEnv: string;
+  /** The dead-letter queue's consumer: it receives what failed every retry and ends it for good. */
+  deadLetter: { name: string; handler: string; batchSize: number; timeoutSeconds: number; permissions: Permission[]; maxConcurrency: number };
 }
 
 /**

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { StreamConsumerSpec } from "../functions/manifest.types";
-import { scheduled as manifestScheduled, streams as manifestStreams } from "../functions/routes";
+import type { QueueConsumerSpec, StreamConsumerSpec } from "../functions/manifest.types";
+import { queues as manifestQueues, scheduled as manifestScheduled, streams as manifestStreams } from "../functions/routes";
 import { coldStart } from "../functions/lib/services/lazy";
 import { generateAuditKeyPair, keyIdOf, privateKeyFromSeed, publicKeyToBase64 } from "../core/audit/chain";
 import { ensureTable, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
@@ -19,6 +19,8 @@ import { installPermissionGuard } from "./permission-guard";
 import { createStreamPoller } from "./stream-poller";
 import { timeoutsOf } from "./invocation-context";
 import { createScheduler } from "./scheduler";
+import { createLocalQueues, createSqsEndpoint, LOCAL_ACCOUNT, type LocalQueues } from "./sqs-endpoint";
+import { consumersOf, createQueuePoller, type QueuePoller } from "./queue-poller";
 import { createWsGateway } from "./ws-gateway";
 import type { LocalCredentials } from "./sigv4-verifier";
 
@@ -40,6 +42,13 @@ export interface PlatformOptions {
   auditSigningKey?: string;
   /** Stream consumers to run; default: the manifest's. */
   consumers?: StreamConsumerSpec[];
+  /** Queues and their consumers to run; default: the manifest's (`[]`: no queue is consumed, messages wait). */
+  queueConsumers?: QueueConsumerSpec[];
+  /**
+   * One visibility timeout (seconds, fractions allowed) for every local queue instead of the manifest's:
+   * how soon a failed message comes back. For tests of retries and the dead-letter queue.
+   */
+  queueVisibilityTimeoutSeconds?: number;
   /** Host name in URLs. */
   host?: string;
   webRoot?: string;
@@ -74,6 +83,12 @@ export interface Platform {
   poller: ReturnType<typeof createStreamPoller>;
   /** The scheduled functions' timers (the reservation reconciler, the SLA sweep); `run(name)` runs one now. */
   scheduler: ReturnType<typeof createScheduler>;
+  /**
+   * The local SQS queues (local/sqs-endpoint.ts, served signed on `endpoint`, 127.0.0.1 only) and the
+   * poller running their consumers (local/queue-poller.ts); `drained()` waits until every queue is empty
+   * and no batch runs.
+   */
+  queues: { local: LocalQueues; poller: QueuePoller; endpoint: string; urlOf(name: string): string; drained(timeoutMs?: number): Promise<void> };
   /** The supervised DynamoDB Local (its pid, `kill()` for fault tests, `status()`, `whenUp()`). */
   dynamoDb: DynamoDbLocal;
   /** The local WebSocket gateway (open sockets, for benchmarks). */
@@ -165,6 +180,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     held.push(await holdPort(options.connectionsPort ?? 0, "agentorg @connections", "127.0.0.1"));
     const connectionsPort = held[1]!.port;
     const connectionsEndpoint = `http://127.0.0.1:${connectionsPort}/${WS_STAGE}`;
+    held.push(await holdPort(0, "agentorg SQS", "127.0.0.1"));
+    const sqsEndpoint = `http://127.0.0.1:${held[2]!.port}`;
+    const queueUrl = (name: string) => `${sqsEndpoint}/${LOCAL_ACCOUNT}/${name}`;
+    const queueSpecs = options.queueConsumers ?? manifestQueues;
 
     // The handlers run in this process: give them the environment a deployed function gets.
     Object.assign(process.env, {
@@ -178,6 +197,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // What the handlers' management client signs @connections calls with (the endpoint checks them).
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      // The queues' URLs (in AWS the stack sets them); the SQS client sends to the URL's host.
+      ...Object.fromEntries(manifestQueues.map((q) => [q.urlEnv, queueUrl(q.name)])),
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AGENTORG_OPERATOR_KEY_SHA256;
@@ -224,6 +245,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const consumers = options.consumers ?? manifestStreams;
     const unregisterProbes = registerLocalProbes({ dynamoDb: dynamo, ...(consumers.length ? { poller } : {}) });
     cleanups.unshift(async () => unregisterProbes());
+
+    // The queues of the manifest exist whether or not they are consumed (senders may send to them).
+    const localQueues = createLocalQueues();
+    for (const spec of manifestQueues) {
+      const visibility = options.queueVisibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds;
+      localQueues.create({ name: spec.deadLetter.name, visibilityTimeoutSeconds: options.queueVisibilityTimeoutSeconds ?? spec.deadLetter.timeoutSeconds });
+      localQueues.create({ name: spec.name, visibilityTimeoutSeconds: visibility, redrive: { deadLetterQueue: spec.deadLetter.name, maxReceiveCount: spec.maxReceiveCount } });
+    }
+    const queuePoller = createQueuePoller({ queues: localQueues, consumers: queueSpecs.flatMap(consumersOf) });
+    queuePoller.start();
+    cleanups.unshift(() => queuePoller.stop());
 
     const timeoutOf = timeoutsOf(options.functionTimeoutMs);
     const httpGateway = createHttpGateway({ domainName, timeoutOf });
@@ -275,6 +307,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Loopback only: in AWS this API is reachable only with IAM credentials, never from a browser.
     await listen(connections, held[1]!);
     cleanups.unshift(closeServer(connections));
+    const sqs = createSqsEndpoint({ queues: localQueues, credentials });
+    await listen(sqs, held[2]!);
+    cleanups.unshift(closeServer(sqs));
 
     const url = `http://${domainName}`;
     return {
@@ -292,6 +327,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       tableCreated: created,
       poller,
       scheduler,
+      queues: {
+        local: localQueues,
+        poller: queuePoller,
+        endpoint: sqsEndpoint,
+        urlOf: queueUrl,
+        drained: (timeoutMs?: number) => queuePoller.drained(timeoutMs),
+      },
       dynamoDb: dynamo,
       ws: { size: () => wsGateway.size(), sockets: () => wsGateway.sockets() },
       async stop() {

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { Api as HttpApi, type ApiRouteProps, Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
 import { type HttpRouteSpec, runtimePermissions } from "../functions/manifest.types";
 import { agentRoutes } from "../functions/manifest/agents";
+import { workRoutes } from "../functions/manifest/work";
 import { auditRoutes } from "../functions/manifest/audit";
 import { organizationRoutes } from "../functions/manifest/organizations";
 import { fallback, platformRoutes } from "../functions/manifest/platform";
@@ -79,7 +80,8 @@ export const HTTP_DOMAINS = {
   "rate-limits": Object.values(rateLimitRoutes),
   routing: Object.values(routingRoutes),
   tickets: Object.values(ticketRoutes),
-  agents: Object.values(agentRoutes),
+  // The work board and work settings (functions/manifest/work.ts) belong with the agents.
+  agents: [...Object.values(agentRoutes), ...Object.values(workRoutes)],
   audit: Object.values(auditRoutes),
 } as const satisfies Record<string, readonly HttpRouteSpec[]>;
 

@@ -147,7 +147,7 @@ export function constructId(name: string): string {
 
 /**
  * Every function the stacks deploy, in manifest order, named after its route (HTTP routes, the
- * `$default` route, WebSocket routes, stream consumers and their redrives, scheduled functions). test/stacks/bundles.test.ts
+ * `$default` route, WebSocket routes, stream consumers and their redrives, scheduled functions, queue workers). test/stacks/bundles.test.ts
  * checks the handlers against a synthesized app, so a function added to the stacks but not here fails.
  */
 export function deployedFunctions(manifest: {
@@ -156,6 +156,7 @@ export function deployedFunctions(manifest: {
   wsRoutes: readonly { routeKey: string; handler: string }[];
   streams: readonly { name: string; handler: string; redrive?: { handler: string } }[];
   scheduled: readonly { name: string; handler: string }[];
+  queues?: readonly { name: string; handler: string; deadLetter: { name: string; handler: string } }[];
 }): DeployedFunction[] {
   const consumers = manifest.streams.flatMap((consumer) => {
     const id = `Consumer${constructId(consumer.name)}`;
@@ -167,5 +168,9 @@ export function deployedFunctions(manifest: {
     ...manifest.wsRoutes.map((route) => ({ id: `Ws${constructId(route.routeKey)}`, handler: route.handler })),
     ...consumers,
     ...manifest.scheduled.map((spec) => ({ id: `Scheduled${constructId(spec.name)}`, handler: spec.handler })),
+    ...(manifest.queues ?? []).flatMap((spec) => [
+      { id: `Worker${constructId(spec.name)}`, handler: spec.handler },
+      { id: `Worker${constructId(spec.deadLetter.name)}`, handler: spec.deadLetter.handler },
+    ]),
   ];
 }

@@ -45,7 +45,16 @@ export interface PermissionTargets {
   table: { arn: string; indexNames: readonly string[] };
   /** The WebSocket API whose connections may be managed. Absent: `connections:manage` is an error. */
   connections?: { apiId: string; stage: string };
+  /** The agents' work queue. Absent: `queue:work` is an error. */
+  workQueue?: { arn: string };
 }
+
+/**
+ * `queue:work`: send tasks to the work queue, and shorten a failed one's wait for its retry
+ * (functions/lib/work-queue.ts). Receiving and deleting are the event source mapping's, done with the
+ * consumer's role by CDK's SqsEventSource.
+ */
+export const WORK_QUEUE_ACTIONS = ["sqs:SendMessage", "sqs:ChangeMessageVisibility"] as const;
 
 /** An SST stack's stage (a plain CDK stack has none: "dev"). */
 export const stageOf = (stack: Stack): string => (stack as unknown as { stage?: string }).stage ?? "dev";
@@ -109,6 +118,10 @@ export function policyStatements(
     statements.push(
       new PolicyStatement({ actions: [...CONNECTION_ACTIONS], resources: connectionArns(scope, targets.connections) }),
     );
+  }
+  if (wanted.has("queue:work")) {
+    if (!targets.workQueue) throw new Error("A function asks for queue:work, but no work queue is known to this stack.");
+    statements.push(new PolicyStatement({ actions: [...WORK_QUEUE_ACTIONS], resources: [targets.workQueue.arn] }));
   }
   if (wanted.has("models:keys")) {
     // Read (and decrypt, with the account's default SSM key) exactly the two key parameters of this stage.

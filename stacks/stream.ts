@@ -5,14 +5,15 @@ import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { SqsDlq, SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Function as SstFunction, type Stack, type StackContext, use } from "sst/constructs";
-import type { ScheduledFunctionSpec, StreamConsumerSpec } from "../functions/manifest.types";
+import type { QueueConsumerSpec, ScheduledFunctionSpec, StreamConsumerSpec } from "../functions/manifest.types";
 import { auditConsumer } from "../functions/manifest/audit";
 import { revocationConsumer } from "../functions/manifest/realtime";
 import { slaSweep, ticketTriageConsumer } from "../functions/manifest/tickets";
-import { scheduled as manifestScheduled, streams } from "../functions/routes";
+import { workDispatcher } from "../functions/manifest/work";
+import { queues as manifestQueues, scheduled as manifestScheduled, streams } from "../functions/routes";
 import { Alerts } from "./alerts";
 import { applyStackSuppressions, baseEnvironment, constructId, type GroupedFunction, manifestFunction, tableTarget } from "./defaults";
 import { suppressUnder } from "./nag";
@@ -59,6 +60,13 @@ export const REDRIVE_ALARMS = {
   errors: 1,
 } as const;
 
+/**
+ * The work queue's alarms: anything in its dead-letter queue is a task that failed every retry (the
+ * dead-letter consumer ends it and tells the delegator; a message that stays there failed even that),
+ * and a task waiting an hour means the workers do not keep up.
+ */
+export const WORK_QUEUE_ALARMS = { deadLetters: 1, oldestTaskSeconds: 3600 } as const;
+
 /** Reading a failure queue and removing what was replayed (no send, no purge). */
 export const REDRIVE_QUEUE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"] as const;
 
@@ -99,14 +107,38 @@ function consumerExtras(
  * The manifest's scheduled functions (the reservation reconciler) live here too, next to the redrives
  * they resemble: each its own function with its manifest permissions, run by an EventBridge Rule.
  */
-export function createStreamStack(consumers: readonly StreamConsumerSpec[], scheduledFunctions: readonly ScheduledFunctionSpec[] = []) {
+export function createStreamStack(
+  consumers: readonly StreamConsumerSpec[],
+  scheduledFunctions: readonly ScheduledFunctionSpec[] = [],
+  queueConsumers: readonly QueueConsumerSpec[] = [],
+) {
   function Stream({ stack }: StackContext) {
     const { table } = use(Storage);
     const realtime = use(Realtime);
     const streamArn = table.cdk.table.tableStreamArn;
     if (!streamArn) throw new Error("The table has no stream: the Stream stack needs TABLE_DEFINITION.stream.");
-    const targets: PermissionTargets = { table: tableTarget(table), connections: realtime.connections };
-    const environment = { ...baseEnvironment(table), AGENTORG_WS_ENDPOINT: realtime.managementEndpoint };
+    // The queues first: the stream's dispatcher sends to the work queue.
+    const queues: Record<string, { queue: Queue; deadLetters: Queue }> = {};
+    for (const spec of queueConsumers) {
+      const id = `Queue${constructId(spec.name)}`;
+      const deadLetters = new Queue(stack, `${id}DeadLetters`, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      suppressUnder(deadLetters, [{ id: "AwsSolutions-SQS3", reason: "This queue is the dead-letter queue of the work queue; a DLQ behind it would have nothing to catch." }]);
+      const queue = new Queue(stack, id, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: deadLetters, maxReceiveCount: spec.maxReceiveCount },
+      });
+      queues[spec.name] = { queue, deadLetters };
+    }
+    const work = queueConsumers[0] ? queues[queueConsumers[0].name]! : undefined;
+    const targets: PermissionTargets = { table: tableTarget(table), connections: realtime.connections, ...(work ? { workQueue: { arn: work.queue.queueArn } } : {}) };
+    const environment = {
+      ...baseEnvironment(table),
+      AGENTORG_WS_ENDPOINT: realtime.managementEndpoint,
+      ...Object.fromEntries(queueConsumers.map((spec) => [spec.urlEnv, queues[spec.name]!.queue.queueUrl])),
+    };
 
     const functions: Record<string, SstFunction> = {};
     const redrives: Record<string, SstFunction> = {};
@@ -210,6 +242,42 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[], sche
       }
     }
 
+    // Each queue's worker (up to 15 minutes, fed by an SqsEventSource that reports batch item failures,
+    // with a maximum concurrency) and its dead-letter consumer; alarms on the dead-letter queue's depth
+    // and on the oldest waiting task.
+    const workers: Record<string, SstFunction> = {};
+    for (const spec of queueConsumers) {
+      const { queue, deadLetters } = queues[spec.name]!;
+      const id = `Worker${constructId(spec.name)}`;
+      const worker = new SstFunction(stack, id, { ...manifestFunction(stack, id, spec, { environment, targets }), timeout: spec.timeoutSeconds, retryAttempts: 0 });
+      worker.addEventSource(new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.maxConcurrency }));
+      const deadId = `Worker${constructId(spec.deadLetter.name)}`;
+      const deadWorker = new SstFunction(stack, deadId, {
+        ...manifestFunction(stack, deadId, { handler: spec.deadLetter.handler, permissions: spec.deadLetter.permissions }, { environment, targets }),
+        timeout: spec.deadLetter.timeoutSeconds,
+        retryAttempts: 0,
+      });
+      deadWorker.addEventSource(new SqsEventSource(deadLetters, { batchSize: spec.deadLetter.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.deadLetter.maxConcurrency }));
+      new Alarm(stack, `${id}DeadLetters`, {
+        alarmDescription: `${spec.name}: tasks failed every retry and wait in the dead-letter queue (its consumer marks them failed; one that stays failed even that)`,
+        metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
+        threshold: WORK_QUEUE_ALARMS.deadLetters,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(alarms()));
+      new Alarm(stack, `${id}Oldest`, {
+        alarmDescription: `${spec.name}: a task has waited in the queue over an hour (workers at their concurrency, or failing)`,
+        metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: "Maximum" }),
+        threshold: WORK_QUEUE_ALARMS.oldestTaskSeconds,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(alarms()));
+      workers[spec.name] = worker;
+      workers[spec.deadLetter.name] = deadWorker;
+    }
+
     const scheduled: Record<string, SstFunction> = {};
     for (const spec of scheduledFunctions) {
       const id = `Scheduled${constructId(spec.name)}`;
@@ -235,8 +303,12 @@ export function createStreamStack(consumers: readonly StreamConsumerSpec[], sche
         ...(redrives[consumer.name] ? [{ group: consumerGroup(consumer), name: `${consumer.name} redrive`, fn: redrives[consumer.name]! }] : []),
       ]),
       ...scheduledFunctions.map((spec) => ({ group: SCHEDULED_DOMAINS.get(spec) ?? "routing", name: spec.name, fn: scheduled[spec.name]! })),
+      ...queueConsumers.flatMap((spec) => [
+        { group: "work", name: spec.name, fn: workers[spec.name]! },
+        { group: "work", name: spec.deadLetter.name, fn: workers[spec.deadLetter.name]! },
+      ]),
     ];
-    return { consumers: functions, redrives, scheduled, failureQueues, alarmTopic, functions: grouped };
+    return { consumers: functions, redrives, scheduled, failureQueues, queues, workers, alarmTopic, functions: grouped };
   }
   // SST names a stack after its function; bundlers may rename an inner function (Stream2).
   return Object.defineProperty(Stream, "name", { value: "Stream" });
@@ -247,6 +319,7 @@ const CONSUMER_DOMAINS = new Map<StreamConsumerSpec, string>([
   [auditConsumer, "audit"],
   [revocationConsumer, "realtime"],
   [ticketTriageConsumer, "tickets"],
+  [workDispatcher, "work"],
 ]);
 
 /** The manifest domain of scheduled functions other than the routing domain's reservation reconciler. */
@@ -280,5 +353,5 @@ function redriveFunction(
   return fn;
 }
 
-/** The manifest's stream consumers and scheduled functions (functions/routes.ts `streams`, `scheduled`). */
-export const Stream = createStreamStack(streams, manifestScheduled);
+/** The manifest's stream consumers, scheduled functions and queues (functions/routes.ts `streams`, `scheduled`, `queues`). */
+export const Stream = createStreamStack(streams, manifestScheduled, manifestQueues);

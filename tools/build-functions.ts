@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import esbuild from "esbuild";
-import { fallback, httpRoutes, scheduled, streams, wsRoutes } from "../functions/routes";
+import { fallback, httpRoutes, queues, scheduled, streams, wsRoutes } from "../functions/routes";
 import { assetEntry, deployedFunctions, esbuildOptionsFor, handlerFile } from "../stacks/bundling";
 
 export interface BuiltFunction {
@@ -34,7 +34,7 @@ export interface BuiltFunction {
 export async function buildFunctions(outDir = resolve("dist/functions"), options: { log?: (line: string) => void } = {}): Promise<BuiltFunction[]> {
   const log = options.log ?? (() => undefined);
   rmSync(outDir, { recursive: true, force: true });
-  const functions = deployedFunctions({ httpRoutes, fallback, wsRoutes, streams, scheduled });
+  const functions = deployedFunctions({ httpRoutes, fallback, wsRoutes, streams, scheduled, queues });
   const scratch = join(outDir, ".files");
   const byFile = new Map<string, Promise<{ code: Buffer; largestInputs: BuiltFunction["largestInputs"] }>>();
   const bundle = (file: string) => {

@@ -5,8 +5,8 @@ import type { EventPublisher } from "../realtime/events";
 import { type Clock, systemClock } from "../shared/clock";
 import { untilWritten } from "../shared/retry";
 import type { OrganizationStore, PageRequest } from "../tenants/ports";
-import type { AgentRecord, CreateAgentInput, CreateRoleInput, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
-import { assertPlacement, buildTree, get, route, subtree } from "./hierarchy";
+import type { AgentRecord, CreateAgentInput, CreateRoleInput, MessageMeta, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
+import { assertPlacement, buildTree, get, pathBetween, route, subtree } from "./hierarchy";
 import type { AgentStore, AgentWrite, MessageStore, RoleHolders, RoleStore } from "./ports";
 import { BUILT_IN_ROLES, LEVEL_NAMES, type Role, builtInRole } from "./roles";
 
@@ -75,9 +75,19 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
     return { state, tree: await tree(orgId) };
   }
 
-  async function send(acting: Acting, senderId: string, input: SendMessageInput): Promise<MessageRecord[]> {
+  /** A message a person or an agent sends, or a report (work queue only) from a subordinate back up. */
+  type ComposeInput = Omit<SendMessageInput, "kind"> & { kind: MessageRecord["kind"] };
+
+  /**
+   * The records of a message as the hierarchy routes it, not yet delivered (the work queue delivers a
+   * report in the transaction that ends the task it reports on). `meta` is the work queue's.
+   */
+  async function compose(acting: Acting, senderId: string, input: ComposeInput, meta: MessageMeta = {}): Promise<MessageRecord[]> {
     const t = await tree(acting.orgId);
-    const deliveries = route(t, input.kind, senderId, input.to);
+    const deliveries =
+      input.kind === "report"
+        ? [{ to: get(t, input.to ?? "").id, path: pathBetween(t, get(t, senderId).id, input.to!) }]
+        : route(t, input.kind, senderId, input.to);
     const now = clock.now().toISOString();
     const records: MessageRecord[] = deliveries.map((d) => ({
       id: newId(),
@@ -91,7 +101,14 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
       createdAt: now,
       updatedAt: now,
       sentBy: acting.actor,
+      ...meta,
     }));
+    return records;
+  }
+
+  async function send(acting: Acting, senderId: string, input: SendMessageInput, meta: MessageMeta = {}): Promise<MessageRecord[]> {
+    const records = await compose(acting, senderId, input, meta);
+    const now = records[0]?.createdAt ?? clock.now().toISOString();
     await messages.deliver(acting.orgId, records);
     for (const record of records) {
       await events.publish({ type: "message.created", orgId: acting.orgId, time: now, data: { message: record } });
@@ -103,6 +120,7 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
     roleOf,
     tree,
     send,
+    compose,
 
     async listRoles(principal: Principal): Promise<Role[]> {
       const { orgId } = actingOf(principal);

@@ -102,6 +102,30 @@ export const DeleteAgentQuery = z.object({
 });
 
 export const MessageKind = z.enum(["direct", "delegate", "escalate", "broadcast"]);
+/**
+ * Kinds a stored message may have: the ones people send, and `report`, which only the work queue sends
+ * (a subordinate's result of a delegated task, back to its delegator; core/agents/work.ts).
+ */
+export const StoredMessageKind = z.enum(["direct", "delegate", "escalate", "broadcast", "report"]);
+
+/**
+ * A message's status. Plain messages: queued -> delivered -> read -> done (set by people). Messages that
+ * ask for work (docs/agents-work.md) are tasks: queued -> working -> done | failed | needs_human.
+ */
+export const MessageStatus = z.enum(["queued", "delivered", "read", "done", "working", "failed", "needs_human"]);
+
+/** What a message carries for the work queue (core/agents/work.ts), set by the runtime and the worker only. */
+export interface MessageMeta {
+  /** The task the sender was working when it sent this (a delegation's report resumes that task). */
+  parentTaskId?: string;
+  /** Delegation depth: 1 for a task delegated by an agent working on a person's request, ... */
+  depth?: number;
+  /** Messages in the chain before this one: bounds ping-pong between agents. */
+  hops?: number;
+  /** For a report: the delegated message it answers, and how that task ended. */
+  inReplyTo?: string;
+  reportStatus?: "done" | "failed" | "needs_human";
+}
 
 export const SendMessageBody = z
   .strictObject({
@@ -115,12 +139,18 @@ export const SendMessageBody = z
 export const Message = z
   .object({
     id: z.string(),
-    kind: MessageKind,
+    kind: StoredMessageKind,
     from: z.string(),
     to: z.string(),
     subject: z.string().optional(),
     body: z.string(),
-    status: z.enum(["queued", "delivered", "read", "done"]),
+    status: MessageStatus,
+    reason: z.string().optional().meta({ description: "Why a task ended failed or needs_human" }),
+    inReplyTo: z.string().optional().meta({ description: "A report: the delegated message it answers" }),
+    reportStatus: z.enum(["done", "failed", "needs_human"]).optional().meta({ description: "A report: how the delegated task ended" }),
+    parentTaskId: z.string().optional().meta({ description: "The task its sender was working when it sent it" }),
+    depth: z.number().int().optional(),
+    hops: z.number().int().optional(),
     path: z.array(z.string()).meta({ description: "Agents the message passed through, sender first, recipient last" }),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -121,3 +121,61 @@ export interface MessageStore {
   /** Queued messages per agent id. */
   queuedCounts(orgId: string): Promise<Record<string, number>>;
 }
+
+/** What a claim takes: the task as read, the claim's token and lease, and the organization's limits. */
+export interface Claim {
+  token: string;
+  now: string;
+  leaseUntil: string;
+  /** UTC day `YYYY-MM-DD` of the daily counters. */
+  day: string;
+  settings: import("./work.schema").WorkSettings;
+  /** Whether the message is still `queued` (it leaves the inbox's queued count with the claim). */
+  messageQueued: boolean;
+}
+
+/** How a task ends, written with its message's status (and the reports it sends) in one transaction. */
+export interface TaskOutcome {
+  status: "done" | "failed" | "needs_human";
+  reason?: string;
+  now: string;
+  day: string;
+  steps?: number;
+  costMicroUsd?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  runId?: string;
+  result?: string;
+  /** Messages sent with the outcome (a report to the delegator): delivered in the same transaction. */
+  reports: MessageRecord[];
+}
+
+/**
+ * The work queue's bookkeeping (core/agents/work.ts): task items beside their messages, and the
+ * organization's counters. Every transition is one conditional transaction over the task, its message
+ * and the counters, so a redelivered task, a second worker, or a crash between writes cannot make two
+ * effects or lose a concurrency slot.
+ */
+export interface WorkStore {
+  get(orgId: string, taskId: string): Promise<import("./work.schema").TaskRecord | undefined>;
+  /**
+   * Takes the task for one attempt: it must be as read (queued, or working with an expired lease); a
+   * claim from queued takes a concurrency slot (below the limit) and counts against the day's tasks and
+   * cost. "busy": the organization is at its concurrency limit; "daily_tasks"/"daily_cost": a daily
+   * budget is used up; "conflict": the task changed meanwhile.
+   */
+  claim(orgId: string, task: import("./work.schema").TaskRecord, claim: Claim): Promise<"ok" | "busy" | "daily_tasks" | "daily_cost" | "conflict">;
+  /** Ends a claimed task (still held by `token`) and gives its slot back; "conflict" when it is no longer held. */
+  finish(orgId: string, task: import("./work.schema").TaskRecord, token: string, outcome: TaskOutcome): Promise<"ok" | "conflict">;
+  /** Puts a claimed task back to queued for another attempt (its slot given back). */
+  release(orgId: string, task: import("./work.schema").TaskRecord, token: string, reason: string, now: string): Promise<"ok" | "conflict">;
+  /**
+   * Ends a task no worker holds (the dead-letter consumer; a daily budget used up): from the status it
+   * was read in, giving back a slot a crashed worker held.
+   */
+  end(orgId: string, task: import("./work.schema").TaskRecord, outcome: TaskOutcome, messageQueued: boolean): Promise<"ok" | "conflict">;
+  list(orgId: string, query: { status?: import("./work.schema").TaskStatus; limit?: number; cursor?: string }): Promise<Page<import("./work.schema").TaskRecord>>;
+  settings(orgId: string): Promise<import("./work.schema").WorkSettings>;
+  putSettings(orgId: string, settings: import("./work.schema").WorkSettings, actor: string): Promise<void>;
+  usage(orgId: string, day: string): Promise<import("./work.schema").WorkUsage>;
+}

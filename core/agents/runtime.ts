@@ -37,6 +37,23 @@ export interface ChatTurnResult {
   steps: AgentStep[];
 }
 
+/** The task a turn works (core/agents/work.ts), which the messages it sends carry onward. */
+export interface TaskContext {
+  id: string;
+  depth: number;
+  hops: number;
+}
+
+/** Options of a task's turn: its task and its own bounds. */
+export interface WorkTurnOptions {
+  task: TaskContext;
+  maxSteps?: number;
+  /** Model cost of the turn at most (micro-dollars): the loop stops once it is reached. */
+  maxCostMicroUsd?: number;
+  deadline?: number;
+  org?: Organization;
+}
+
 export interface RuntimeDeps {
   chat: ChatService;
   agents: AgentService;
@@ -77,8 +94,9 @@ export function foldMemory(memory: Memory, keep: number): Memory {
 /**
  * The agent runtime: a chat turn with an agent builds the prompt from its role's system prompt, its
  * place in the hierarchy, its memory and its tools, lets the router pick the model, and runs the
- * function-calling loop (bounded) until the model answers. Delegated tasks run the subordinate's own
- * turn, whose result rolls back up as the tool's result and as a message to the delegator.
+ * function-calling loop (bounded) until the model answers. A delegation is a task of its own on the
+ * work queue (core/agents/work.ts): the tool returns at once, and the subordinate's report comes back
+ * to the delegator's inbox later (resuming the delegator's task when it delegated while working one).
  */
 export function createAgentRuntime({ chat, agents, store, extraTools, gate, options }: RuntimeDeps) {
   const settings = { ...DEFAULT_RUNTIME_OPTIONS, ...options };
@@ -117,8 +135,10 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
       .join("\n");
   }
 
-  function hierarchyTools(principal: Principal, context: ToolContext, depth: number, deadline: number | undefined, org: Organization | undefined): AgentTool[] {
+  function hierarchyTools(context: ToolContext, depth: number, task: TaskContext | undefined): AgentTool[] {
     const acting = { orgId: context.orgId, actor: context.actor };
+    // What a message sent during a task carries: the chain's length grows with every message.
+    const onward = { hops: (task?.hops ?? 0) + 1 };
     const str = (args: unknown, name: string): string => {
       const value = (args as Record<string, unknown> | null)?.[name];
       if (typeof value !== "string" || !value.trim()) throw new DomainError("invalid_input", "tool_arguments_invalid", `Argument '${name}' must be a non-empty string.`);
@@ -127,16 +147,16 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     return [
       {
         name: "delegate_task",
-        description: "Delegate a task to an agent in your own subtree (a direct report or below). Returns that agent's result.",
+        description:
+          "Delegate a task to an agent in your own subtree (a direct report or below). It is queued and worked by that agent on its own; its report comes back to your inbox (and, while you work a task, resumes it).",
         parameters: { type: "object", properties: { to: { type: "string", description: "agent id" }, task: { type: "string" } }, required: ["to", "task"] },
         async execute(args) {
           const to = str(args, "to");
-          const task = str(args, "task");
-          const [message] = await agents.send(acting, context.agentId, { kind: "delegate", to, body: task });
-          if (depth + 1 >= settings.maxDepth) return { messageId: message!.id, status: "queued", note: "delegation depth limit reached: the task waits in the inbox" };
-          const result = await turn(principal, to, `Task delegated by your manager chain (${context.agentId}): ${task}`, depth + 1, undefined, { ...(deadline !== undefined ? { deadline } : {}), ...(org ? { org } : {}) });
-          await agents.send({ orgId: context.orgId, actor: `agent:${to}` }, to, { kind: "direct", to: context.agentId, subject: "Result", body: result.reply });
-          return { messageId: message!.id, status: "done", result: result.reply };
+          const body = str(args, "task");
+          if (depth + 1 >= settings.maxDepth) throw new DomainError("conflict", "delegation_too_deep", `Delegations nest at most ${settings.maxDepth} deep: do this task yourself.`);
+          // Asynchronous: the delegation is a task of its own (core/agents/work.ts); no turn waits for it.
+          const [message] = await agents.send(acting, context.agentId, { kind: "delegate", to, body }, { ...onward, depth: depth + 1, ...(task ? { parentTaskId: task.id } : {}) });
+          return { messageId: message!.id, status: "queued", to };
         },
       },
       {
@@ -144,7 +164,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
         description: "Escalate an issue to your manager (it lands in their inbox).",
         parameters: { type: "object", properties: { summary: { type: "string" } }, required: ["summary"] },
         async execute(args) {
-          const [message] = await agents.send(acting, context.agentId, { kind: "escalate", body: str(args, "summary") });
+          const [message] = await agents.send(acting, context.agentId, { kind: "escalate", body: str(args, "summary") }, onward);
           return { messageId: message!.id, to: message!.to };
         },
       },
@@ -153,7 +173,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
         description: "Send a direct message to any agent; it travels through the hierarchy.",
         parameters: { type: "object", properties: { to: { type: "string", description: "agent id" }, body: { type: "string" } }, required: ["to", "body"] },
         async execute(args) {
-          const [message] = await agents.send(acting, context.agentId, { kind: "direct", to: str(args, "to"), body: str(args, "body") });
+          const [message] = await agents.send(acting, context.agentId, { kind: "direct", to: str(args, "to"), body: str(args, "body") }, onward);
           return { messageId: message!.id, path: message!.path };
         },
       },
@@ -162,7 +182,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
         description: "Broadcast a message to your whole subtree.",
         parameters: { type: "object", properties: { body: { type: "string" } }, required: ["body"] },
         async execute(args) {
-          const messages = await agents.send(acting, context.agentId, { kind: "broadcast", body: str(args, "body") });
+          const messages = await agents.send(acting, context.agentId, { kind: "broadcast", body: str(args, "body") }, onward);
           return { recipients: messages.length };
         },
       },
@@ -175,8 +195,8 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     input: string,
     depth: number,
     onDelta?: (text: string) => void,
-    { deadline, org }: { deadline?: number; org?: Organization } = {},
-  ): Promise<ChatTurnResult> {
+    { deadline, org, task, maxSteps = settings.maxSteps, maxCostMicroUsd }: { deadline?: number; org?: Organization; task?: TaskContext; maxSteps?: number; maxCostMicroUsd?: number } = {},
+  ): Promise<ChatTurnResult & { stopped?: "steps" | "cost" }> {
     const orgId = principal.kind === "org" ? principal.orgId : "";
     // The tree and the agent's memory together: two reads, one round trip.
     const [tree, memory] = await Promise.all([agents.tree(orgId), store.getMemory(orgId, agentId)]);
@@ -185,7 +205,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     if (agent.status !== "active") throw new DomainError("conflict", "agent_paused", `${agent.name} is paused.`);
     const role = await agents.roleOf(orgId, agent.roleId);
     const context: ToolContext = { orgId, agentId, actor: `agent:${agentId}`, actorName: agent.name };
-    const available = [...hierarchyTools(principal, context, depth, deadline, org), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
+    const available = [...hierarchyTools(context, depth, task), ...(extraTools?.(context) ?? [])].filter((t) => role.tools.includes(t.name));
     const tools = new Map(available.map((t) => [t.name, t]));
     const system = [role.systemPrompt, describe(tree, agent, role.name), memory.summary ? `Summary of your earlier conversation:\n${memory.summary}` : ""].filter(Boolean).join("\n\n");
     const messages: WireMessage[] = [
@@ -198,8 +218,10 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     const startedAt = new Date().toISOString();
     let reply = "";
     let last: { model: string; tier: "slm" | "llm"; offline: boolean } = { model: "", tier: "slm", offline: false };
+    let stopped: "steps" | "cost" | undefined;
+    let spent = 0;
 
-    for (let n = 1; n <= settings.maxSteps; n++) {
+    for (let n = 1; n <= maxSteps; n++) {
       const request = {
         model: "auto",
         messages,
@@ -230,8 +252,15 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
       last = { model: record.model, tier: record.tier, offline: record.offline };
       const step: AgentStep = { n, model: record.model, tier: record.tier, content, toolCalls: [], inputTokens: record.inputTokens, outputTokens: record.outputTokens, costMicroUsd: record.costMicroUsd };
       steps.push(step);
+      spent += record.costMicroUsd;
       if (!result.toolCalls.length) {
         reply = content;
+        break;
+      }
+      if (maxCostMicroUsd !== undefined && spent >= maxCostMicroUsd) {
+        // A task's cost bound: its tool calls are not made, and a person decides what next.
+        reply = content || "(stopped at the task's cost limit)";
+        stopped = "cost";
         break;
       }
       messages.push({ role: "assistant", content: content || null, tool_calls: result.toolCalls });
@@ -259,7 +288,10 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
         step.toolCalls.push({ name: call.function.name, arguments: call.function.arguments, ok, result: clip(text, 2_000) });
         messages.push({ role: "tool", tool_call_id: call.id, content: text });
       }
-      if (n === settings.maxSteps) reply = content || `(stopped after ${settings.maxSteps} steps without a final answer)`;
+      if (n === maxSteps) {
+        reply = content || `(stopped after ${maxSteps} steps without a final answer)`;
+        stopped = "steps";
+      }
     }
 
     const now = new Date().toISOString();
@@ -270,7 +302,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
       store.recordRun(orgId, run),
     ]);
     const totals = steps.reduce((s, x) => ({ i: s.i + x.inputTokens, o: s.o + x.outputTokens, c: s.c + x.costMicroUsd }), { i: 0, o: 0, c: 0 });
-    return { runId: run.id, agentId, reply, model: last.model, tier: last.tier, offline: last.offline, usage: { inputTokens: totals.i, outputTokens: totals.o, costUsd: totals.c / 1_000_000 }, steps };
+    return { runId: run.id, agentId, reply, model: last.model, tier: last.tier, offline: last.offline, usage: { inputTokens: totals.i, outputTokens: totals.o, costUsd: totals.c / 1_000_000 }, steps, ...(stopped ? { stopped } : {}) };
   }
 
   return {
@@ -281,6 +313,13 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
      */
     chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, options: { deadline?: number; org?: Organization } = {}): Promise<ChatTurnResult> {
       return turn(principal, agentId, message, 0, onDelta, options);
+    },
+    /**
+     * A task's turn (the work queue, core/agents/work.ts): the agent works `input` at the task's depth,
+     * with the task's step and cost bounds; `stopped` says which bound ended it without an answer.
+     */
+    work(principal: Principal, agentId: string, input: string, { task, maxSteps, maxCostMicroUsd, deadline, org }: WorkTurnOptions) {
+      return turn(principal, agentId, input, task.depth, undefined, { task, ...(maxSteps !== undefined ? { maxSteps } : {}), ...(maxCostMicroUsd !== undefined ? { maxCostMicroUsd } : {}), ...(deadline !== undefined ? { deadline } : {}), ...(org ? { org } : {}) });
     },
     options: settings,
   };

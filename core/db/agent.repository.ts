@@ -10,6 +10,7 @@ import { entities } from "./entities";
 import { keys } from "./keys";
 import { MAX_TRANSACT_ITEMS, transactWrite, type TransactItem } from "./transact";
 import { createUsageCounters } from "./usage-counters";
+import { isWorkable, taskOf } from "../agents/work-rules";
 import type { RepositoryOptions } from "./organization.repository";
 
 
@@ -289,28 +290,38 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
   };
 }
 
+/**
+ * The writes that deliver one message: the message, its inbox's queued count, and for a message that
+ * asks for work its task (core/agents/work-rules.ts), whose insert the work dispatcher turns into a
+ * queue message (the table's stream is the outbox: the message and its task cannot diverge).
+ */
+export function deliveryParts(table: string, orgId: string, m: MessageRecord): [string, TransactItem][] {
+  const parts: [string, TransactItem][] = [
+    ["message", { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), ...entities.message.stamp, orgId, ...m, updatedBy: m.sentBy } } }],
+    [
+      "inbox",
+      {
+        Update: {
+          TableName: table,
+          Key: keys.inbox(orgId, m.to),
+          UpdateExpression: "ADD queued :one SET entity = :entity, orgId = :org, id = :id",
+          ExpressionAttributeValues: { ":one": 1, ":entity": entities.inbox.name, ":org": orgId, ":id": m.to },
+        },
+      },
+    ],
+  ];
+  if (isWorkable(m)) {
+    parts.push(["task", { Put: { TableName: table, Item: { ...keys.task(orgId, m.id), ...entities.task.stamp, orgId, ...taskOf(m), version: 1, updatedBy: m.sentBy }, ConditionExpression: "attribute_not_exists(pk)" } }]);
+  }
+  return parts;
+}
+
 export function createMessageStore({ client, table, cursors = processCursors }: RepositoryOptions): MessageStore {
   return {
     async deliver(orgId, messages) {
-      // Each message and its inbox counter in one transaction (2 items each; 100 items per transaction).
-      for (let i = 0; i < messages.length; i += 50) {
-        await transactWrite(
-          client,
-          messages.slice(i, i + 50).flatMap((m) => [
-            ["message", { Put: { TableName: table, Item: { ...keys.message(orgId, m.to, m.id), ...entities.message.stamp, orgId, ...m, updatedBy: m.sentBy } } }] as const,
-            [
-              "inbox",
-              {
-                Update: {
-                  TableName: table,
-                  Key: keys.inbox(orgId, m.to),
-                  UpdateExpression: "ADD queued :one SET entity = :entity, orgId = :org, id = :id",
-                  ExpressionAttributeValues: { ":one": 1, ":entity": entities.inbox.name, ":org": orgId, ":id": m.to },
-                },
-              },
-            ] as const,
-          ]),
-        );
+      // Each message, its inbox counter and its task in one transaction (at most 3 items each; 100 per transaction).
+      for (let i = 0; i < messages.length; i += 33) {
+        await transactWrite(client, messages.slice(i, i + 33).flatMap((m) => deliveryParts(table, orgId, m)));
       }
     },
 

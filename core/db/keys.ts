@@ -64,6 +64,13 @@ export const keys = {
   message: (orgId: string, agentId: string, id: string): Key => ({ pk: tenant(orgId), sk: `MSG#${agentId}#${id}` }),
   inboxPrefix: (agentId: string) => `MSG#${agentId}#`,
   inbox: (orgId: string, agentId: string): Key => ({ pk: tenant(orgId), sk: `INBOX#${agentId}` }),
+  /** A message that asks for work, as the work queue tracks it (ids sort by time: newest last). */
+  task: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `TASK#${id}` }),
+  taskPrefix: "TASK#",
+  /** The organization's work limits, its running-task count, and its work per UTC day (`YYYY-MM-DD`). */
+  workSettings: (orgId: string): Key => ({ pk: tenant(orgId), sk: "SETTINGS#work" }),
+  workRunning: (orgId: string): Key => ({ pk: tenant(orgId), sk: "WORK#RUNNING" }),
+  workDay: (orgId: string, day: string): Key => ({ pk: tenant(orgId), sk: `WORK#DAY#${day}` }),
   inboxesPrefix: "INBOX#",
 
   /** A short-lived WebSocket token (looked up by id, verified by hash, expires by TTL and by time). */

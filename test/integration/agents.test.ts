@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Platform } from "../../local/platform";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai";
 import { call, createTenant, startTestPlatform } from "../support/platform";
+import { eventually } from "../support/work";
 
 let platform: Platform;
 let model: FakeOpenAI;
@@ -249,8 +250,9 @@ describe("messaging along the hierarchy", () => {
     const fresh = await createTenant(platform);
     const boss = await agent(fresh, "Boss", "ceo");
     const worker = await agent(fresh, "Worker", "specialist", boss.id);
-    await send(fresh, boss.id, { kind: "direct", to: worker.id, body: "one" });
-    const second = await send(fresh, boss.id, { kind: "direct", to: worker.id, body: "two" });
+    // Broadcasts: plain messages nobody works by themselves (a direct message would be a task).
+    await send(fresh, boss.id, { kind: "broadcast", body: "one" });
+    const second = await send(fresh, boss.id, { kind: "broadcast", body: "two" });
 
     const before = await call(platform, "/hierarchy", { key: fresh.key });
     const read = await call(platform, `/agents/${worker.id}/messages/${second.body.items[0].id}`, { method: "PATCH", key: fresh.key, body: { status: "read" } });
@@ -265,20 +267,19 @@ describe("messaging along the hierarchy", () => {
 });
 
 describe("agent runtime", () => {
-  it("runs a delegation chain from CEO to specialist by tool calls, and results roll back up", async () => {
+  it("answers a chat that delegates at once; the delegation chain works on the queue and its report reaches the CEO's inbox", async () => {
     const t = await createTenant(platform);
     const c = await chain(t);
     const levelOf = (system: string) => /\(level (\d)\)\./.exec(system)?.[1];
-    // Each manager delegates to its first report; the specialist answers. Scripted by the agent's level.
+    // Each manager delegates to its first report; the specialist answers; each report resumes its
+    // delegator's task, which reports what it got. Scripted by the agent's level.
     const targets: Record<string, string> = { "1": c.svp.id, "2": c.mgr.id, "3": c.lead.id, "4": c.spec.id };
     model.respond((request) => {
       const system = String((request.messages[0] as { content: string }).content);
       const level = levelOf(system)!;
-      const lastRole = (request.messages.at(-1) as { role: string }).role;
-      if (lastRole === "tool") {
-        const result = JSON.parse(String((request.messages.at(-1) as { content: string }).content));
-        return `level ${level} reports: ${result.result}`;
-      }
+      const lastMessage = request.messages.at(-1) as { role: string; content: string };
+      if (lastMessage.role === "tool") return `level ${level} delegated: ${JSON.parse(lastMessage.content).status}`;
+      if (lastMessage.content.startsWith("Report from")) return `level ${level} reports: ${lastMessage.content.split("\n").slice(1, -1).join("\n")}`;
       if (level === "5") return "the analysis is done";
       return { toolCalls: [{ name: "delegate_task", arguments: { to: targets[level], task: `task from level ${level}` } }] };
     });
@@ -290,12 +291,17 @@ describe("agent runtime", () => {
     const done = await socket.next("chat.done", 20_000);
     socket.close();
 
-    expect(done.reply).toBe("level 1 reports: level 2 reports: level 3 reports: level 4 reports: the analysis is done");
+    // The chat turn does not wait for the chain: the delegation is queued.
+    expect(done.reply).toBe("level 1 delegated: queued");
     expect(done.steps).toBe(2);
+    const report = await eventually(
+      async () => (await call(platform, `/agents/${c.ceo.id}/messages`, { key: t.key })).body.items.find((m: { kind: string }) => m.kind === "report"),
+      (m) => m !== undefined,
+      "the report to the CEO",
+    );
+    expect(report).toMatchObject({ from: c.svp.id, reportStatus: "done", body: "level 2 reports: level 3 reports: level 4 reports: the analysis is done" });
     const specInbox = await call(platform, `/agents/${c.spec.id}/messages`, { key: t.key });
-    expect(specInbox.body.items[0]).toMatchObject({ kind: "delegate", from: c.lead.id, body: "task from level 4" });
-    const ceoInbox = await call(platform, `/agents/${c.ceo.id}/messages`, { key: t.key });
-    expect(ceoInbox.body.items[0]).toMatchObject({ kind: "direct", from: c.svp.id, subject: "Result" });
+    expect(specInbox.body.items[0]).toMatchObject({ kind: "delegate", from: c.lead.id, body: "task from level 4", status: "done" });
   });
 
   it("returns a hierarchy refusal to the model as the tool result, and the model can recover", async () => {

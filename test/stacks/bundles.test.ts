@@ -86,7 +86,7 @@ describe("npm run build:functions", () => {
   });
 
   it("loads openai and the classifier only in the functions that call models, and the weights' data besides only in the feedback calibration", () => {
-    const modelCallers = new Set(["functions/http/chat-completions", "functions/ws/chat"]);
+    const modelCallers = new Set(["functions/http/chat-completions", "functions/ws/chat", "functions/queue/agent-worker"]);
     // The calibration from feedback calls no model and scores nothing, but the threshold in force may be
     // read off the router's calibration curve, which ships inside the weights.
     const weightReaders = new Set([...modelCallers, "functions/http/routing-calibration"]);

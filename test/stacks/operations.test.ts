@@ -2,7 +2,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import type { App } from "sst/constructs";
 import { getStack } from "sst/constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpRoutes, scheduled, streams, wsRoutes } from "../../functions/routes";
+import { httpRoutes, queues, scheduled, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
 import { alarmEmail, Alerts } from "../../stacks/alerts";
 import { Api, API_DOMAIN_STACKS, HTTP_DOMAINS } from "../../stacks/api";
@@ -151,7 +151,7 @@ describe("Monitoring", () => {
   });
 
   it("alarms on errors and on throttles of every function, per manifest domain, with at most 10 metrics each", () => {
-    const expectedFunctions = httpRoutes.length + 1 + wsRoutes.length + streams.length + streams.filter((s) => s.redrive).length + scheduled.length;
+    const expectedFunctions = httpRoutes.length + 1 + wsRoutes.length + streams.length + streams.filter((s) => s.redrive).length + scheduled.length + 2 * queues.length;
     for (const kind of ["Errors", "Throttles"]) {
       const covered: string[] = [];
       for (const alarm of alarms().filter((a) => a.id.includes(`Function${kind}`))) {
@@ -162,9 +162,9 @@ describe("Monitoring", () => {
       }
       expect(new Set(covered).size, kind).toBe(expectedFunctions);
     }
-    // One group per manifest domain; agents (15 routes) and tickets (its routes, the SLA sweep and the triage consumer) need two alarms of each kind.
+    // One group per manifest domain (the work queue's dispatcher, worker and dead-letter consumer: "Work"); agents (15 routes) and tickets (its routes, the SLA sweep and the triage consumer) need two alarms of each kind.
     const groups = new Set(alarms().filter((a) => a.id.includes("FunctionErrors")).map((a) => a.id.replace(/\d*FunctionErrors.*/, "")));
-    expect([...groups].sort()).toEqual(["Agents", "Audit", "Organizations", "Platform", "RateLimits", "Realtime", "Routing", "Tickets"]);
+    expect([...groups].sort()).toEqual(["Agents", "Audit", "Organizations", "Platform", "RateLimits", "Realtime", "Routing", "Tickets", "Work"]);
     const errors = alarms().find((a) => /^Tickets\d*FunctionErrors/.test(a.id))!;
     expect(errors).toMatchObject({ Threshold: ALARM_THRESHOLDS.functionErrors.threshold, EvaluationPeriods: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", TreatMissingData: "notBreaching" });
   });

@@ -12,12 +12,13 @@ import {
   runtimePermissions,
   STREAMING_TIMEOUT_SECONDS,
 } from "../../functions/manifest.types";
-import { fallback, httpRoutes, scheduled, streams, wsRoutes } from "../../functions/routes";
+import { fallback, httpRoutes, queues, scheduled, streams, wsRoutes } from "../../functions/routes";
 import sstConfig from "../../sst.config";
 import { Alerts } from "../../stacks/alerts";
 import { Api, API_DOMAIN_STACKS, API_THROTTLE, EXPOSED_HEADERS, PUBLIC_ROUTE_THROTTLE, STREAMING_TIMEOUT, streamingConcurrency } from "../../stacks/api";
 import { FUNCTION_DEFAULTS, isEphemeralStage, operatorKeySha256 } from "../../stacks/defaults";
-import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS } from "../../stacks/permissions";
+import { CONNECTION_ACTIONS, RATE_LIMIT_LEADING_KEYS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS, WORK_QUEUE_ACTIONS } from "../../stacks/permissions";
+import { workDispatcher, workQueue } from "../../functions/manifest/work";
 import { Realtime, WS_CONNECT_THROTTLE, WS_THROTTLE } from "../../stacks/realtime";
 import { Storage } from "../../stacks/storage";
 import {
@@ -28,6 +29,7 @@ import {
   REDRIVE_QUEUE_ACTIONS,
   Stream,
   STREAM_READ_ACTIONS,
+  WORK_QUEUE_ALARMS,
 } from "../../stacks/stream";
 import { createWebStack } from "../../stacks/web";
 import { createTestApp, OPERATOR_KEY, SAMPLE_CONSUMER, type TestApp } from "./app";
@@ -223,7 +225,8 @@ describe("functions", () => {
     expect(apiTemplates().flatMap(manifestFunctions)).toHaveLength(httpRoutes.length + 1); // + $default
     expect(manifestFunctions(templates.realtime)).toHaveLength(wsRoutes.length);
     // Each consumer, plus the redrive of its failure queue where it has one, plus the scheduled functions.
-    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length + scheduled.length);
+    // And each queue's worker and dead-letter consumer.
+    expect(manifestFunctions(templates.stream)).toHaveLength(streams.length + streams.filter((c) => c.redrive).length + scheduled.length + 2 * queues.length);
     expect(manifestFunctions(templates.streamSample)).toHaveLength(1);
     expect(manifestFunctions(templates.streamEmpty)).toHaveLength(0);
     for (const t of [...apiTemplates(), templates.realtime, templates.streamSample]) {
@@ -502,8 +505,9 @@ describe("Stream", () => {
 
   it("maps each manifest consumer with its handler, filter patterns and batch size", () => {
     const t = templates.stream;
-    t.resourceCountIs("AWS::Lambda::EventSourceMapping", streams.length);
-    t.resourceCountIs("AWS::SQS::Queue", streams.length);
+    // Plus each work queue's two mappings and two queues (stacks/stream.ts, tested below).
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", streams.length + 2 * queues.length);
+    t.resourceCountIs("AWS::SQS::Queue", streams.length + 2 * queues.length);
     for (const consumer of streams) {
       const [, mapping] = ofType(t, "AWS::Lambda::EventSourceMapping").find(
         ([, m]) => resourcesOf(t)[m.Properties.FunctionName.Ref]?.Properties.Handler === consumer.handler,
@@ -521,7 +525,8 @@ describe("Stream", () => {
     for (const [id, fn] of manifestFunctions(t)) {
       const isAudit = ["functions/stream/audit.handler", "functions/stream/audit-redrive.handler"].includes(fn.Properties.Handler);
       const env = fn.Properties.Environment.Variables;
-      const ssm = statementsOf(t, id).filter((s) => actionsOf(s).includes("ssm:GetParameter"));
+      // (The worker reads the model keys' parameters: not the signing key.)
+      const ssm = statementsOf(t, id).filter((s) => actionsOf(s).includes("ssm:GetParameter") && JSON.stringify(s.Resource).includes("audit-signing-key"));
       if (isAudit) {
         expect(env.AGENTORG_AUDIT_KEY_PARAMETER).toBe(auditSigningKeyParameter("test"));
         expect(JSON.stringify(ssm.map((s) => s.Resource))).toContain(":parameter/agentorg/test/audit-signing-key");
@@ -577,6 +582,59 @@ describe("Stream", () => {
   });
 });
 
+describe("Stream: the agents' work queue", () => {
+  const spec = workQueue;
+  const queuesOf = (t: Template) => ofType(t, "AWS::SQS::Queue");
+  const fnByHandler = (t: Template, handler: string) => manifestFunctions(t).find(([, fn]) => fn.Properties.Handler === handler)!;
+
+  it("is an SSE, SSL-only queue whose visibility timeout is the worker's, redriving to its dead-letter queue after maxReceiveCount", () => {
+    const t = templates.stream;
+    const [, queue] = queuesOf(t).find(([, q]) => q.Properties.RedrivePolicy?.maxReceiveCount === spec.maxReceiveCount)!;
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, VisibilityTimeout: spec.visibilityTimeoutSeconds });
+    const dlqId = queue.Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"][0];
+    expect(resourcesOf(t)[dlqId]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    // SSL only: each queue's policy denies insecure transport.
+    expect(ofType(t, "AWS::SQS::QueuePolicy").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("feeds the worker (15 minutes) and the dead-letter consumer through SQS mappings that report batch item failures, with a maximum concurrency", () => {
+    const t = templates.stream;
+    const [workerId, worker] = fnByHandler(t, spec.handler);
+    const [deadId, dead] = fnByHandler(t, spec.deadLetter.handler);
+    expect(worker.Properties.Timeout).toBe(spec.timeoutSeconds);
+    expect(dead.Properties.Timeout).toBe(spec.deadLetter.timeoutSeconds);
+    const mappingOf = (id: string) => ofType(t, "AWS::Lambda::EventSourceMapping").find(([, m]) => m.Properties.FunctionName.Ref === id)![1].Properties;
+    expect(mappingOf(workerId)).toMatchObject({ BatchSize: spec.batchSize, FunctionResponseTypes: ["ReportBatchItemFailures"], ScalingConfig: { MaximumConcurrency: spec.maxConcurrency } });
+    expect(mappingOf(deadId)).toMatchObject({ BatchSize: spec.deadLetter.batchSize, FunctionResponseTypes: ["ReportBatchItemFailures"], ScalingConfig: { MaximumConcurrency: spec.deadLetter.maxConcurrency } });
+  });
+
+  it("lets only the dispatcher and the worker send to the work queue (queue:work), and gives both its URL", () => {
+    const t = templates.stream;
+    // (Stream consumers also send to their own failure queues, with the on-failure destination's grant.)
+    const isWorkQueueGrant = (s: Statement) => [...actionsOf(s)].sort().join() === [...WORK_QUEUE_ACTIONS].sort().join();
+    const senders = manifestFunctions(t)
+      .filter(([id]) => statementsOf(t, id).some(isWorkQueueGrant))
+      .map(([, fn]) => fn.Properties.Handler)
+      .sort();
+    expect(senders).toEqual([workDispatcher.handler, spec.handler].sort());
+    for (const handler of senders) expect(fnByHandler(t, handler)[1].Properties.Environment.Variables[spec.urlEnv]).toBeDefined();
+    const [workerId] = fnByHandler(t, spec.handler);
+    const send = statementsOf(t, workerId).find(isWorkQueueGrant)!;
+    expect(JSON.stringify(send.Resource)).not.toContain("*");
+  });
+
+  it("alarms on any task in the dead-letter queue and on a task waiting over an hour", () => {
+    const t = templates.stream;
+    const alarms = ofType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties).filter((a) => String(a.AlarmDescription).startsWith(`${spec.name}:`));
+    expect(alarms.map((a) => [a.MetricName, a.Threshold]).sort()).toEqual(
+      [
+        ["ApproximateAgeOfOldestMessage", WORK_QUEUE_ALARMS.oldestTaskSeconds],
+        ["ApproximateNumberOfMessagesVisible", WORK_QUEUE_ALARMS.deadLetters],
+      ].sort(),
+    );
+  });
+});
+
 describe("Stream: redrive of the failure queues", () => {
   const withRedrive = streams.filter((c) => c.redrive);
   const redriveOf = (t: Template, handler: string) => manifestFunctions(t).find(([, fn]) => fn.Properties.Handler === handler)!;
@@ -618,8 +676,8 @@ describe("Stream: redrive of the failure queues", () => {
   it("alarms on batches waiting, on the oldest one's age and on redrive errors, to the encrypted Alerts topic", () => {
     const t = templates.stream;
     const alarms = ofType(t, "AWS::CloudWatch::Alarm").map(([, a]) => a.Properties);
-    // Three per consumer with a redrive, one (any batch waiting) per consumer without.
-    expect(alarms).toHaveLength(3 * withRedrive.length + (streams.length - withRedrive.length));
+    // Three per consumer with a redrive, one (any batch waiting) per consumer without, two per work queue.
+    expect(alarms).toHaveLength(3 * withRedrive.length + (streams.length - withRedrive.length) + 2 * queues.length);
     const alerts = templates.alerts;
     const [topicId, topic] = ofType(alerts, "AWS::SNS::Topic")[0]!;
     expect(topic.Properties.KmsMasterKeyId).toBeDefined();

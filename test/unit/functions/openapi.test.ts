@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../../../functions/lib/openapi";
 import { agentRoutes } from "../../../functions/manifest/agents";
+import { workRoutes } from "../../../functions/manifest/work";
 import { auditRoutes } from "../../../functions/manifest/audit";
 import { organizationRoutes } from "../../../functions/manifest/organizations";
 import { platformRoutes } from "../../../functions/manifest/platform";
@@ -14,7 +15,7 @@ const document = openApiDocument() as unknown as { paths: Record<string, Record<
 const operations = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
 const operation = (method: string, path: string) => document.paths[path]![method]!;
 /** Every route of every domain's manifest, before they are gathered into one object (where a repeated name would silently replace a route). */
-const domains = [platformRoutes, organizationRoutes, rateLimitRoutes, routingRoutes, ticketRoutes, agentRoutes, auditRoutes];
+const domains = [platformRoutes, organizationRoutes, rateLimitRoutes, routingRoutes, ticketRoutes, agentRoutes, workRoutes, auditRoutes];
 
 describe("the OpenAPI document", () => {
   it("gives every operation an operationId, unique across the document (one per manifest route)", () => {
