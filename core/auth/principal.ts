@@ -14,6 +14,8 @@ export type Principal =
        * HTTP authentication from the key's record). Absent: every model.
        */
       models?: readonly string[];
+      /** The key's own monthly model budget in USD (as LiteLLM's virtual keys), when it has one. */
+      monthlyBudgetUsd?: number;
     };
 
 export const OPERATOR: Principal = { kind: "operator" };

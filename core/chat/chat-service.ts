@@ -5,7 +5,7 @@ import { allowsModel, type ModelCatalog, type ModelSpec } from "../models/catalo
 import { costMicroUsd, inputTokenEstimate, inputTokenUpperBound } from "../models/cost";
 import type { LimitState } from "../ratelimit/limiter";
 import { type ChatProvider, type ProviderRequest, type ProviderResult, ProviderError, type StreamEvent, type WireMessage } from "../models/provider";
-import type { Attempt, MeteringStore, Reservation, RoutingSettingsStore, UsageRecord } from "../metering/ports";
+import type { Attempt, MeteringStore, Reservation, ReserveOutcome, RoutingSettingsStore, UsageRecord } from "../metering/ports";
 import type { Classifier } from "../routing/classifier";
 import { type EventPublisher, eventsFor, noEvents } from "../realtime/events";
 import { decide } from "../routing/policy";
@@ -134,7 +134,16 @@ export function createChatService({ catalog, providers, classifier, metering, se
     const now = clock.now();
     const period = periodOf(now);
     const budgetUsd = modelBudgetOf(org);
-    const reservation: Reservation = { id: newId(), orgId: org.id, period, amountMicroUsd: reservedMicroUsd, expiresAt: reservationExpiry(options.deadline) };
+    // A key with a monthly budget of its own holds the reservation against both budgets.
+    const keyBudgetUsd = principal.monthlyBudgetUsd;
+    const reservation: Reservation = {
+      id: newId(),
+      orgId: org.id,
+      period,
+      amountMicroUsd: reservedMicroUsd,
+      expiresAt: reservationExpiry(options.deadline),
+      ...(keyBudgetUsd !== undefined ? { keyId: principal.keyId } : {}),
+    };
 
     const routingOn = !pinned && !options.routingOff;
     const audience = eventsFor(events, org.id);
@@ -142,14 +151,22 @@ export function createChatService({ catalog, providers, classifier, metering, se
       routingOn ? settings.get(principal.orgId) : Promise.resolve<RoutingSettings>({}),
       // Tokens per minute count the estimated input plus the output bound, as OpenAI counts them.
       limits ? limits.admitChat(org, inputTokenEstimate(body.messages, body.tools) + outputBound) : Promise.resolve<LimitState[]>([]),
-      metering.reserve(reservation, Math.round(budgetUsd * MICRO)),
+      metering.reserve(reservation, Math.round(budgetUsd * MICRO), keyBudgetUsd !== undefined ? Math.round(keyBudgetUsd * MICRO) : undefined),
     ]);
     const refusal = routingRead.status === "rejected" ? routingRead.reason : admitted.status === "rejected" ? admitted.reason : reserved.status === "rejected" ? reserved.reason : undefined;
     if (refusal !== undefined) {
-      if (reserved.status === "fulfilled" && reserved.value) await metering.release(reservation).catch(() => undefined);
+      if (reserved.status === "fulfilled" && reserved.value === "reserved") await metering.release(reservation).catch(() => undefined);
       throw refusal;
     }
-    if (!(reserved as PromiseFulfilledResult<boolean>).value) {
+    const outcome = (reserved as PromiseFulfilledResult<ReserveOutcome>).value;
+    if (outcome === "key_budget_exceeded") {
+      throw quotaExceeded(
+        `This API key's monthly budget of $${keyBudgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
+        "key_budget_exceeded",
+        { limit: "keyMonthlyBudgetUsd", limitUsd: keyBudgetUsd, period, resetsAt: periodResetsAt(now) },
+      );
+    }
+    if (outcome === "budget_exceeded") {
       throw quotaExceeded(
         `The organization's monthly model budget of $${budgetUsd} would be exceeded by this query (up to $${(reservedMicroUsd / MICRO).toFixed(4)}).`,
         "budget_exceeded",

@@ -107,6 +107,15 @@ export const entities = {
     audit: "noise",
     why: "counts what the cost records and tickets, which are recorded, already say; its budget reservations live for one query",
   }),
+  keyUsage: define({
+    name: "keyUsage",
+    description: "a month's spend of one API key that has a monthly budget of its own: committed spend, open reservations",
+    scope: "tenant",
+    keys: { item: keys.keyUsage },
+    shape: { pk: TENANT, sk: /^KEYUSAGE#\d{4}-\d{2}#[0-9a-z]{26}$/ },
+    audit: "noise",
+    why: "sums the cost records of the key's queries, which are recorded; its budget reservations live for one query",
+  }),
   costRecord: define({
     name: "costRecord",
     description: "one query's routing decision and cost",

@@ -26,6 +26,12 @@ export const keys = {
 
   /** Monthly usage counters (queries, tokens, cost, tickets) of one period `YYYY-MM`. */
   usage: (orgId: string, period: string): Key => ({ pk: tenant(orgId), sk: `USAGE#${period}` }),
+  /**
+   * The month's spend of one API key with a monthly budget of its own (committed spend, open
+   * reservations). Keys without a budget have none. A period's items of an organization share a prefix.
+   */
+  keyUsage: (orgId: string, period: string, keyId: string): Key => ({ pk: tenant(orgId), sk: `KEYUSAGE#${period}#${keyId}` }),
+  keyUsagePrefix: (period: string) => `KEYUSAGE#${period}#`,
 
   /** A query's routing decision and cost record, newest last by id (ULID). */
   usageRecord: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `REC#${id}` }),

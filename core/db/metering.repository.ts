@@ -8,7 +8,7 @@ import { processCursors } from "./cursor";
 import { pageSize, toEntity } from "./item";
 import { entities } from "./entities";
 import { keys } from "./keys";
-import { transactWrite } from "./transact";
+import { type TransactItem, transactWrite } from "./transact";
 import { newId } from "../ids";
 import { createUsageCounters, MODEL_COUNTER_PREFIX, RESERVATION_PREFIX } from "./usage-counters";
 import type { RepositoryOptions } from "./organization.repository";
@@ -42,8 +42,21 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
     return { items, ...(next ? { cursor: next } : {}) };
   }
 
-  /** Gives an open reservation back, exactly once (core/db/usage-counters.ts `release`). */
+  /**
+   * Gives an open reservation back, exactly once (core/db/usage-counters.ts `release`). One held by a
+   * key's budget too is closed on both items in one transaction; should the key's item no longer hold
+   * it (it cannot, short of a hand edit), the organization's is closed alone rather than left open.
+   */
   async function giveBack(reservation: Reservation, expiredBy?: number): Promise<boolean> {
+    if (reservation.keyId) {
+      const held = { ...reservation, keyId: reservation.keyId };
+      const result = await transactWrite(client, [
+        ["usage", { Update: counters.release(reservation, expiredBy) as NonNullable<TransactItem["Update"]> }],
+        ["keyUsage", counters.keyRelease(held, expiredBy)],
+      ]);
+      if (result.ok) return true;
+      if (result.conditions.includes("usage")) return false;
+    }
     try {
       await client.send(new UpdateCommand(counters.release(reservation, expiredBy)));
       return true;
@@ -54,13 +67,22 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
   }
 
   return {
-    async reserve(reservation, limit) {
-      if (reservation.amountMicroUsd > limit) return false;
+    async reserve(reservation, limit, keyLimit) {
+      if (reservation.amountMicroUsd > limit) return "budget_exceeded";
+      if (reservation.keyId && keyLimit !== undefined) {
+        if (reservation.amountMicroUsd > keyLimit) return "key_budget_exceeded";
+        // Both budgets hold it or neither does: one transaction (twice the write units, for budgeted keys only).
+        const result = await transactWrite(client, [
+          ["usage", { Update: counters.reserve(reservation, limit) as NonNullable<TransactItem["Update"]> }],
+          ["keyUsage", counters.keyReserve({ ...reservation, keyId: reservation.keyId }, keyLimit)],
+        ]);
+        return result.ok ? "reserved" : result.failed === "usage" ? "budget_exceeded" : "key_budget_exceeded";
+      }
       try {
         await client.send(new UpdateCommand(counters.reserve(reservation, limit)));
-        return true;
+        return "reserved";
       } catch (error) {
-        if (isConditionFailed(error)) return false;
+        if (isConditionFailed(error)) return "budget_exceeded";
         throw error;
       }
     },
@@ -73,6 +95,7 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
       const attempt = (open: boolean) => {
         return transactWrite(client, [
           ["usage", counters.settle(reservation, record, open)],
+          ...(reservation.keyId ? [["keyUsage", counters.keySettle({ ...reservation, keyId: reservation.keyId }, record, open)] as const] : []),
           [
             "costRecord",
             {
@@ -105,9 +128,9 @@ export function createMeteringStore({ client, table, cursors = processCursors }:
         if (!(typeof item.openReservations === "number" && item.openReservations > 0)) continue;
         for (const [name, value] of Object.entries(item)) {
           if (!name.startsWith(RESERVATION_PREFIX) || !value || typeof value !== "object") continue;
-          const { amount, expiresAt } = value as { amount?: unknown; expiresAt?: unknown };
+          const { amount, expiresAt, keyId } = value as { amount?: unknown; expiresAt?: unknown; keyId?: unknown };
           if (typeof amount !== "number" || typeof expiresAt !== "number" || expiresAt > now) continue;
-          items.push({ id: name.slice(RESERVATION_PREFIX.length), orgId: String(item.orgId), period, amountMicroUsd: amount, expiresAt });
+          items.push({ id: name.slice(RESERVATION_PREFIX.length), orgId: String(item.orgId), period, amountMicroUsd: amount, expiresAt, ...(typeof keyId === "string" ? { keyId } : {}) });
         }
       }
       return page.cursor ? { items, cursor: page.cursor } : { items };

@@ -20,6 +20,8 @@ export const MODEL_COUNTER_PREFIX = "model:";
 /** An open reservation is an attribute `res:<id>` of its period's usage item: `{ amount, expiresAt }`. */
 export const RESERVATION_PREFIX = "res:";
 const reservationAttribute = (id: string) => `${RESERVATION_PREFIX}${id}`;
+/** What an open reservation attribute holds; the key's id lets the reconciler close both of its items. */
+const reservationValue = (r: Reservation) => ({ amount: r.amountMicroUsd, expiresAt: r.expiresAt, ...(r.keyId ? { keyId: r.keyId } : {}) });
 
 /**
  * The month's usage item is created by whichever write comes first: each one stamps what the item is.
@@ -40,6 +42,23 @@ const agentCountIs = (expected: number) =>
     : { expression: "#count = :count", values: { ":count": expected } };
 
 export function createUsageCounters(table: string) {
+  /** Gives an open reservation back (see `release` below). */
+  function releaseOn(reservation: Reservation, expiredBy?: number): UpdateCommandInput {
+    return {
+      TableName: table,
+      Key: keys.usage(reservation.orgId, reservation.period),
+      UpdateExpression: "ADD committedMicroUsd :neg, openReservations :minusOne REMOVE #res",
+      ConditionExpression: expiredBy === undefined ? "#res.amount = :amount" : "#res.amount = :amount AND #res.expiresAt <= :now",
+      ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
+      ExpressionAttributeValues: {
+        ":neg": -reservation.amountMicroUsd,
+        ":minusOne": -1,
+        ":amount": reservation.amountMicroUsd,
+        ...(expiredBy === undefined ? {} : { ":now": expiredBy }),
+      },
+    };
+  }
+
   return {
     /** The monthly ticket quota: +1 ticket while fewer than `limit` (a refused ticket is never counted). */
     ticketQuota(orgId: string, period: string, limit: number): TransactItem {
@@ -71,7 +90,60 @@ export function createUsageCounters(table: string) {
         UpdateExpression: `ADD committedMicroUsd :amount, openReservations :one SET #res = :res, ${stamp.set} REMOVE ${stamp.remove}`,
         ConditionExpression: "(attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max) AND attribute_not_exists(#res)",
         ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
-        ExpressionAttributeValues: { ":amount": amount, ":one": 1, ":res": { amount, expiresAt: reservation.expiresAt }, ":max": limit - amount, ...stamp.values },
+        ExpressionAttributeValues: { ":amount": amount, ":one": 1, ":res": reservationValue(reservation), ":max": limit - amount, ...stamp.values },
+      };
+    },
+
+    /**
+     * The same reservation against the key's own monthly budget, on the key's month item (the other
+     * part of the transaction that reserves on the organization's: core/db/metering.repository.ts).
+     */
+    keyReserve(reservation: Reservation & { keyId: string }, limit: number): TransactItem {
+      const { orgId, period, keyId, amountMicroUsd: amount } = reservation;
+      return {
+        Update: {
+          TableName: table,
+          Key: keys.keyUsage(orgId, period, keyId),
+          UpdateExpression: "ADD committedMicroUsd :amount, openReservations :one SET #res = :res, entity = :entity, orgId = :org, period = :period, keyId = :key",
+          ConditionExpression: "(attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :max) AND attribute_not_exists(#res)",
+          ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
+          ExpressionAttributeValues: {
+            ":amount": amount,
+            ":one": 1,
+            ":res": reservationValue(reservation),
+            ":max": limit - amount,
+            ":entity": entities.keyUsage.name,
+            ":org": orgId,
+            ":period": period,
+            ":key": keyId,
+          },
+        },
+      };
+    },
+
+    /** `release` on the key's month item (same condition: the reservation is still open there). */
+    keyRelease(reservation: Reservation & { keyId: string }, expiredBy?: number): TransactItem {
+      const { TableName, ExpressionAttributeNames, ExpressionAttributeValues, UpdateExpression, ConditionExpression } = releaseOn(reservation, expiredBy);
+      return { Update: { TableName: TableName!, Key: keys.keyUsage(reservation.orgId, reservation.period, reservation.keyId), UpdateExpression: UpdateExpression!, ConditionExpression: ConditionExpression!, ExpressionAttributeNames: ExpressionAttributeNames!, ExpressionAttributeValues: ExpressionAttributeValues! } };
+    },
+
+    /** A query's settlement on the key's month item: its cost replaces the reservation (see `settle`). */
+    keySettle(reservation: Reservation & { keyId: string }, record: UsageRecord, open: boolean): TransactItem {
+      return {
+        Update: {
+          TableName: table,
+          Key: keys.keyUsage(reservation.orgId, reservation.period, reservation.keyId),
+          UpdateExpression: open
+            ? "ADD queries :one, costMicroUsd :cost, committedMicroUsd :delta, openReservations :minusOne REMOVE #res"
+            : "ADD queries :one, costMicroUsd :cost, committedMicroUsd :delta",
+          ...(open ? { ConditionExpression: "attribute_exists(#res)", ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) } } : {}),
+          ExpressionAttributeValues: {
+            ":one": 1,
+            ":cost": record.costMicroUsd,
+            ":delta": open ? record.costMicroUsd - reservation.amountMicroUsd : record.costMicroUsd,
+            ...(open ? { ":minusOne": -1 } : {}),
+          },
+        },
       };
     },
 
@@ -80,21 +152,7 @@ export function createUsageCounters(table: string) {
      * by one conditional update, so of a release, a settle and the reconciler racing for the same
      * reservation only one can close it. `expiredBy`: only if it expired before then (the reconciler).
      */
-    release(reservation: Reservation, expiredBy?: number): UpdateCommandInput {
-      return {
-        TableName: table,
-        Key: keys.usage(reservation.orgId, reservation.period),
-        UpdateExpression: "ADD committedMicroUsd :neg, openReservations :minusOne REMOVE #res",
-        ConditionExpression: expiredBy === undefined ? "#res.amount = :amount" : "#res.amount = :amount AND #res.expiresAt <= :now",
-        ExpressionAttributeNames: { "#res": reservationAttribute(reservation.id) },
-        ExpressionAttributeValues: {
-          ":neg": -reservation.amountMicroUsd,
-          ":minusOne": -1,
-          ":amount": reservation.amountMicroUsd,
-          ...(expiredBy === undefined ? {} : { ":now": expiredBy }),
-        },
-      };
-    },
+    release: releaseOn,
 
     /**
      * A query's settlement on the month: its counters, and its reservation replaced by the real cost

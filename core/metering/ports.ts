@@ -66,15 +66,36 @@ export interface Reservation {
   amountMicroUsd: number;
   /** Epoch ms after which its invocation is surely over (core/shared/deadline.ts `reservationExpiry`). */
   expiresAt: number;
+  /**
+   * The API key whose own monthly budget also holds it (keys with a `monthlyBudgetUsd`): the key's
+   * month item then holds the same reservation, taken, closed and released with the organization's in
+   * one transaction, so either both hold it or neither does.
+   */
+  keyId?: string;
+}
+
+/** A reservation's outcome: held, or refused by the organization's budget or by the key's own. */
+export type ReserveOutcome = "reserved" | "budget_exceeded" | "key_budget_exceeded";
+
+/** One API key's spend in a period (keys with a monthly budget of their own only). */
+export interface KeySpend {
+  keyId: string;
+  /** Settled cost of the key's queries this period. */
+  costMicroUsd: number;
+  /** Settled cost plus the reservations of queries still running: what the budget is checked against. */
+  committedMicroUsd: number;
+  queries: number;
 }
 
 /** Budget reservations and the metering counters (adapter: core/db/metering.repository.ts). */
 export interface MeteringStore {
   /**
-   * Atomically reserves the reservation's amount of the period's budget and records it as open; false
-   * (nothing reserved) if the committed spend plus the reservation would exceed `limitMicroUsd`.
+   * Atomically reserves the reservation's amount of the period's budget and records it as open; nothing
+   * is reserved if the committed spend plus the reservation would exceed `limitMicroUsd`
+   * ("budget_exceeded") or, for a reservation with a `keyId`, the key's committed spend plus it would
+   * exceed `keyLimitMicroUsd` ("key_budget_exceeded").
    */
-  reserve(reservation: Reservation, limitMicroUsd: number): Promise<boolean>;
+  reserve(reservation: Reservation, limitMicroUsd: number, keyLimitMicroUsd?: number): Promise<ReserveOutcome>;
   /**
    * Gives an open reservation back (the call failed before costing anything). Exactly once: false when it
    * was no longer open (settled, released, or released by the reconciler).

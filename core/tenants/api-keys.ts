@@ -2,10 +2,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { forbidden, notFound, unauthorized } from "../errors";
 import { ID_PATTERN, newId, randomHex } from "../ids";
 import { type Principal, actorOf, assertCanSee } from "../auth/principal";
-import { type Clock, systemClock } from "../shared/clock";
+import { type Clock, periodOf, systemClock } from "../shared/clock";
 import type { ApiKey, CreatedApiKey } from "./api-key.schema";
 import type { Organization } from "./organization.schema";
-import type { ApiKeyRecord, ApiKeyStore, OrganizationStore } from "./ports";
+import type { ApiKeyChanges, ApiKeyRecord, ApiKeyStore, OrganizationStore } from "./ports";
 
 /**
  * Key format: `ao_<orgId>_<keyId>_<64 hex chars>`. The ids let one strongly consistent GetItem find the
@@ -41,7 +41,7 @@ export function createApiKeys({ keys, orgs, sessions, credentials, clock = syste
 
   return {
     /** A new key for the organization; the secret is in this response only. */
-    async create(principal: Principal, orgId: string, input: { name: string; models?: string[] | undefined }): Promise<CreatedApiKey> {
+    async create(principal: Principal, orgId: string, input: { name: string; models?: string[] | undefined; monthlyBudgetUsd?: number | undefined }): Promise<CreatedApiKey> {
       const org = await activeOrg(principal, orgId);
       if (org.status === "closed") throw forbidden("The organization is closed.", "organization_closed");
       const id = newId();
@@ -54,14 +54,47 @@ export function createApiKeys({ keys, orgs, sessions, credentials, clock = syste
         secretHash: sha256Hex(secret),
         createdAt: clock.now().toISOString(),
         ...(input.models ? { models: [...new Set(input.models)] } : {}),
+        ...(input.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: input.monthlyBudgetUsd } : {}),
       };
       await keys.create(record, actorOf(principal));
       return { ...toPublic(record), secret };
     },
 
+    /** The keys; one with a monthly budget of its own comes with this month's spend against it. */
     async list(principal: Principal, orgId: string): Promise<ApiKey[]> {
       await activeOrg(principal, orgId);
-      return (await keys.list(orgId)).map(toPublic);
+      const period = periodOf(clock.now());
+      const records = await keys.list(orgId);
+      const budgeted = records.some((k) => k.monthlyBudgetUsd !== undefined && !k.revokedAt);
+      const spent = new Map(budgeted ? (await keys.spend(orgId, period)).map((s) => [s.keyId, s]) : []);
+      return records.map((record) => {
+        const key = toPublic(record);
+        if (record.monthlyBudgetUsd === undefined) return key;
+        const spend = spent.get(record.id);
+        const cents = (micro: number) => Math.round(micro / 10_000) / 100;
+        return {
+          ...key,
+          spend: {
+            period,
+            spentUsd: cents(spend?.costMicroUsd ?? 0),
+            remainingUsd: Math.max(0, cents(record.monthlyBudgetUsd * 1_000_000 - (spend?.committedMicroUsd ?? 0))),
+          },
+        };
+      });
+    },
+
+    /**
+     * Renames a key or changes its limits (allowed models, monthly budget; `null` removes one). Takes
+     * effect on this instance at once and on others within CREDENTIAL_CHECK_TTL_MS. A revoked key
+     * cannot be changed (409 api_key_revoked).
+     */
+    async update(principal: Principal, orgId: string, keyId: string, changes: ApiKeyChanges): Promise<ApiKey> {
+      await activeOrg(principal, orgId);
+      if (!ID_PATTERN.test(keyId)) throw notFound("API key", keyId);
+      const normalized: ApiKeyChanges = { ...changes, ...(changes.models ? { models: [...new Set(changes.models)] } : {}) };
+      const updated = toPublic(await keys.update(orgId, keyId, normalized, clock.now().toISOString(), actorOf(principal)));
+      credentials?.forget(orgId, keyId);
+      return updated;
     },
 
     /**
@@ -123,7 +156,8 @@ export function createIdentifier({ keys, orgs, operatorKeySha256, credentials }:
     const [, orgId, keyId] = parts as unknown as [string, string, string];
     const valid = await check.validKey(orgId, keyId);
     if (!valid || !sameHash(hash, valid.secretHash)) throw unauthorized("The API key is not valid.", "invalid_api_key");
-    return { principal: { kind: "org", orgId, keyId, keyName: valid.keyName, ...(valid.models ? { models: valid.models } : {}) }, org: valid.org };
+    const limits = { ...(valid.models ? { models: valid.models } : {}), ...(valid.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: valid.monthlyBudgetUsd } : {}) };
+    return { principal: { kind: "org", orgId, keyId, keyName: valid.keyName, ...limits }, org: valid.org };
   };
 }
 
@@ -147,6 +181,15 @@ export type Identify = ReturnType<typeof createIdentifier>;
  */
 export const CREDENTIAL_CHECK_TTL_MS = 2_000;
 
+/** A key found valid: its hash, name, the limits it carries, and its organization as read. */
+export interface ValidKey {
+  org: Organization;
+  secretHash: string;
+  keyName: string;
+  models?: string[];
+  monthlyBudgetUsd?: number;
+}
+
 export interface CredentialCheckDeps {
   keys: Pick<ApiKeyStore, "get">;
   orgs: Pick<OrganizationStore, "get">;
@@ -162,11 +205,11 @@ export interface CredentialCheckDeps {
  */
 export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs = CREDENTIAL_CHECK_TTL_MS }: CredentialCheckDeps) {
   // The organization is kept with the answer: its tier and rate limits come with it, without a read.
-  const validUntil = new Map<string, { until: number; org: Organization; secretHash: string; keyName: string; models?: string[] }>();
+  const validUntil = new Map<string, ValidKey & { until: number }>();
   const MAX_CACHED = 10_000;
 
   /** The key's hash, name and organization if the key is still valid, else undefined. */
-  async function validKey(orgId: string, keyId: string): Promise<{ org: Organization; secretHash: string; keyName: string; models?: string[] } | undefined> {
+  async function validKey(orgId: string, keyId: string): Promise<ValidKey | undefined> {
     const cacheKey = `${orgId}/${keyId}`;
     const now = clock.now().getTime();
     const cached = validUntil.get(cacheKey);
@@ -174,10 +217,10 @@ export function createCredentialCheck({ keys, orgs, clock = systemClock, ttlMs =
     const [record, org] = await Promise.all([keys.get(orgId, keyId), orgs.get(orgId)]);
     validUntil.delete(cacheKey);
     if (!record || record.revokedAt || !org || org.status !== "active") return undefined;
-    const models = record.models ? { models: record.models } : {};
-    if (ttlMs <= 0) return { org, secretHash: record.secretHash, keyName: record.name, ...models };
+    const limits = { ...(record.models ? { models: record.models } : {}), ...(record.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: record.monthlyBudgetUsd } : {}) };
+    if (ttlMs <= 0) return { org, secretHash: record.secretHash, keyName: record.name, ...limits };
     if (validUntil.size >= MAX_CACHED) validUntil.delete(validUntil.keys().next().value!);
-    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, keyName: record.name, ...models };
+    const entry = { until: now + ttlMs, org, secretHash: record.secretHash, keyName: record.name, ...limits };
     validUntil.set(cacheKey, entry);
     return entry;
   }

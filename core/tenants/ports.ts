@@ -1,3 +1,4 @@
+import type { KeySpend } from "../metering/ports";
 import type { RateLimitOverride } from "../ratelimit/rate-limit.schema";
 import type { Organization } from "./organization.schema";
 
@@ -51,12 +52,25 @@ export interface ApiKeyRecord {
   revokedAt?: string;
   /** The models the key may request on chat completions (as given: "auto", ids, aliases); absent: all. */
   models?: string[];
+  /** The key's own monthly model budget in USD, besides the organization's; absent: none. */
+  monthlyBudgetUsd?: number;
+}
+
+/** A change to a key's name or limits; `null` removes a limit. */
+export interface ApiKeyChanges {
+  name?: string;
+  models?: string[] | null;
+  monthlyBudgetUsd?: number | null;
 }
 
 export interface ApiKeyStore {
   create(key: ApiKeyRecord, actor: Actor): Promise<void>;
   get(orgId: string, keyId: string): Promise<ApiKeyRecord | undefined>;
   list(orgId: string): Promise<ApiKeyRecord[]>;
+  /** The month's spend of the organization's keys that have a monthly budget of their own. */
+  spend(orgId: string, period: string): Promise<KeySpend[]>;
+  /** Changes a key that is not revoked (`not_found` if missing, `conflict` api_key_revoked if revoked). */
+  update(orgId: string, keyId: string, changes: ApiKeyChanges, at: string, actor: Actor): Promise<ApiKeyRecord>;
   /** Marks revoked; `not_found` if missing; idempotent. */
   revoke(orgId: string, keyId: string, at: string, actor: Actor): Promise<ApiKeyRecord>;
 }

@@ -7,6 +7,7 @@ import type { LimitState } from "../../core/ratelimit/limiter";
 import type { Organization } from "../../core/tenants/organization.schema";
 import type { HttpRouteSpec } from "../manifest.types";
 import { deadlineOf, type InvocationContext } from "./invocation";
+import { fieldErrorsOf } from "./field-errors";
 import { logger } from "./logger";
 import { problemResponse } from "./problem";
 import { rateLimitHeaders, statesOf } from "./rate-limit-headers";
@@ -187,10 +188,6 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: "body" | "q
   if (!schema) return where === "query" ? {} : undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors: (FieldError & { in: string })[] = result.error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join(".") : issue.code === "unrecognized_keys" ? (issue.keys ?? []).join(",") : "(root)",
-    in: where,
-    message: issue.message,
-  }));
+  const errors: (FieldError & { in: string })[] = fieldErrorsOf(result.error).map((error) => ({ field: error.field, in: where, message: error.message }));
   throw invalidInput(`The request ${where} is invalid: ${errors.map((e) => e.field).join(", ")}.`, errors);
 }

@@ -97,6 +97,7 @@ const OPENAI_CODES: Record<string, string> = {
   invalid_api_key: "invalid_api_key",
   unknown_model: "model_not_found",
   budget_exceeded: "insufficient_quota",
+  key_budget_exceeded: "insufficient_quota",
   rate_limited: "rate_limit_exceeded",
 };
 

@@ -4,6 +4,9 @@ import type { Organization } from "../../core/tenants/organization.schema";
 import { keyIdOf } from "../../core/realtime/sessions";
 import { invalidInput, unauthorized } from "../../core/errors";
 import { findIllFormedText } from "../../core/shared/text";
+import type { z } from "../../core/shared/zod";
+import type { WsRouteSpec } from "../manifest.types";
+import { fieldErrorsOf } from "./field-errors";
 import { createPusher, managementEndpoint } from "./connections";
 import { deadlineOf, type InvocationContext } from "./invocation";
 import { logger } from "./logger";
@@ -69,7 +72,7 @@ export function wsHandler(logic: (request: WsRequest) => Promise<APIGatewayProxy
 /** A frame on an open connection, with the principal it acts for, checked again for this frame. */
 export interface WsActionRequest extends WsRequest {
   /** The organization key the connection was opened with; still valid when the logic runs. */
-  principal: { kind: "org"; orgId: string; keyId: string };
+  principal: { kind: "org"; orgId: string; keyId: string; monthlyBudgetUsd?: number };
   /** The connection's organization as the credential check read it (at most CREDENTIAL_CHECK_TTL_MS old). */
   org: Organization;
   connection: Connection;
@@ -121,7 +124,8 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
     const connection = await findConnection(request.connectionId);
     if (!connection) throw unauthorized("This connection is not registered; reconnect.", "connection_unknown");
     const keyId = keyIdOf(connection);
-    const org = keyId ? await access().credentials.validOrg(connection.orgId, keyId) : undefined;
+    const valid = keyId ? await access().credentials.validKey(connection.orgId, keyId) : undefined;
+    const org = valid?.org;
     if (!keyId || !org) {
       const problem = problemOf(unauthorized("The key of this connection was revoked or its organization closed.", "credentials_revoked"), request.requestId);
       await request.pusher.post(request.connectionId, { type: "error", problem }).catch(() => false);
@@ -130,9 +134,33 @@ export function wsAction(logic: (request: WsActionRequest) => Promise<APIGateway
       // Closing it runs `$disconnect`, which forgets the connection (this route needs no table write).
       return { statusCode: 200 };
     }
-    const principal = { kind: "org" as const, orgId: connection.orgId, keyId };
+    // The key's own budget holds for its chat turns as for its HTTP queries.
+    const principal = { kind: "org" as const, orgId: connection.orgId, keyId, ...(valid?.monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd: valid.monthlyBudgetUsd } : {}) };
     await access().rateLimits.admitRequest(principal, org);
     return logic({ ...request, connection, principal, org });
   });
 }
 
+
+/** A message route with the schema of its frames (functions/manifest/realtime.ts). */
+type FramedRoute = WsRouteSpec & { body: z.ZodType };
+
+/** A message route's request with its frame as its schema parsed it. */
+export type WsFrameRequest<R extends FramedRoute> = WsActionRequest & { body: z.output<R["body"]> };
+
+/**
+ * A message route from the manifest, as `http()` is for HTTP routes: `wsAction`'s checks (connection,
+ * credentials again for this frame, rate limit), then the frame validated by the route's own schema
+ * (`body`); a frame it refuses gets an `error` frame, 400 `validation_failed` naming each field, and
+ * the connection stays open. The logic gets the parsed frame as `body`.
+ */
+export function ws<R extends FramedRoute>(route: R, logic: (request: WsFrameRequest<R>) => Promise<APIGatewayProxyResultV2 | void>) {
+  return wsAction(async (request) => {
+    const parsed = route.body.safeParse(request.frame);
+    if (!parsed.success) {
+      const errors = fieldErrorsOf(parsed.error);
+      throw invalidInput(`Invalid ${route.routeKey} frame: ${errors.map((e) => e.field).join(", ")}.`, errors);
+    }
+    return logic({ ...request, body: parsed.data as z.output<R["body"]> });
+  });
+}

@@ -1,5 +1,5 @@
 import { z } from "../../core/shared/zod";
-import { ApiKey, CreateApiKeyBody, CreatedApiKey } from "../../core/tenants/api-key.schema";
+import { ApiKey, CreateApiKeyBody, UpdateApiKeyBody, CreatedApiKey } from "../../core/tenants/api-key.schema";
 import {
   CreateOrganizationBody,
   Organization,
@@ -109,6 +109,18 @@ export const organizationRoutes = {
       schema: z.object({ items: z.array(ApiKey) }).meta({ id: "ApiKeyList" }),
     },
     permissions: ["table:read"],
+  }),
+  updateApiKey: httpRoute({
+    method: "PATCH",
+    path: "/api/v1/organizations/{id}/api-keys/{keyId}",
+    handler: "functions/http/api-keys.update",
+    auth: "key",
+    summary: "Rename an API key or change its limits (allowed models, its own monthly budget; null removes one)",
+    tags: ["api keys"],
+    params: z.object({ id: Id, keyId: Id }),
+    body: UpdateApiKeyBody,
+    response: { status: 200, description: "The key as changed", schema: ApiKey },
+    permissions: ["table:write"],
   }),
   revokeApiKey: httpRoute({
     method: "DELETE",

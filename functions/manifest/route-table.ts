@@ -11,6 +11,7 @@ export const ROUTE_TABLE = [
   { method: "GET", path: "/api/v1/organizations/{id}/usage" },
   { method: "POST", path: "/api/v1/organizations/{id}/api-keys" },
   { method: "GET", path: "/api/v1/organizations/{id}/api-keys" },
+  { method: "PATCH", path: "/api/v1/organizations/{id}/api-keys/{keyId}" },
   { method: "DELETE", path: "/api/v1/organizations/{id}/api-keys/{keyId}" },
   { method: "GET", path: "/api/v1/organizations/{id}/rate-limits" },
   { method: "PUT", path: "/api/v1/organizations/{id}/rate-limits" },

@@ -62,6 +62,7 @@ describe("organizations (operator)", () => {
     await page.getByRole("meter", { name: "Agents" }).and(page.locator('[aria-valuemax="500"]')).waitFor();
 
     await page.getByLabel("New key name").fill("ci");
+    await page.getByLabel(/Monthly budget of the new key/).fill("25");
     await page.getByRole("button", { name: "Create key" }).click();
     const secret = (await page.getByTestId("new-secret").textContent())!;
     expect(secret).toMatch(/^ao_[0-9a-z]{26}_[0-9a-z]{26}_/);
@@ -70,6 +71,8 @@ describe("organizations (operator)", () => {
     await screenshot(page, "organization-keys");
     await page.getByRole("button", { name: "Done" }).click();
     expect(await page.getByTestId("new-secret").count()).toBe(0);
+    // The key's own monthly budget, with this month's spend against it.
+    await page.getByRole("row").filter({ hasText: "ci" }).getByText("$0.00 of $25.00").waitFor();
 
     // The new key works: a fresh tab signs in with it and lands on an empty console.
     const tab = await browser.page();

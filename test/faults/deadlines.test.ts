@@ -193,7 +193,7 @@ describe("the reservation reconciler", () => {
     // What a process killed between reserve and settle leaves: a reservation nobody will close. This one
     // was made by an invocation whose deadline (plus grace) is already over.
     const abandoned: Reservation = { id: newId(), orgId: t.org.id, period, amountMicroUsd: 7_000, expiresAt: Date.now() - 1 };
-    expect(await metering.reserve(abandoned, 1_000_000_000)).toBe(true);
+    expect(await metering.reserve(abandoned, 1_000_000_000)).toBe("reserved");
     // A live one: a plan made now, whose invocation may still settle it.
     const live = await chatService().plan({ kind: "org", orgId: t.org.id, keyId: t.keyId }, { model: "auto", max_tokens: 50, messages: [{ role: "user", content: "still running" }] }, { deadline: Date.now() + 60_000 });
     expect(await usage(t.org.id)).toMatchObject({ committed: 7_000 + live.reservedMicroUsd, open: 2 });
@@ -265,7 +265,7 @@ describe("the reservation reconciler", () => {
     // Expired reservations whose invocations settle just as the reconciler releases them: each pair
     // races on the same reservation, and either order must leave committed = cost.
     const reservations: Reservation[] = Array.from({ length: 16 }, (_, i) => ({ id: newId(), orgId: t.org.id, period, amountMicroUsd: 10_000 + i, expiresAt: now - 1 }));
-    for (const r of reservations) expect(await metering.reserve(r, 1_000_000_000)).toBe(true);
+    for (const r of reservations) expect(await metering.reserve(r, 1_000_000_000)).toBe("reserved");
     const record = (r: Reservation, cost: number): UsageRecord => ({
       id: newId(),
       orgId: t.org.id,

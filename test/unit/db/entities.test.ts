@@ -16,6 +16,7 @@ const SAMPLE_KEYS: Record<keyof typeof entities, Key> = {
   organization: keys.organization("org_1"),
   apiKey: keys.apiKey("org_1", "key_1"),
   usage: keys.usage("org_1", "2026-03"),
+  keyUsage: keys.keyUsage("org_1", "2026-03", "01j00000000000000000000000"),
   costRecord: keys.usageRecord("org_1", "01J0000000000000000000000"),
   routingFeedback: keys.routingFeedback("org_1", "01J0000000000000000000000"),
   settings: keys.routingSettings("org_1"),

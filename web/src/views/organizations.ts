@@ -71,15 +71,18 @@ function OrgForm({ org, operator, onSaved }: { org?: Organization; operator: boo
 function ApiKeys({ org }: { org: Organization }) {
   const keys = useResource((signal) => api<{ items: ApiKey[] }>(`/organizations/${org.id}/api-keys`, { signal }), [org.id]);
   const [name, setName] = useState("");
+  const [budget, setBudget] = useState("");
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [copied, setCopied] = useState(false);
   const [revoking, setRevoking] = useState<string | null>(null);
   const { session } = useApp();
   const create = useAction(async () => {
-    const key = await api<CreatedApiKey>(`/organizations/${org.id}/api-keys`, { method: "POST", body: { name: name.trim() || "default" } });
+    const monthlyBudgetUsd = budget.trim() ? Number(budget) : undefined;
+    const key = await api<CreatedApiKey>(`/organizations/${org.id}/api-keys`, { method: "POST", body: { name: name.trim() || "default", ...(monthlyBudgetUsd !== undefined ? { monthlyBudgetUsd } : {}) } });
     setCreated(key);
     setCopied(false);
     setName("");
+    setBudget("");
     keys.reload();
   });
   const revoke = useAction(async (id: string) => {
@@ -93,6 +96,8 @@ function ApiKeys({ org }: { org: Organization }) {
     <form class="row" onSubmit=${(e: Event) => (e.preventDefault(), void create.run())}>
       <label for="key-name" class="visually-hidden">New key name</label>
       <input id="key-name" placeholder="Key name, e.g. ci" maxlength="80" value=${name} onInput=${(e: Event) => setName(value(e))} />
+      <label for="key-budget" class="visually-hidden">Monthly budget of the new key in USD (optional)</label>
+      <input id="key-budget" class="budget-input" type="number" min="0.01" step="0.01" inputmode="decimal" placeholder="Monthly budget $ (optional)" value=${budget} onInput=${(e: Event) => setBudget(value(e))} />
       <button type="submit" disabled=${create.busy || org.status !== "active"}>${create.busy ? "Creating…" : "Create key"}</button>
     </form>
     ${create.error ? html`<p class="form-error" role="alert">${describeError(create.error)}</p>` : null}
@@ -110,13 +115,16 @@ function ApiKeys({ org }: { org: Organization }) {
     ${items?.length
       ? html`<div class="table-wrap stacking" tabindex="0" role="region" aria-label="API keys"><table class="table stack">
           <caption class="visually-hidden">API keys</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Created</th><th scope="col">Budget</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>${items.map((k) => {
             const mine = session.keyId === k.id;
             return html`<tr key=${k.id}>
               <td data-label="Name">${k.name}${mine ? html` <${Badge} tone="info">this session<//>` : null}</td>
               <td class="mono key-prefix" data-label="Prefix" title=${k.prefix}>${k.prefix}…</td>
               <td class="nowrap" data-label="Created">${dateTime(k.createdAt)}</td>
+              <td class="nowrap" data-label="Budget">${k.monthlyBudgetUsd === undefined
+                ? html`<span class="muted" title="The organization's budget applies">organization's</span>`
+                : html`<span title=${k.spend ? `${usd(k.spend.remainingUsd)} left in ${k.spend.period}` : ""}>${usd(k.spend?.spentUsd ?? 0)} of ${usd(k.monthlyBudgetUsd)}</span>`}</td>
               <td data-label="Status">${k.revokedAt ? html`<${Badge} tone="bad">revoked ${dateTime(k.revokedAt)}<//>` : html`<${Badge} tone="good">active<//>`}</td>
               <td>${k.revokedAt
                 ? null
