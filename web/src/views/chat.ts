@@ -1,13 +1,26 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { createContext } from "preact";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
 import { Badge, Empty, ErrorNote, Loading, PageHeader } from "../components/ui";
-import { LEVEL_NAMES, loadDirectory, type Directory } from "../lib/agents";
+import { agentName, LEVEL_NAMES, loadDirectory, type Directory } from "../lib/agents";
+import { label } from "../lib/format";
 import { html } from "../lib/html";
 import { useApp, useEvents, useResource } from "../lib/hooks";
 import type { ChatDone } from "../lib/realtime";
 import { href } from "../lib/router";
 
+/** A task the agent delegated during a turn, followed live until its report comes back. */
+interface Followed {
+  messageId: string;
+  to: string;
+  status: string;
+  reason?: string;
+  report?: string;
+}
+
 interface Turn {
   id: number;
+  /** Delegations the reply queued, with their progress. */
+  delegations?: Followed[];
   who: "you" | "agent" | "other";
   text: string;
   /** For agent turns: still streaming. */
@@ -21,6 +34,13 @@ interface Turn {
 }
 
 const CHANNEL = "channel";
+/**
+ * The latest news of recent messages, by the message (or, for a report, the message it answers): a
+ * delegated task may start, or even finish, before the reply that delegated it is complete.
+ */
+const news = new Map<string, Partial<Followed>>();
+const NEWS_KEPT = 200;
+const ChatContext = createContext<{ directory: Directory | undefined }>({ directory: undefined });
 /** Conversations survive moving between pages (not a reload: the API keeps no chat transcripts). */
 const transcripts = new Map<string, Turn[]>();
 let turnSequence = 0;
@@ -32,6 +52,23 @@ function ModelLine({ done }: { done: ChatDone }) {
     ${done.offline ? html`<${Badge} tone="warn">offline responder<//>` : null}
     ${done.usage ? html`<span class="muted">${(done.usage.inputTokens ?? 0) + (done.usage.outputTokens ?? 0)} tokens</span>` : null}
   </p>`;
+}
+
+const FOLLOW_TONE: Record<string, "warn" | "info" | "good" | "bad"> = { queued: "warn", working: "info", done: "good", failed: "bad", needs_human: "warn" };
+
+/** The delegations of a reply: each task's status as it is worked, then the report that came back. */
+function Delegations({ items }: { items: Followed[] }) {
+  const { directory } = useContext(ChatContext);
+  return html`<ul class="delegations" aria-label="Delegated tasks">
+    ${items.map(
+      (f) => html`<li key=${f.messageId}>
+        <span>Delegated to <strong>${agentName(directory, f.to)}</strong></span>
+        <${Badge} tone=${FOLLOW_TONE[f.status] ?? "neutral"}>${label(f.status)}<//>
+        ${f.reason ? html`<span class="muted">${f.reason}</span>` : null}
+        ${f.report ? html`<p class="bubble-text report"><span class="muted">Report: </span>${f.report}</p>` : null}
+      </li>`,
+    )}
+  </ul>`;
 }
 
 function Transcript({ turns, busy }: { turns: Turn[]; busy: boolean }) {
@@ -46,6 +83,7 @@ function Transcript({ turns, busy }: { turns: Turn[]; busy: boolean }) {
         ${t.streaming && !t.text ? html`<p class="muted">Thinking…</p>` : null}
         ${t.error ? html`<p class="form-error">${t.error}</p>` : null}
         ${t.done ? html`<${ModelLine} done=${t.done} />` : null}
+        ${t.delegations?.length ? html`<${Delegations} items=${t.delegations} />` : null}
       </div>`,
     )}
     <div ref=${end}></div>
@@ -86,6 +124,36 @@ export default function ChatView({ route }: { route: string[] }) {
     ]);
   });
 
+  // Delegated tasks: their status as the work queue works them, then their reports (issue 12).
+  useEvents(["message."], (event) => {
+    const message = (event.data as { message?: { id: string; kind: string; status: string; reason?: string; inReplyTo?: string; body: string; reportStatus?: string } }).message;
+    if (!message) return;
+    const followed = message.kind === "report" ? message.inReplyTo : message.id;
+    if (!followed) return;
+    const change: Partial<Followed> =
+      message.kind === "report"
+        ? { ...(message.reportStatus ? { status: message.reportStatus } : {}), report: message.body }
+        : { status: message.status, ...(message.reason ? { reason: message.reason } : {}) };
+    // A report is final: a late status event of its task must not overwrite what it says.
+    const known = news.get(followed);
+    news.delete(followed);
+    news.set(followed, known?.report ? { ...change, ...known } : { ...known, ...change });
+    while (news.size > NEWS_KEPT) news.delete(news.keys().next().value as string);
+    for (const [key, list] of transcripts) {
+      if (!list.some((t) => t.delegations?.some((f) => f.messageId === followed))) continue;
+      update(key, (turns) =>
+        turns.map((t) =>
+          t.delegations?.some((f) => f.messageId === followed)
+            ? {
+                ...t,
+                delegations: t.delegations.map((f) => (f.messageId === followed ? { ...f, ...news.get(followed) } : f)),
+              }
+            : t,
+        ),
+      );
+    }
+  });
+
   function send(event: Event) {
     event.preventDefault();
     const message = text.trim();
@@ -105,7 +173,12 @@ export default function ChatView({ route }: { route: string[] }) {
     realtime.chat(key === CHANNEL ? undefined : key, message, {
       delta: (piece) => patch((t) => ({ text: t.text + piece })),
       done: (result) => {
-        patch({ text: result.reply, streaming: false, done: result });
+        patch({
+          text: result.reply,
+          streaming: false,
+          done: result,
+          ...(result.delegations?.length ? { delegations: result.delegations.map((d) => ({ ...d, status: "queued", ...news.get(d.messageId) })) } : {}),
+        });
         setStatus(`Reply complete from ${name ?? "the agent"}: ${result.model} (${result.tier.toUpperCase()}${result.offline ? ", offline responder" : ""}).`);
         input.current?.focus();
       },
@@ -117,7 +190,7 @@ export default function ChatView({ route }: { route: string[] }) {
   }
 
   const title = target === CHANNEL ? "Organization channel" : (agent?.name ?? "Chat");
-  return html`<div class="view">
+  return html`<${ChatContext.Provider} value=${{ directory: d }}><div class="view">
     <${PageHeader} title="Chat" />
     ${directory.error ? html`<${ErrorNote} error=${directory.error} retry=${directory.reload} title="The agents could not be loaded." />` : null}
     ${!d && directory.loading ? html`<${Loading} label="Loading agents…" />` : null}
@@ -160,5 +233,5 @@ export default function ChatView({ route }: { route: string[] }) {
           </section>
         </div>`
       : null}
-  </div>`;
+  </div><//>`;
 }
