@@ -109,7 +109,7 @@ export function createChannel({ agents, runtime, events, flushMs = FLUSH_MS }: C
               flush();
             } else timer ??= setTimeout(flush, flushMs);
           },
-          { org: caller.org, ...(caller.deadline !== undefined ? { deadline: caller.deadline } : {}) },
+          { org: caller.org, conversation: request.agentId ? "agent" : "channel", ...(caller.deadline !== undefined ? { deadline: caller.deadline } : {}) },
         );
       } finally {
         // A turn that failed midway still sends what streamed before the error frame follows it.

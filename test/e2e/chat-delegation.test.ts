@@ -7,7 +7,8 @@ import { launch, PHONE, seriousViolations, signIn, unexpected, type Browser } fr
 /**
  * A chat turn that delegates (issue 12), in Chromium, with the fake OpenAI server as the model: the
  * CEO agent calls `delegate_task`, answers at once, and the chat then follows the delegated task live
- * (queued, working, done) until the senior manager's report appears under the reply, with no reload.
+ * (queued, working, done) until the senior manager's report appears under the reply, with no reload;
+ * after a reload the conversation is still there (kept server-side).
  */
 let platform: Platform;
 let model: FakeOpenAI;
@@ -57,6 +58,11 @@ describe("chat with an agent that delegates", () => {
     // The report comes back under the reply, without a reload.
     await followed.getByText("Q3 plan: hire two engineers, ship the API.").waitFor({ timeout: 30_000 });
     await followed.getByText("Done", { exact: true }).waitFor();
+
+    // The conversation is kept server-side: a reload shows it again.
+    await page.reload();
+    await page.getByText("Please get the Q3 plan drafted.").waitFor();
+    await page.getByText("I have asked Grace Hopper to draft it; her report will follow.").waitFor();
 
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);

@@ -1,7 +1,9 @@
 import { createContext } from "preact";
 import { useContext, useEffect, useRef, useState } from "preact/hooks";
+import type { ConversationEntry } from "../../../core/agents/agent.schema";
 import { Badge, Empty, ErrorNote, Loading, PageHeader } from "../components/ui";
 import { agentName, LEVEL_NAMES, loadDirectory, type Directory } from "../lib/agents";
+import { api, type Page } from "../lib/client";
 import { label } from "../lib/format";
 import { html } from "../lib/html";
 import { useApp, useEvents, useResource } from "../lib/hooks";
@@ -41,7 +43,10 @@ const CHANNEL = "channel";
 const news = new Map<string, Partial<Followed>>();
 const NEWS_KEPT = 200;
 const ChatContext = createContext<{ directory: Directory | undefined }>({ directory: undefined });
-/** Conversations survive moving between pages (not a reload: the API keeps no chat transcripts). */
+/**
+ * Conversations as this tab has them. On first opening one, its last turns are loaded from the server
+ * (`GET /conversations`: the API keeps chat transcripts), so a reload or another device shows them.
+ */
 const transcripts = new Map<string, Turn[]>();
 let turnSequence = 0;
 
@@ -101,6 +106,33 @@ export default function ChatView({ route }: { route: string[] }) {
   const targetRef = useRef(target);
   targetRef.current = target;
   useEffect(() => setTurns(transcripts.get(target) ?? []), [target]);
+  // The conversation's earlier turns, kept server-side: loaded once per conversation and tab.
+  useEffect(() => {
+    if (!directory.data || transcripts.has(target)) return;
+    const controller = new AbortController();
+    api<Page<ConversationEntry>>("/conversations", { query: { limit: 20, ...(target === CHANNEL ? {} : { agentId: target }) }, signal: controller.signal })
+      .then((page) => {
+        const names = directory.data;
+        const earlier = [...page.items].reverse().flatMap((entry): Turn[] => {
+          const mine = !entry.askedBy || entry.askedBy === `key:${session.keyId}`;
+          const done = { reply: entry.reply, model: entry.model ?? "", tier: entry.tier ?? "slm", offline: entry.offline ?? false, agentId: entry.agentId };
+          return [
+            mine
+              ? { id: ++turnSequence, who: "you", text: entry.message, at: entry.at }
+              : { id: ++turnSequence, who: "other", from: entry.askedBy!.replace(/^key:/, "key "), text: entry.message, at: entry.at },
+            { id: ++turnSequence, who: "agent", agentName: names?.byId.get(entry.agentId)?.name, text: entry.reply, at: entry.finishedAt, ...(entry.model ? { done } : {}) },
+          ];
+        });
+        // Turns sent while it loaded stay after the earlier ones.
+        update(target, (list) => [...earlier, ...list]);
+      })
+      .catch(() => {
+        // Not fatal: the conversation starts empty, as it would without a transcript.
+        if (!controller.signal.aborted && !transcripts.has(target)) transcripts.set(target, []);
+      });
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [target, directory.data]);
   const update = (key: string, change: (turns: Turn[]) => Turn[]) => {
     const next = change(transcripts.get(key) ?? []);
     transcripts.set(key, next);
