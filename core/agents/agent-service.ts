@@ -5,7 +5,7 @@ import type { EventPublisher } from "../realtime/events";
 import { type Clock, systemClock } from "../shared/clock";
 import { untilWritten } from "../shared/retry";
 import type { OrganizationStore, PageRequest } from "../tenants/ports";
-import type { AgentRecord, CreateAgentInput, CreateRoleInput, MessageMeta, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
+import type { AgentRecord, ConversationEntry, CreateAgentInput, CreateRoleInput, MessageMeta, MessageRecord, SendMessageInput, UpdateAgentInput, UpdateRoleInput } from "./agent.schema";
 import { assertPlacement, buildTree, get, pathBetween, route, subtree } from "./hierarchy";
 import type { AgentStore, AgentWrite, MessageStore, RoleHolders, RoleStore } from "./ports";
 import { BUILT_IN_ROLES, LEVEL_NAMES, type Role, builtInRole } from "./roles";
@@ -308,6 +308,37 @@ export function createAgentService({ roles, agents, messages, orgs, events, cloc
       const { orgId } = actingOf(principal);
       if (!(await agents.get(orgId, agentId))) throw notFound("Agent", agentId);
       return messages.list(orgId, agentId, page);
+    },
+
+    /**
+     * A conversation's chat turns, newest first: with agent `agentId`, or without it the organization
+     * channel (answered by the root agent; empty while there is none). Kept server-side for 30 days, so
+     * a reload or another device shows them.
+     */
+    async conversation(principal: Principal, agentId: string | undefined, page: PageRequest): Promise<{ items: ConversationEntry[]; cursor?: string }> {
+      const { orgId } = actingOf(principal);
+      let target = agentId;
+      if (target) {
+        if (!(await agents.get(orgId, target))) throw notFound("Agent", target);
+      } else {
+        target = (await tree(orgId)).roots.find((r) => r.managerId === null)?.id;
+        if (!target) return { items: [] };
+      }
+      const runs = await agents.listConversation(orgId, target, agentId ? "agent" : "channel", page);
+      const items = runs.items.map((run): ConversationEntry => ({
+        runId: run.id,
+        agentId: run.agentId,
+        message: run.input,
+        reply: run.reply,
+        ...(run.askedBy ? { askedBy: run.askedBy } : {}),
+        ...(run.model ? { model: run.model } : {}),
+        ...(run.tier ? { tier: run.tier } : {}),
+        ...(run.offline !== undefined ? { offline: run.offline } : {}),
+        steps: run.steps.length,
+        at: run.startedAt,
+        finishedAt: run.finishedAt,
+      }));
+      return runs.cursor ? { items, cursor: runs.cursor } : { items };
     },
 
     async setMessageStatus(principal: Principal, agentId: string, messageId: string, status: MessageRecord["status"]) {

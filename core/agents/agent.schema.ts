@@ -167,3 +167,27 @@ export type MessageRecord = z.infer<typeof Message>;
 export type SendMessageInput = z.infer<typeof SendMessageBody>;
 export type CreateRoleInput = z.infer<typeof CreateRoleBody>;
 export type UpdateRoleInput = z.infer<typeof UpdateRoleBody>;
+
+/** One chat turn of a conversation, as kept server-side (an agent run of a person's chat). */
+export const ConversationEntry = z
+  .object({
+    runId: z.string(),
+    agentId: z.string().meta({ description: "The agent that answered (the root agent on the organization channel)" }),
+    message: z.string().meta({ description: "What the person said" }),
+    reply: z.string(),
+    askedBy: z.string().optional().meta({ description: "The key that asked (`key:<id>`)" }),
+    model: z.string().optional(),
+    tier: z.enum(["slm", "llm"]).optional(),
+    offline: z.boolean().optional().meta({ description: "Answered by the offline responder, not a model" }),
+    steps: z.number().int(),
+    at: z.string().meta({ description: "When the turn started" }),
+    finishedAt: z.string(),
+  })
+  .meta({ id: "ConversationEntry" });
+export type ConversationEntry = z.infer<typeof ConversationEntry>;
+
+export const ConversationQuery = z.object({
+  agentId: idSchema("must be an agent id").optional().meta({ description: "The agent's own conversation; omit for the organization channel" }),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(2048).optional(),
+});

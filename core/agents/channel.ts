@@ -8,6 +8,32 @@ import type { AgentRuntime, ChatTurnResult } from "./runtime";
 /** How often streamed text is coalesced into a frame: in AWS each frame is one @connections call. */
 export const FLUSH_MS = 40;
 
+/** A delegation a turn made: the delegated message (a task on the work queue) and its recipient. */
+export interface Delegation {
+  messageId: string;
+  to: string;
+}
+
+/**
+ * The delegations a turn's tool calls made (`delegate_task` answered `{ messageId, to }`): what the chat
+ * follows afterwards, as the delegated tasks are worked and their reports come back.
+ */
+export function delegationsOf(result: Pick<ChatTurnResult, "steps">): Delegation[] {
+  const found: Delegation[] = [];
+  for (const step of result.steps) {
+    for (const call of step.toolCalls) {
+      if (call.name !== "delegate_task" || !call.ok) continue;
+      try {
+        const { messageId, to } = JSON.parse(call.result) as { messageId?: unknown; to?: unknown };
+        if (typeof messageId === "string" && typeof to === "string") found.push({ messageId, to });
+      } catch {
+        // A result clipped for the record is not JSON any more: that delegation is not followed here.
+      }
+    }
+  }
+  return found;
+}
+
 /** A chat frame as its route's schema parsed it (functions/manifest/realtime.ts `ChatFrame`). */
 export interface ChatRequest {
   agentId?: string | undefined;
@@ -38,7 +64,8 @@ export interface ChannelDeps {
  * without `agentId` on the organization channel, which the root (CEO) agent answers and whose every
  * connection sees the exchange (a `channel.message` event). The reply streams as `chat.delta` frames,
  * the first piece at once (time to first token is what a person feels), later ones coalesced every
- * `flushMs`, in order, and the turn ends with one `chat.done` frame (model, tier, usage, steps).
+ * `flushMs`, in order, and the turn ends with one `chat.done` frame (model, tier, usage, steps, and the
+ * delegations it queued).
  */
 export function createChannel({ agents, runtime, events, flushMs = FLUSH_MS }: ChannelDeps) {
   async function targetOf(orgId: string, agentId: string | undefined): Promise<string> {
@@ -82,7 +109,7 @@ export function createChannel({ agents, runtime, events, flushMs = FLUSH_MS }: C
               flush();
             } else timer ??= setTimeout(flush, flushMs);
           },
-          { org: caller.org, ...(caller.deadline !== undefined ? { deadline: caller.deadline } : {}) },
+          { org: caller.org, conversation: request.agentId ? "agent" : "channel", ...(caller.deadline !== undefined ? { deadline: caller.deadline } : {}) },
         );
       } finally {
         // A turn that failed midway still sends what streamed before the error frame follows it.
@@ -101,6 +128,9 @@ export function createChannel({ agents, runtime, events, flushMs = FLUSH_MS }: C
         usage: result.usage,
         steps: result.steps.length,
         runId: result.runId,
+        // Delegations are tasks of their own: the turn answers at once, and the chat follows them by
+        // the message events (`message.updated`, then the report's `message.created`).
+        delegations: delegationsOf(result),
       });
       if (!request.agentId) {
         await events.publish({ type: "channel.message", orgId, time: new Date().toISOString(), data: { from: caller.actor, message: request.message, reply: result.reply, agentId: target } });

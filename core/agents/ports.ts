@@ -87,6 +87,12 @@ export interface AgentStore {
   putMemory(orgId: string, agentId: string, memory: Memory, expectedVersion: number): Promise<"ok" | "conflict">;
   /** Keeps a run's steps (model calls and tool calls) for inspection; expires after 30 days. */
   recordRun(orgId: string, run: AgentRun): Promise<void>;
+  /**
+   * An agent's chat turns of one conversation (its own, or the organization channel's for the root
+   * agent), newest first, a page at a time (a page may be short and still have a cursor: task runs
+   * are skipped).
+   */
+  listConversation(orgId: string, agentId: string, conversation: "agent" | "channel", page: PageRequest): Promise<Page<AgentRun>>;
 }
 
 export interface AgentStep {
@@ -110,6 +116,17 @@ export interface AgentRun {
   finishedAt: string;
   /** Delegation depth: 0 for a person's chat, 1 for a task delegated by that agent, ... */
   depth: number;
+  /**
+   * A person's chat turn: with the agent itself, or on the organization channel (answered by the root
+   * agent). Absent for a task's run. What `GET /conversations` shows after a reload.
+   */
+  conversation?: "agent" | "channel";
+  /** Who asked, for a chat turn (`key:<id>`). */
+  askedBy?: string;
+  /** The model that gave the reply, its tier, and whether it was the offline responder. */
+  model?: string;
+  tier?: "slm" | "llm";
+  offline?: boolean;
 }
 
 export interface MessageStore {

@@ -195,7 +195,7 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     input: string,
     depth: number,
     onDelta?: (text: string) => void,
-    { deadline, org, task, maxSteps = settings.maxSteps, maxCostMicroUsd }: { deadline?: number; org?: Organization; task?: TaskContext; maxSteps?: number; maxCostMicroUsd?: number } = {},
+    { deadline, org, task, maxSteps = settings.maxSteps, maxCostMicroUsd, conversation }: { deadline?: number; org?: Organization; task?: TaskContext; maxSteps?: number; maxCostMicroUsd?: number; conversation?: "agent" | "channel" } = {},
   ): Promise<ChatTurnResult & { stopped?: "steps" | "cost" }> {
     const orgId = principal.kind === "org" ? principal.orgId : "";
     // The tree and the agent's memory together: two reads, one round trip.
@@ -295,7 +295,19 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
     }
 
     const now = new Date().toISOString();
-    const run: AgentRun = { id: newId(), agentId, input, reply, steps, startedAt, finishedAt: now, depth };
+    const run: AgentRun = {
+      id: newId(),
+      agentId,
+      input,
+      reply,
+      steps,
+      startedAt,
+      finishedAt: now,
+      depth,
+      ...(last.model ? { model: last.model, tier: last.tier, offline: last.offline } : {}),
+      // A person's chat turn is kept as a transcript (GET /conversations); a task's run is not one.
+      ...(conversation && !task ? { conversation, ...(principal.kind === "org" ? { askedBy: `key:${principal.keyId}` } : {}) } : {}),
+    };
     // Independent writes, one round trip.
     await Promise.all([
       remember(orgId, agentId, memory, [{ role: "user", content: input, at: startedAt }, { role: "assistant", content: reply, at: now, ...(last.offline ? { offline: true } : {}) }]),
@@ -311,7 +323,13 @@ export function createAgentRuntime({ chat, agents, store, extraTools, gate, opti
      * (epoch ms, the invocation's end) is shared by every model call of the turn, delegations included;
      * `org` is the organization as the caller's credential check read it (no second read).
      */
-    chat(principal: Principal, agentId: string, message: string, onDelta?: (text: string) => void, options: { deadline?: number; org?: Organization } = {}): Promise<ChatTurnResult> {
+    chat(
+      principal: Principal,
+      agentId: string,
+      message: string,
+      onDelta?: (text: string) => void,
+      options: { deadline?: number; org?: Organization; conversation?: "agent" | "channel" } = {},
+    ): Promise<ChatTurnResult> {
       return turn(principal, agentId, message, 0, onDelta, options);
     },
     /**

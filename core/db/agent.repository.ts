@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { conflict, notFound } from "../errors";
 import type { AgentRecord, MessageRecord } from "../agents/agent.schema";
-import type { AgentStore, AgentWrite, HierarchyState, Memory, MessageStore, RoleHolders, RoleStore } from "../agents/ports";
+import type { AgentRun, AgentStore, AgentWrite, HierarchyState, Memory, MessageStore, RoleHolders, RoleStore } from "../agents/ports";
 import type { Role } from "../agents/roles";
 import { conditionFailedItem, isConditionFailed } from "./client";
 import { processCursors } from "./cursor";
@@ -115,7 +115,10 @@ function roleOf(item: Record<string, unknown> | undefined): Role | undefined {
 /** The parts of the agent store's transactions, named so a failed condition says which one it was. */
 type Part = "agentQuota" | "agent" | "manager" | "root" | "hierarchy" | "agentsCounter" | "memory" | "roleHolders";
 
-export function createAgentStore({ client, table }: RepositoryOptions): AgentStore {
+/** Queries one page of a conversation may take at most (task runs between chat turns are skipped). */
+const CONVERSATION_QUERY_ROUNDS = 5;
+
+export function createAgentStore({ client, table, cursors = processCursors }: RepositoryOptions): AgentStore {
   const item = (orgId: string, agent: AgentRecord, actor: string) => ({ ...keys.agent(orgId, agent.id), ...entities.agent.stamp, orgId, ...agent, updatedBy: actor });
 
   const counters = createUsageCounters(table);
@@ -178,6 +181,33 @@ export function createAgentStore({ client, table }: RepositoryOptions): AgentSto
   return {
     async list(orgId) {
       return (await queryAll(client, table, keys.tenantPk(orgId), keys.agentPrefix)).map((i) => toEntity<AgentRecord>(i)!);
+    },
+
+    async listConversation(orgId, agentId, conversation, { limit, cursor }) {
+      const scope = `runs:${orgId}:${agentId}:${conversation}`;
+      const wanted = pageSize(limit);
+      const items: AgentRun[] = [];
+      let start = cursors.decode(cursor, scope, { pk: keys.tenantPk(orgId) });
+      // The filter skips task runs, so one query may fill little of a page: a few more, bounded.
+      for (let round = 0; round < CONVERSATION_QUERY_ROUNDS && items.length < wanted; round++) {
+        const result = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            FilterExpression: "conversation = :conversation",
+            ExpressionAttributeValues: { ":pk": keys.tenantPk(orgId), ":prefix": keys.agentRunPrefix(agentId), ":conversation": conversation },
+            ScanIndexForward: false,
+            // Evaluated items, not matches: exactly what is still wanted, so the next key is exact.
+            Limit: wanted - items.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        items.push(...(result.Items ?? []).map((i) => toEntity<AgentRun>(i)!));
+        start = result.LastEvaluatedKey;
+        if (!start) break;
+      }
+      const next = cursors.encode(start, scope);
+      return next ? { items, cursor: next } : { items };
     },
 
     async get(orgId, id) {

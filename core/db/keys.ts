@@ -57,6 +57,7 @@ export const keys = {
   agentMemory: (orgId: string, id: string): Key => ({ pk: tenant(orgId), sk: `AGENTMEM#${id}` }),
   agentRoot: (orgId: string): Key => ({ pk: tenant(orgId), sk: "AGENTROOT" }),
   agentRun: (orgId: string, agentId: string, runId: string): Key => ({ pk: tenant(orgId), sk: `RUN#${agentId}#${runId}` }),
+  agentRunPrefix: (agentId: string) => `RUN#${agentId}#`,
   /** The version of the organization's hierarchy: structural changes are serialized on it. */
   hierarchy: (orgId: string): Key => ({ pk: tenant(orgId), sk: "HIERARCHY" }),
 

@@ -14,6 +14,9 @@ export const remove = http(routes.deleteAgent, async ({ principal, params, query
 });
 export const hierarchy = http(routes.hierarchy, ({ principal }) => agents().hierarchy(principal));
 export const send = http(routes.sendMessage, async ({ principal, params, body }) => ({ items: await agents().sendAs(principal, params.id, body) }));
+export const conversation = http(routes.conversation, ({ principal, query }) =>
+  agents().conversation(principal, query.agentId, { limit: query.limit ?? 20, ...(query.cursor ? { cursor: query.cursor } : {}) }),
+);
 export const messages = http(routes.listMessages, ({ principal, params, query }) =>
   agents().listMessages(principal, params.id, { limit: query.limit ?? 25, ...(query.cursor ? { cursor: query.cursor } : {}) }),
 );

@@ -1,6 +1,8 @@
 import { z } from "../../core/shared/zod";
 import {
   Agent,
+  ConversationEntry,
+  ConversationQuery,
   CreateAgentBody,
   CreateRoleBody,
   DeleteAgentQuery,
@@ -182,6 +184,17 @@ export const agentRoutes = {
     body: SendMessageBody,
     response: { status: 201, description: "The delivered messages", schema: z.object({ items: z.array(Message) }).meta({ id: "SentMessages" }) },
     permissions: ["table:read", "table:write", "connections:manage"],
+  }),
+  conversation: httpRoute({
+    method: "GET",
+    path: "/api/v1/conversations",
+    handler: "functions/http/agents.conversation",
+    auth: "key",
+    summary: "A chat conversation kept server-side, newest turn first: with agent `agentId`, or without it the organization channel",
+    tags: ["agents"],
+    query: ConversationQuery,
+    response: { status: 200, description: "A page of chat turns", schema: Page(ConversationEntry, "ConversationPage") },
+    permissions: ["table:read"],
   }),
   listMessages: httpRoute({
     method: "GET",

@@ -50,6 +50,7 @@ export const ROUTE_TABLE = [
   { method: "DELETE", path: "/api/v1/agents/{id}" },
   { method: "GET", path: "/api/v1/hierarchy" },
   { method: "POST", path: "/api/v1/agents/{id}/messages" },
+  { method: "GET", path: "/api/v1/conversations" },
   { method: "GET", path: "/api/v1/agents/{id}/messages" },
   { method: "PATCH", path: "/api/v1/agents/{id}/messages/{messageId}" },
   { method: "POST", path: "/api/v1/ws-tokens" },

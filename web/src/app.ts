@@ -19,6 +19,7 @@ const VIEWS: Record<string, { title: string; load: Loader; roles: Session["role"
   agents: { title: "Agents", load: () => import("./views/agents"), roles: ["org"] },
   chat: { title: "Chat", load: () => import("./views/chat"), roles: ["org"] },
   messages: { title: "Messages", load: () => import("./views/messages"), roles: ["org"] },
+  work: { title: "Work", load: () => import("./views/work"), roles: ["org"] },
   approvals: { title: "Approvals", load: () => import("./views/approvals"), roles: ["org"] },
   // An operator who opens #/tickets learns that tickets belong to an organization, and picks one.
   tickets: { title: "Tickets", load: (role) => (role === "operator" ? import("./views/tickets-operator") : import("./views/tickets")), roles: ["org", "operator"], nav: ["org"] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createChannel } from "../../../core/agents/channel";
+import { createChannel, delegationsOf } from "../../../core/agents/channel";
 import type { ChatTurnResult } from "../../../core/agents/runtime";
 import type { OrgEvent } from "../../../core/realtime/events";
 import type { Organization } from "../../../core/tenants/organization.schema";
@@ -70,5 +70,23 @@ describe("the channel turn", () => {
     await expect(channel.turn(caller, { agentId: "a1", message: "hi" }, send)).rejects.toThrow("model failed");
     expect(frames.map((f) => f.delta).join("")).toBe("partial more");
     expect(frames.some((f) => f.type === "chat.done")).toBe(false);
+  });
+});
+
+describe("delegationsOf", () => {
+  const step = (calls: { name: string; ok: boolean; result: string }[]) => ({ n: 1, model: "m", tier: "slm" as const, content: "", inputTokens: 0, outputTokens: 0, costMicroUsd: 0, toolCalls: calls.map((c) => ({ ...c, arguments: "{}" })) });
+
+  it("lists the delegations a turn queued, in order, and nothing else", () => {
+    const steps = [
+      step([
+        { name: "delegate_task", ok: true, result: JSON.stringify({ messageId: "m1", status: "queued", to: "a2" }) },
+        { name: "escalate", ok: true, result: JSON.stringify({ messageId: "m2", to: "a0" }) },
+        { name: "delegate_task", ok: false, result: JSON.stringify({ error: { code: "forbidden" } }) },
+      ]),
+      step([{ name: "delegate_task", ok: true, result: JSON.stringify({ messageId: "m3", status: "queued", to: "a3" }) }]),
+      // A result clipped for the record is not JSON: skipped, not a failure of the turn.
+      step([{ name: "delegate_task", ok: true, result: '{"messageId":"m4","to":"a…' }]),
+    ];
+    expect(delegationsOf({ steps })).toEqual([{ messageId: "m1", to: "a2" }, { messageId: "m3", to: "a3" }]);
   });
 });

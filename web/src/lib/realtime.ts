@@ -17,6 +17,8 @@ export interface ChatDone {
   offline: boolean;
   agentId: string;
   usage?: { inputTokens?: number; outputTokens?: number };
+  /** Tasks the turn delegated (core/agents/channel.ts): worked on the queue after the reply. */
+  delegations?: { messageId: string; to: string }[];
 }
 
 export interface ChatHandlers {

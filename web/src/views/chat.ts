@@ -1,13 +1,28 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { createContext } from "preact";
+import { useContext, useEffect, useRef, useState } from "preact/hooks";
+import type { ConversationEntry } from "../../../core/agents/agent.schema";
 import { Badge, Empty, ErrorNote, Loading, PageHeader } from "../components/ui";
-import { LEVEL_NAMES, loadDirectory, type Directory } from "../lib/agents";
+import { agentName, LEVEL_NAMES, loadDirectory, type Directory } from "../lib/agents";
+import { api, type Page } from "../lib/client";
+import { label } from "../lib/format";
 import { html } from "../lib/html";
 import { useApp, useEvents, useResource } from "../lib/hooks";
 import type { ChatDone } from "../lib/realtime";
 import { href } from "../lib/router";
 
+/** A task the agent delegated during a turn, followed live until its report comes back. */
+interface Followed {
+  messageId: string;
+  to: string;
+  status: string;
+  reason?: string;
+  report?: string;
+}
+
 interface Turn {
   id: number;
+  /** Delegations the reply queued, with their progress. */
+  delegations?: Followed[];
   who: "you" | "agent" | "other";
   text: string;
   /** For agent turns: still streaming. */
@@ -21,7 +36,17 @@ interface Turn {
 }
 
 const CHANNEL = "channel";
-/** Conversations survive moving between pages (not a reload: the API keeps no chat transcripts). */
+/**
+ * The latest news of recent messages, by the message (or, for a report, the message it answers): a
+ * delegated task may start, or even finish, before the reply that delegated it is complete.
+ */
+const news = new Map<string, Partial<Followed>>();
+const NEWS_KEPT = 200;
+const ChatContext = createContext<{ directory: Directory | undefined }>({ directory: undefined });
+/**
+ * Conversations as this tab has them. On first opening one, its last turns are loaded from the server
+ * (`GET /conversations`: the API keeps chat transcripts), so a reload or another device shows them.
+ */
 const transcripts = new Map<string, Turn[]>();
 let turnSequence = 0;
 
@@ -32,6 +57,23 @@ function ModelLine({ done }: { done: ChatDone }) {
     ${done.offline ? html`<${Badge} tone="warn">offline responder<//>` : null}
     ${done.usage ? html`<span class="muted">${(done.usage.inputTokens ?? 0) + (done.usage.outputTokens ?? 0)} tokens</span>` : null}
   </p>`;
+}
+
+const FOLLOW_TONE: Record<string, "warn" | "info" | "good" | "bad"> = { queued: "warn", working: "info", done: "good", failed: "bad", needs_human: "warn" };
+
+/** The delegations of a reply: each task's status as it is worked, then the report that came back. */
+function Delegations({ items }: { items: Followed[] }) {
+  const { directory } = useContext(ChatContext);
+  return html`<ul class="delegations" aria-label="Delegated tasks">
+    ${items.map(
+      (f) => html`<li key=${f.messageId}>
+        <span>Delegated to <strong>${agentName(directory, f.to)}</strong></span>
+        <${Badge} tone=${FOLLOW_TONE[f.status] ?? "neutral"}>${label(f.status)}<//>
+        ${f.reason ? html`<span class="muted">${f.reason}</span>` : null}
+        ${f.report ? html`<p class="bubble-text report"><span class="muted">Report: </span>${f.report}</p>` : null}
+      </li>`,
+    )}
+  </ul>`;
 }
 
 function Transcript({ turns, busy }: { turns: Turn[]; busy: boolean }) {
@@ -46,6 +88,7 @@ function Transcript({ turns, busy }: { turns: Turn[]; busy: boolean }) {
         ${t.streaming && !t.text ? html`<p class="muted">Thinking…</p>` : null}
         ${t.error ? html`<p class="form-error">${t.error}</p>` : null}
         ${t.done ? html`<${ModelLine} done=${t.done} />` : null}
+        ${t.delegations?.length ? html`<${Delegations} items=${t.delegations} />` : null}
       </div>`,
     )}
     <div ref=${end}></div>
@@ -63,6 +106,33 @@ export default function ChatView({ route }: { route: string[] }) {
   const targetRef = useRef(target);
   targetRef.current = target;
   useEffect(() => setTurns(transcripts.get(target) ?? []), [target]);
+  // The conversation's earlier turns, kept server-side: loaded once per conversation and tab.
+  useEffect(() => {
+    if (!directory.data || transcripts.has(target)) return;
+    const controller = new AbortController();
+    api<Page<ConversationEntry>>("/conversations", { query: { limit: 20, ...(target === CHANNEL ? {} : { agentId: target }) }, signal: controller.signal })
+      .then((page) => {
+        const names = directory.data;
+        const earlier = [...page.items].reverse().flatMap((entry): Turn[] => {
+          const mine = !entry.askedBy || entry.askedBy === `key:${session.keyId}`;
+          const done = { reply: entry.reply, model: entry.model ?? "", tier: entry.tier ?? "slm", offline: entry.offline ?? false, agentId: entry.agentId };
+          return [
+            mine
+              ? { id: ++turnSequence, who: "you", text: entry.message, at: entry.at }
+              : { id: ++turnSequence, who: "other", from: entry.askedBy!.replace(/^key:/, "key "), text: entry.message, at: entry.at },
+            { id: ++turnSequence, who: "agent", agentName: names?.byId.get(entry.agentId)?.name, text: entry.reply, at: entry.finishedAt, ...(entry.model ? { done } : {}) },
+          ];
+        });
+        // Turns sent while it loaded stay after the earlier ones.
+        update(target, (list) => [...earlier, ...list]);
+      })
+      .catch(() => {
+        // Not fatal: the conversation starts empty, as it would without a transcript.
+        if (!controller.signal.aborted && !transcripts.has(target)) transcripts.set(target, []);
+      });
+    return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [target, directory.data]);
   const update = (key: string, change: (turns: Turn[]) => Turn[]) => {
     const next = change(transcripts.get(key) ?? []);
     transcripts.set(key, next);
@@ -86,6 +156,36 @@ export default function ChatView({ route }: { route: string[] }) {
     ]);
   });
 
+  // Delegated tasks: their status as the work queue works them, then their reports (issue 12).
+  useEvents(["message."], (event) => {
+    const message = (event.data as { message?: { id: string; kind: string; status: string; reason?: string; inReplyTo?: string; body: string; reportStatus?: string } }).message;
+    if (!message) return;
+    const followed = message.kind === "report" ? message.inReplyTo : message.id;
+    if (!followed) return;
+    const change: Partial<Followed> =
+      message.kind === "report"
+        ? { ...(message.reportStatus ? { status: message.reportStatus } : {}), report: message.body }
+        : { status: message.status, ...(message.reason ? { reason: message.reason } : {}) };
+    // A report is final: a late status event of its task must not overwrite what it says.
+    const known = news.get(followed);
+    news.delete(followed);
+    news.set(followed, known?.report ? { ...change, ...known } : { ...known, ...change });
+    while (news.size > NEWS_KEPT) news.delete(news.keys().next().value as string);
+    for (const [key, list] of transcripts) {
+      if (!list.some((t) => t.delegations?.some((f) => f.messageId === followed))) continue;
+      update(key, (turns) =>
+        turns.map((t) =>
+          t.delegations?.some((f) => f.messageId === followed)
+            ? {
+                ...t,
+                delegations: t.delegations.map((f) => (f.messageId === followed ? { ...f, ...news.get(followed) } : f)),
+              }
+            : t,
+        ),
+      );
+    }
+  });
+
   function send(event: Event) {
     event.preventDefault();
     const message = text.trim();
@@ -105,7 +205,12 @@ export default function ChatView({ route }: { route: string[] }) {
     realtime.chat(key === CHANNEL ? undefined : key, message, {
       delta: (piece) => patch((t) => ({ text: t.text + piece })),
       done: (result) => {
-        patch({ text: result.reply, streaming: false, done: result });
+        patch({
+          text: result.reply,
+          streaming: false,
+          done: result,
+          ...(result.delegations?.length ? { delegations: result.delegations.map((d) => ({ ...d, status: "queued", ...news.get(d.messageId) })) } : {}),
+        });
         setStatus(`Reply complete from ${name ?? "the agent"}: ${result.model} (${result.tier.toUpperCase()}${result.offline ? ", offline responder" : ""}).`);
         input.current?.focus();
       },
@@ -117,7 +222,7 @@ export default function ChatView({ route }: { route: string[] }) {
   }
 
   const title = target === CHANNEL ? "Organization channel" : (agent?.name ?? "Chat");
-  return html`<div class="view">
+  return html`<${ChatContext.Provider} value=${{ directory: d }}><div class="view">
     <${PageHeader} title="Chat" />
     ${directory.error ? html`<${ErrorNote} error=${directory.error} retry=${directory.reload} title="The agents could not be loaded." />` : null}
     ${!d && directory.loading ? html`<${Loading} label="Loading agents…" />` : null}
@@ -160,5 +265,5 @@ export default function ChatView({ route }: { route: string[] }) {
           </section>
         </div>`
       : null}
-  </div>`;
+  </div><//>`;
 }
