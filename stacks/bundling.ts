@@ -67,9 +67,12 @@ export const gzipJson: Plugin = {
  * measures both, BENCHMARKS.md "Bundles"), and their version is the one the tests ran against. The SSM
  * client is not: its one module of every command's schemas (245 kB minified, no tree-shaking) would be
  * a quarter of the chat function, for one GetParameter per cold start, and only when a model endpoint
- * or the audit consumer has a key to read (functions/lib/audit-key.ts imports it dynamically).
+ * or the audit consumer has a key to read (functions/lib/audit-key.ts imports it dynamically). Nor is
+ * the SQS client: only functions off the request path use it (the work queue's dispatcher and worker,
+ * the stream redrives), where its 25 kB counted against the worker's 1 MB and a cold start's few ms do
+ * not (the worker runs up to 15 minutes), and it speaks a protocol every v3 release understands.
  */
-export const RUNTIME_PROVIDED = ["@aws-sdk/client-ssm"];
+export const RUNTIME_PROVIDED = ["@aws-sdk/client-ssm", "@aws-sdk/client-sqs"];
 
 export const NODEJS_BUNDLING = {
   format: "esm" as const,

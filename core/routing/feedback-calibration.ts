@@ -22,7 +22,8 @@
  * 3. **Bounds.** No move below `MIN_FEEDBACK` items counted; shrinkage toward the current threshold,
  *    `t0 + w (t̂ - t0)` with `w = n / (n + PRIOR_WEIGHT)` (n = the counted items' weight), so 20 items
  *    move it half way and 180 nine tenths; at most `MAX_STEP` per calibration; clamped to
- *    [`MIN_THRESHOLD`, `MAX_THRESHOLD`]; rounded to 4 decimals.
+ *    [`MIN_THRESHOLD`, `MAX_THRESHOLD`]; rounded to 4 decimals toward the current threshold (so rounding
+ *    never makes a step longer than `MAX_STEP`).
  *
  * Monotonic: with the same decisions, turning any item's verdict toward "needed the LLM" never raises
  * the threshold (test/unit/routing/feedback-calibration.test.ts).
@@ -79,6 +80,11 @@ export interface FeedbackCalibration {
 }
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+/**
+ * Rounds to 4 decimals toward `current`: a full step from a threshold with more decimals (a score
+ * read off the curve) must not grow past MAX_STEP by rounding away from where it started.
+ */
+const round4Toward = (x: number, current: number): number => (x < current ? Math.ceil(x * 10_000 - 1e-9) : Math.floor(x * 10_000 + 1e-9)) / 10_000;
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 
 /**
@@ -130,7 +136,7 @@ export function calibrateFromFeedback(samples: readonly FeedbackSample[], curren
 
   const shrunk = current + (weight / (weight + PRIOR_WEIGHT)) * (estimate - current);
   const stepped = clamp(shrunk, current - MAX_STEP, current + MAX_STEP);
-  const threshold = round4(clamp(stepped, MIN_THRESHOLD, MAX_THRESHOLD));
+  const threshold = clamp(round4Toward(stepped, current), MIN_THRESHOLD, MAX_THRESHOLD);
   const moved = round4(threshold - current);
   return { ...base, threshold, moved, outcome: moved === 0 ? "no_change" : "moved" };
 }

@@ -96,7 +96,8 @@ describe("send form", () => {
 
 describe("message status", () => {
   it("marks a message read and then done from the log, on a phone", async () => {
-    const sent = await call(platform, `/agents/${ids["Grace Hopper"]}/messages`, { method: "POST", key: tenant.key, body: { kind: "delegate", to: ids["Max Planck"], subject: "Budget", body: "Cut cloud costs by 10%" } });
+    // A broadcast: a plain message people mark (a delegation is a task the recipient works by itself).
+    const sent = await call(platform, `/agents/${ids["Grace Hopper"]}/messages`, { method: "POST", key: tenant.key, body: { kind: "broadcast", subject: "Budget", body: "Cut cloud costs by 10%" } });
     const messageId: string = sent.body.items[0].id;
     const { page, errors } = await browser.page(PHONE);
     await signIn(page, platform.url, tenant.key);

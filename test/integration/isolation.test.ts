@@ -80,6 +80,7 @@ afterAll(async () => {
 /** A plausible body for a route, so that validation passes and authorization is what is tested. */
 const SAMPLE_BODIES: Record<string, unknown> = {
   "POST /api/v1/organizations/{id}/api-keys": { name: "probe" },
+  "PATCH /api/v1/organizations/{id}/api-keys/{keyId}": { monthlyBudgetUsd: 5 },
   "PATCH /api/v1/organizations/{id}": { name: "Hijacked" },
   "PUT /api/v1/organizations/{id}/rate-limits": { organization: { requestsPerSecond: 0.001, burst: 1 } },
   "PATCH /api/v1/roles/{id}": { description: "hijacked" },

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Platform } from "../../local/platform";
 import { startFakeOpenAI, type FakeChatRequest, type FakeOpenAI } from "../support/fake-openai";
+import { streams } from "../../functions/routes";
+import { workDispatcher } from "../../functions/manifest/work";
 import { call, createTenant, startTestPlatform } from "../support/platform";
 import { TestSocket } from "../support/ws-client";
 
@@ -9,7 +11,12 @@ let model: FakeOpenAI;
 
 beforeAll(async () => {
   model = await startFakeOpenAI();
-  platform = await startTestPlatform({ env: { AGENTORG_SLM_BASE_URL: model.baseURL, AGENTORG_LLM_BASE_URL: model.baseURL, AGENTORG_MODEL_MAX_RETRIES: "0" } });
+  // Without the work queue's dispatcher: the escalations these chats send would otherwise become tasks
+  // whose turns call the same scripted model and take its replies (the queue has its own tests).
+  platform = await startTestPlatform({
+    consumers: streams.filter((c) => c.name !== workDispatcher.name),
+    env: { AGENTORG_SLM_BASE_URL: model.baseURL, AGENTORG_LLM_BASE_URL: model.baseURL, AGENTORG_MODEL_MAX_RETRIES: "0" },
+  });
 });
 afterAll(async () => {
   await platform?.stop();

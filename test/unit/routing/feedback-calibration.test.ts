@@ -53,6 +53,17 @@ describe("calibration from feedback", () => {
     expect(result).toMatchObject({ threshold: 0.5, moved: 0, counted: MIN_FEEDBACK - 1, outcome: "too_little_feedback" });
   });
 
+  it("never steps further than MAX_STEP, also from a threshold with more than 4 decimals", () => {
+    // Seen with the router's v2 weights: 0.58751637 - 0.1 rounded to 0.4875 was a step of 0.10001637.
+    const current = 0.58751637;
+    const samples = many(MIN_FEEDBACK * 4, 0.1, 0.2, { tier: "slm", rating: "down", neededLargeModel: true });
+    const down = calibrateFromFeedback(samples, current);
+    expect(current - down.threshold).toBeLessThanOrEqual(MAX_STEP);
+    expect(down.threshold).toBe(0.4876);
+    const up = calibrateFromFeedback(many(MIN_FEEDBACK * 4, 0.85, 0.95, { tier: "llm", rating: "up" }), 0.41248363);
+    expect(up.threshold - 0.41248363).toBeLessThanOrEqual(MAX_STEP);
+  });
+
   it("moves down when SLM answers keep needing the LLM, shrunk toward the current threshold and by at most one step", () => {
     // 20 SLM decisions at 0.44..0.48 all needed the LLM: the best separation is below 0.44.
     const samples = many(MIN_FEEDBACK, 0.44, 0.48, { tier: "slm", rating: "down", neededLargeModel: true });
