@@ -215,6 +215,14 @@ export function createTicketService(deps: TicketServiceDeps) {
   }
 
   /**
+   * The `ticket.updated` event of a change to `ticket` by `actor`: its id, number and type, the field
+   * changes, who made them, and what else the change says (`extra`: a priority, a comment, triage).
+   */
+  function announceUpdate(actor: TicketActor, ticket: TicketRecord, changes: unknown[], extra: Record<string, unknown> = {}): Promise<void> {
+    return publish("ticket.updated", actor.orgId, { id: ticket.id, number: ticket.number, type: ticket.type, ...extra, changes, actor: actor.actor, actorName: nameOf(actor) });
+  }
+
+  /**
    * What this warm instance last learned of an organization's ticket count this period. A create may
    * skip its quota read while the count is known to be far below the limit: the transaction's quota
    * condition still decides, and the read only exists so that a create refused at the limit burns no
@@ -676,15 +684,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         return { ticket: next, entries: [{ action: "updated", changes }] };
       });
       if (!write) return present(before, now);
-      await publish("ticket.updated", actor.orgId, {
-        id: write.ticket.id,
-        number: write.ticket.number,
-        type: write.ticket.type,
-        priority: write.ticket.priority,
-        changes: write.history.flatMap((h) => h.changes),
-        actor: actor.actor,
-        actorName: nameOf(actor),
-      });
+      await announceUpdate(actor, write.ticket, write.history.flatMap((h) => h.changes), { priority: write.ticket.priority });
       return present(write.ticket, now);
     },
 
@@ -720,15 +720,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         return { ticket, entries: [{ action: "commented", changes: [], note: input.text, visibility: input.visibility }] };
       });
       const entry = write!.history[0]!;
-      await publish("ticket.updated", actor.orgId, {
-        id: write!.ticket.id,
-        number: write!.ticket.number,
-        type: write!.ticket.type,
-        changes: [],
-        comment: { seq: entry.seq, visibility: input.visibility },
-        actor: actor.actor,
-        actorName: nameOf(actor),
-      });
+      await announceUpdate(actor, write!.ticket, [], { comment: { seq: entry.seq, visibility: input.visibility } });
       return entry;
     },
 
@@ -768,14 +760,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         return { ticket: writeA.ticket, other: writeB.ticket, now, changed: true };
       });
       if (outcome.changed && outcome.other) {
-        await publish("ticket.updated", actor.orgId, {
-          id: outcome.ticket.id,
-          number: outcome.ticket.number,
-          type: outcome.ticket.type,
-          changes: [{ field: "links", from: null, to: outcome.ticket.links.at(-1) }],
-          actor: actor.actor,
-          actorName: nameOf(actor),
-        });
+        await announceUpdate(actor, outcome.ticket, [{ field: "links", from: null, to: outcome.ticket.links.at(-1) }]);
       }
       return present(outcome.ticket, outcome.now);
     },
@@ -807,16 +792,7 @@ export function createTicketService(deps: TicketServiceDeps) {
         return { ticket: next, entries };
       });
       if (!write) return { applied: false, ticket: before };
-      await publish("ticket.updated", actor.orgId, {
-        id: write.ticket.id,
-        number: write.ticket.number,
-        type: write.ticket.type,
-        priority: write.ticket.priority,
-        changes: write.history.flatMap((h) => h.changes),
-        triaged: true,
-        actor: actor.actor,
-        actorName: nameOf(actor),
-      });
+      await announceUpdate(actor, write.ticket, write.history.flatMap((h) => h.changes), { priority: write.ticket.priority, triaged: true });
       return { applied: true, ticket: write.ticket };
     },
 
